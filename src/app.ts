@@ -1,0 +1,56 @@
+import { join } from 'node:path'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { ensureStateDir, KeyStore } from './auth/key-store.js'
+import { registerAuth } from './auth/routes.js'
+import type { Config } from './config.js'
+import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
+import { registerHealthRoutes } from './health/routes.js'
+import { JobManager } from './jobs/manager.js'
+import { registerJobRoutes } from './jobs/routes.js'
+import { JobStore } from './jobs/store.js'
+import type { Logger } from './logger.js'
+
+const JOBS_DB_FILE = 'jobs.db'
+
+/** Builds the whole server (not listening): key, job store, job manager, routes; `close()` stops them all. */
+export async function buildApp (config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
+  ensureStateDir(config.stateDir)
+  const keys = new KeyStore(config.stateDir, env, log.child({ component: 'auth' }))
+  const store = new JobStore(join(config.stateDir, JOBS_DB_FILE))
+  const jobs = new JobManager(config, store, log.child({ component: 'jobs' }))
+
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Why: a log line per poll would be megabytes a second; job lifecycle events are logged instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
+  })
+  app.addHook('onClose', async () => {
+    await jobs.close()
+    store.close()
+    keys.close()
+  })
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+
+  // Why: devpilot parsed every body as JSON whatever its Content-Type (curl -d sends a form type).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined)
+    else parseJson(request, body as string, done)
+  })
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toErrorResponse(err)
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    return reply.code(status).send(body)
+  })
+  app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
+
+  await registerAuth(app, keys, config.corsOrigins)
+  registerHealthRoutes(app, jobs, Date.now())
+  registerJobRoutes(app, config, jobs)
+  jobs.recover()
+  return app
+}

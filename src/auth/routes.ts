@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import cors from '@fastify/cors'
+import { Errors } from '../errors.js'
+import type { KeyStore } from './key-store.js'
+
+// Failed authentications allowed per address and window before answering 429.
+const AUTH_FAILURES_PER_WINDOW = 30
+const AUTH_FAILURE_WINDOW_MS = 60_000
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** True when the request carried the valid API key. */
+    authenticated: boolean
+  }
+  interface FastifyContextConfig {
+    /** The route answers without a key (it may still look at `request.authenticated`). */
+    public?: boolean
+  }
+}
+
+/** The key a request presents: `X-API-Key`, or `Authorization: Bearer`. */
+export function presentedKey (request: Pick<FastifyRequest, 'headers'>): string | undefined {
+  const header = request.headers['x-api-key']
+  if (typeof header === 'string' && header !== '') return header
+  const authorization = request.headers.authorization
+  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+  return match?.[1]
+}
+
+function isSameOrigin (request: FastifyRequest, origin: string): boolean {
+  return origin === `${request.protocol}://${request.host}`
+}
+
+/**
+ * Guards every route: browser origins against the allowlist, then the API key. Failures are
+ * counted per address and rate limited; successes are not.
+ */
+export async function registerAuth (app: FastifyInstance, keys: KeyStore, corsOrigins: readonly string[]): Promise<void> {
+  const allowed = new Set(corsOrigins)
+  await app.register(cors, { origin: [...allowed], credentials: false, maxAge: 600 })
+  await app.register(rateLimit, { global: false })
+  const countFailure = app.createRateLimit({ max: AUTH_FAILURES_PER_WINDOW, timeWindow: AUTH_FAILURE_WINDOW_MS })
+  app.decorateRequest('authenticated', false)
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (reply.sent) return // a CORS preflight that @fastify/cors already answered
+    const origin = request.headers.origin
+    if (origin !== undefined && !allowed.has(origin) && !isSameOrigin(request, origin)) {
+      throw new Errors.ORIGIN_NOT_ALLOWED(origin)
+    }
+    request.authenticated = keys.verify(presentedKey(request))
+    if (request.authenticated || request.routeOptions.config.public === true) return
+    const limit = await countFailure(request)
+    if (!limit.isAllowed && limit.isExceeded) {
+      reply.header('retry-after', limit.ttlInSeconds)
+      throw new Errors.TOO_MANY_AUTH_FAILURES(limit.ttlInSeconds)
+    }
+    throw new Errors.UNAUTHORIZED()
+  })
+}

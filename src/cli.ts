@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander'
+import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
+import { ConfigError, loadConfig, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
+import { createLogger } from './logger.js'
+import { runServer } from './server.js'
+import { VERSION } from './version.js'
+
+// Process exit codes (API.md §11).
+const EXIT_OK = 0
+const EXIT_FAILURE = 1
+const EXIT_CONFIG = 78
+
+function configFrom (options: RawOptions): Config {
+  return loadConfig(options, process.env)
+}
+
+function banner (url: string, config: Config, keySource: string): string {
+  const keyFile = `${config.stateDir}/api-key`
+  const where = keySource === 'env' ? 'from AGENT_RUNTIME_API_KEY' : `in ${keyFile} (print it: agent-server key show)`
+  return [
+    `agent-server ${VERSION} listening on ${url}`,
+    `API key: ${where}`,
+    'First job:',
+    `  curl -s -X POST ${url}/exec -H "X-API-Key: $(agent-server key show)" -H 'Content-Type: application/json' -d '{"command":"echo hello"}'`,
+    `  curl -s "${url}/jobs/<jobId>?wait=10" -H "X-API-Key: $(agent-server key show)"`,
+    '',
+  ].join('\n')
+}
+
+async function serve (options: RawOptions): Promise<void> {
+  const config = configFrom(options)
+  const log = createLogger(config.logLevel)
+  const { app, url } = await runServer(config, log)
+  process.stderr.write(banner(url, config, keyFromEnv(process.env) ? 'env' : 'file'))
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'stopping')
+    app.close().then(() => process.exit(EXIT_OK), (err: unknown) => {
+      log.error({ err }, 'stop failed')
+      process.exit(EXIT_FAILURE)
+    })
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+function buildProgram (): Command {
+  const program = new Command('agent-server')
+    .description('Run the agent-runtime server, or talk to one.')
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .showSuggestionAfterError(false)
+  for (const spec of SERVER_OPTIONS) {
+    const option = new Option(spec.flag, `${spec.description} (env ${spec.env})`)
+    if (spec.repeatable === true) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    program.addOption(option)
+  }
+  program.action(async (options: RawOptions) => serve(options))
+
+  const stateDirOption = (): Option => new Option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
+  const key = program.command('key').description('show or rotate the API key').exitOverride()
+  key.command('show').description('print the API key').addOption(stateDirOption()).exitOverride()
+    .action((options: RawOptions) => {
+      const config = configFrom(options)
+      process.stdout.write(`${resolveKey(config.stateDir, process.env).key}\n`)
+    })
+  key.command('rotate').description('replace the API key in the key file; running servers use it at once').addOption(stateDirOption()).exitOverride()
+    .action((options: RawOptions) => {
+      const config = configFrom(options)
+      process.stdout.write(`${writeNewKey(config.stateDir)}\n`)
+      if (keyFromEnv(process.env)) {
+        process.stderr.write('note: AGENT_RUNTIME_API_KEY is set here; servers started with it keep using that key until restarted without it\n')
+      }
+    })
+  return program
+}
+
+async function main (): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help / version text).
+      process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_CONFIG)
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`agent-server: ${err.message}\n`)
+      process.exit(EXIT_CONFIG)
+    }
+    process.stderr.write(`agent-server: ${(err as Error).message}\n`)
+    process.exit(EXIT_FAILURE)
+  }
+}
+
+await main()

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+
+// Every server setting with its default; `loadConfig` is the only place they are read.
+export const DEFAULTS = Object.freeze({
+  port: 8585,
+  host: '127.0.0.1',
+  stateDir: resolve(homedir(), '.agent-runtime'),
+  logLevel: 'info' as LogLevel,
+  maxConcurrentJobs: 32,
+  maxPendingJobs: 1000,
+  maxInlineOutput: 1024 * 1024,
+  killGrace: 5,
+  jobRetention: 1000,
+  jobRetentionDays: 7,
+  corsOrigin: [] as string[],
+})
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+
+// The validated, frozen settings every feature receives.
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly stateDir: string
+  readonly logLevel: LogLevel
+  readonly maxConcurrentJobs: number
+  readonly maxPendingJobs: number
+  readonly maxInlineOutputBytes: number
+  readonly killGraceMs: number
+  readonly jobRetention: number
+  readonly jobRetentionDays: number
+  readonly corsOrigins: readonly string[]
+  readonly tls: { readonly cert: Buffer, readonly key: Buffer } | null
+}
+
+// Raised for a bad flag, value or environment variable; the CLI exits 78 with its message.
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Parser = (raw: string, name: string) => unknown
+
+// One server option: its flag (for the CLI), its env twin and how to parse it.
+export interface OptionSpec {
+  key: string
+  flag: string
+  env: string
+  description: string
+  parse: Parser
+  repeatable?: boolean
+}
+
+const integer = (min: number, max: number): Parser => (raw, name) => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+const number = (min: number, max: number): Parser => (raw, name) => {
+  const value = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${name} must be a number, got "${raw}"`)
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+const text: Parser = (raw, name) => {
+  if (raw.trim() === '') throw new ConfigError(`${name} must not be empty`)
+  return raw
+}
+
+const logLevel: Parser = (raw, name) => {
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`)
+  }
+  return raw
+}
+
+const origin: Parser = (raw, name) => {
+  let url: URL
+  try { url = new URL(raw) } catch { throw new ConfigError(`${name} must be an origin like https://example.com, got "${raw}"`) }
+  if (url.origin === 'null' || url.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigError(`${name} must be an origin like https://example.com (scheme, host, port only), got "${raw}"`)
+  }
+  return url.origin
+}
+
+// The server's options, in the order `--help` shows them.
+export const SERVER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'port', flag: '--port <n>', env: 'AGENT_RUNTIME_PORT', description: 'TCP port (0 picks a free one)', parse: integer(0, 65535) },
+  { key: 'host', flag: '--host <addr>', env: 'AGENT_RUNTIME_HOST', description: 'address to bind', parse: text },
+  { key: 'stateDir', flag: '--state-dir <dir>', env: 'AGENT_RUNTIME_HOME', description: 'state directory (key, job database, logs)', parse: text },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'AGENT_RUNTIME_LOG_LEVEL', description: 'fatal|error|warn|info|debug|trace|silent', parse: logLevel },
+  { key: 'maxConcurrentJobs', flag: '--max-concurrent-jobs <n>', env: 'AGENT_RUNTIME_MAX_CONCURRENT_JOBS', description: 'jobs running at once', parse: integer(1, 100_000) },
+  { key: 'maxPendingJobs', flag: '--max-pending-jobs <n>', env: 'AGENT_RUNTIME_MAX_PENDING_JOBS', description: 'jobs waiting before POST /exec answers 429', parse: integer(0, 10_000_000) },
+  { key: 'maxInlineOutput', flag: '--max-inline-output <bytes>', env: 'AGENT_RUNTIME_MAX_INLINE_OUTPUT', description: 'bytes of each stream inlined in GET /jobs/:id', parse: integer(1024, 1024 * 1024 * 1024) },
+  { key: 'killGrace', flag: '--kill-grace <s>', env: 'AGENT_RUNTIME_KILL_GRACE', description: 'seconds between SIGTERM and SIGKILL', parse: number(0, 3600) },
+  { key: 'jobRetention', flag: '--job-retention <n>', env: 'AGENT_RUNTIME_JOB_RETENTION', description: 'finished jobs kept', parse: integer(1, 10_000_000) },
+  { key: 'jobRetentionDays', flag: '--job-retention-days <d>', env: 'AGENT_RUNTIME_JOB_RETENTION_DAYS', description: 'days a finished job is kept', parse: number(0.0001, 36500) },
+  { key: 'corsOrigin', flag: '--cors-origin <origin>', env: 'AGENT_RUNTIME_CORS_ORIGINS', description: 'allowed browser origin (repeatable; env: comma-separated)', parse: origin, repeatable: true },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'AGENT_RUNTIME_TLS_CERT', description: 'TLS certificate (PEM); serve HTTPS', parse: text },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'AGENT_RUNTIME_TLS_KEY', description: 'TLS private key (PEM)', parse: text },
+]
+
+// Raw option values as the CLI parsed them: strings, or string lists for repeatable flags.
+export type RawOptions = Record<string, string | string[] | undefined>
+
+function readOption (spec: OptionSpec, cli: RawOptions, env: NodeJS.ProcessEnv): unknown {
+  const flagName = spec.flag.split(' ')[0] ?? spec.key
+  const fromCli = cli[spec.key]
+  if (fromCli !== undefined) {
+    const values = Array.isArray(fromCli) ? fromCli : [fromCli]
+    const parsed = values.map((v) => spec.parse(v, flagName))
+    return spec.repeatable === true ? parsed : parsed[parsed.length - 1]
+  }
+  const fromEnv = env[spec.env]
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (spec.repeatable === true) return fromEnv.split(',').map((v) => v.trim()).filter(Boolean).map((v) => spec.parse(v, spec.env))
+    return spec.parse(fromEnv, spec.env)
+  }
+  return undefined
+}
+
+function readTls (certPath: string | undefined, keyPath: string | undefined): Config['tls'] {
+  if (certPath === undefined && keyPath === undefined) return null
+  if (certPath === undefined || keyPath === undefined) throw new ConfigError('--tls-cert and --tls-key must be given together')
+  const read = (path: string, flag: string): Buffer => {
+    try { return readFileSync(path) } catch (err) {
+      throw new ConfigError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+    }
+  }
+  return { cert: read(certPath, '--tls-cert'), key: read(keyPath, '--tls-key') }
+}
+
+/** Validates CLI options over env over defaults, once, and returns frozen settings. */
+export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const value: Record<string, unknown> = {}
+  for (const spec of SERVER_OPTIONS) value[spec.key] = readOption(spec, cli, env)
+  const pick = <T>(key: string, fallback: T): T => (value[key] ?? fallback) as T
+  return Object.freeze({
+    port: pick('port', DEFAULTS.port),
+    host: pick('host', DEFAULTS.host),
+    stateDir: resolve(pick('stateDir', DEFAULTS.stateDir)),
+    logLevel: pick('logLevel', DEFAULTS.logLevel),
+    maxConcurrentJobs: pick('maxConcurrentJobs', DEFAULTS.maxConcurrentJobs),
+    maxPendingJobs: pick('maxPendingJobs', DEFAULTS.maxPendingJobs),
+    maxInlineOutputBytes: pick('maxInlineOutput', DEFAULTS.maxInlineOutput),
+    killGraceMs: Math.round(pick('killGrace', DEFAULTS.killGrace) * 1000),
+    jobRetention: pick('jobRetention', DEFAULTS.jobRetention),
+    jobRetentionDays: pick('jobRetentionDays', DEFAULTS.jobRetentionDays),
+    corsOrigins: Object.freeze([...pick<string[]>('corsOrigin', DEFAULTS.corsOrigin)]),
+    tls: readTls(value.tlsCert as string | undefined, value.tlsKey as string | undefined),
+  })
+}

@@ -1,0 +1,46 @@
+import createError from '@fastify/error'
+
+// The largest request body accepted (POST /exec with stdin, env and command included).
+export const BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
+// The catalogue of every error the API answers with; docs/errors.md lists the same codes.
+export const Errors = {
+  UNAUTHORIZED: createError('UNAUTHORIZED', 'invalid or missing API key', 401),
+  TOO_MANY_AUTH_FAILURES: createError('TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts; retry in %s seconds', 429),
+  ORIGIN_NOT_ALLOWED: createError('ORIGIN_NOT_ALLOWED', 'origin not allowed: %s', 403),
+  INVALID_JSON: createError('INVALID_JSON', 'malformed JSON body: %s', 400),
+  BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'request body too large (limit %s bytes)', 413),
+  INVALID_REQUEST: createError('INVALID_REQUEST', '%s', 400),
+  UNSUPPORTED_MODE: createError('UNSUPPORTED_MODE', 'unsupported mode: %s', 400),
+  MODE_NOT_AVAILABLE: createError('MODE_NOT_AVAILABLE', 'mode %s is not available in this version of agent-runtime', 400),
+  WORKDIR_NOT_FOUND: createError('WORKDIR_NOT_FOUND', 'workdir does not exist or is not a directory: %s', 400),
+  NOT_FOUND: createError('NOT_FOUND', 'not found', 404),
+  JOB_NOT_FOUND: createError('JOB_NOT_FOUND', 'job not found', 404),
+  JOB_NOT_RUNNING: createError('JOB_NOT_RUNNING', 'job is not running (status: %s)', 409),
+  STDIN_CLOSED: createError('STDIN_CLOSED', 'stdin of this job is closed', 409),
+  QUEUE_FULL: createError('QUEUE_FULL', 'too many pending jobs (limit %s); retry later', 429),
+  RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'range not satisfiable (size %s bytes)', 416),
+  INTERNAL: createError('INTERNAL', 'internal server error', 500),
+} as const
+
+export type ErrorCode = keyof typeof Errors
+
+/** The JSON body and status of an error response: `{ error, code }`; 5xx never carry internals. */
+export function toErrorResponse (err: unknown): { status: number, body: { error: string, code: string } } {
+  const e = err as { code?: string, statusCode?: number, message?: string, validation?: unknown }
+  const known = e.code !== undefined && Object.hasOwn(Errors, e.code)
+  if (known && e.statusCode !== undefined) return { status: e.statusCode, body: { error: e.message ?? '', code: e.code as string } }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fromCatalogue(new Errors.BODY_TOO_LARGE(BODY_LIMIT_BYTES))
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+    return fromCatalogue(new Errors.INVALID_JSON(err instanceof SyntaxError ? err.message : 'the body is not valid JSON'))
+  }
+  if (e.validation !== undefined) return fromCatalogue(new Errors.INVALID_REQUEST(e.message ?? 'invalid request'))
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: { error: e.message ?? 'bad request', code: 'INVALID_REQUEST' } }
+  }
+  return fromCatalogue(new Errors.INTERNAL())
+}
+
+function fromCatalogue (err: { code: string, statusCode?: number, message: string }): ReturnType<typeof toErrorResponse> {
+  return { status: err.statusCode ?? 500, body: { error: err.message, code: err.code } }
+}

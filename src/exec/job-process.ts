@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { once } from 'node:events'
+import { constants } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Writable } from 'node:stream'
+import type { ExitInfo } from '../jobs/types.js'
+import { exitInfoFromStatus, readExitFile, type JobFiles } from './job-files.js'
+import { groupAlive, isSameProcess, processStartTime, signalGroup } from './process-group.js'
+
+// The outer shell that runs the command and records its status in the exit file, so that a
+// later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
+// enough to write the status; the command itself gets default signal handling.
+const WRAPPER_SCRIPT = 'trap : INT TERM; "$1" -c "$2"; s=$?; echo "$s" > "$3"; exit "$s"'
+const ADOPTED_POLL_MS = 100
+const GROUP_POLL_MS = 20
+const AFTER_KILL_WAIT_MS = 5000
+
+/** How to start a job's process. */
+export interface SpawnOptions {
+  files: JobFiles
+  command: string
+  shell: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  stdin: 'pipe' | 'ignore'
+}
+
+async function waitUntil (condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() >= deadline) return false
+    await sleep(GROUP_POLL_MS)
+  }
+  return true
+}
+
+// One job's process group, started here or adopted from an earlier server; owns its kill sequence.
+export class JobProcess {
+  readonly pid: number
+  readonly startTime: string | null
+  readonly stdin: Writable | null
+  /** Settles once the job's shell has ended and, after a kill, its whole group is gone. */
+  readonly exited: Promise<ExitInfo>
+  #wrapperGone = false
+  #terminating: Promise<void> | undefined
+
+  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ExitInfo>) {
+    this.pid = pid
+    this.startTime = startTime
+    this.stdin = stdin
+    this.exited = wrapperExit.then(async (info) => {
+      this.#wrapperGone = true
+      if (this.#terminating) await this.#terminating
+      return info
+    })
+  }
+
+  /** Starts `shell -c command` in a new process group with output going straight into the job's files. */
+  static async start (options: SpawnOptions): Promise<JobProcess> {
+    const { files } = options
+    const out = openSync(files.stdout, 'a')
+    const err = openSync(files.stderr, 'a')
+    let child: ChildProcess
+    try {
+      child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'agent-job', options.shell, options.command, files.exit], {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: [options.stdin, out, err],
+      })
+    } finally {
+      closeSync(out)
+      closeSync(err)
+    }
+    const wrapperExit = new Promise<ExitInfo>((resolve) => {
+      child.once('exit', (code, signal) => {
+        const recorded = readExitFile(files.exit)
+        if (recorded !== null) resolve(exitInfoFromStatus(recorded))
+        else if (signal) resolve({ exitCode: 128 + constants.signals[signal], signal, error: null })
+        else resolve(exitInfoFromStatus(code ?? 1))
+      })
+    })
+    child.stdin?.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e })])
+    const pid = child.pid as number
+    return new JobProcess(pid, processStartTime(pid), child.stdin, wrapperExit)
+  }
+
+  /** Follows a job that an earlier server started: waits for its shell to end, then reads the exit file. */
+  static adopt (pid: number, startTime: string | null, files: JobFiles): JobProcess {
+    const wrapperExit = new Promise<ExitInfo>((resolve) => {
+      const timer = setInterval(() => {
+        if (isSameProcess(pid, startTime)) return
+        clearInterval(timer)
+        const recorded = readExitFile(files.exit)
+        resolve(recorded !== null
+          ? exitInfoFromStatus(recorded)
+          : { exitCode: null, signal: null, error: 'the job ended while no server was running and left no exit status' })
+      }, ADOPTED_POLL_MS)
+    })
+    return new JobProcess(pid, startTime, null, wrapperExit)
+  }
+
+  /** Sends one signal to the whole group. */
+  signal (signal: NodeJS.Signals): boolean {
+    return signalGroup(this.pid, signal)
+  }
+
+  /** SIGTERM to the group, SIGKILL after `graceMs` if anything is left; resolves when the group is gone. */
+  terminate (graceMs: number): Promise<void> {
+    this.#terminating ??= (async () => {
+      const allGone = (): boolean => this.#wrapperGone && !groupAlive(this.pid)
+      signalGroup(this.pid, 'SIGTERM')
+      if (await waitUntil(allGone, graceMs)) return
+      signalGroup(this.pid, 'SIGKILL')
+      await waitUntil(allGone, AFTER_KILL_WAIT_MS)
+    })()
+    return this.#terminating
+  }
+}

@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { constants } from 'node:os'
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name])
+)
+
+/** The signal's name for a number (9 → "SIGKILL"), or undefined. */
+export function signalName (signal: number): string | undefined {
+  return SIGNAL_NAMES.get(signal)
+}
+
+/** True if `name` is a signal this platform knows. */
+export function isSignalName (name: string): name is NodeJS.Signals {
+  return Object.hasOwn(constants.signals, name)
+}
+
+/** Sends a signal to every process of a group; false when the group no longer exists. */
+export function signalGroup (pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
+    throw err
+  }
+}
+
+/** True while any live (non-zombie) process is left in the group. */
+export function groupAlive (pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false
+  if (process.platform !== 'linux') return true
+  // Why: zombies still count for kill(-pgid, 0); a process that is only waiting to be reaped is gone for us.
+  return groupMembers(pgid).some((pid) => procState(pid) !== 'Z')
+}
+
+function groupMembers (pgid: number): number[] {
+  const members: number[] = []
+  let entries: string[]
+  try { entries = readdirProc() } catch { return [pgid] }
+  for (const entry of entries) {
+    const stat = procStat(Number(entry))
+    if (stat && Number(stat[2]) === pgid) members.push(Number(entry))
+  }
+  return members
+}
+
+function readdirProc (): string[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e))
+}
+
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, ...]. */
+function procStat (pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
+
+function procState (pid: number): string | undefined {
+  return procStat(pid)?.[0]
+}
+
+/** The process's start time (clock ticks since boot, from /proc), or null where /proc is missing. */
+export function processStartTime (pid: number): string | null {
+  return procStat(pid)?.[19] ?? null
+}
+
+/** True when `pid` is alive, not a zombie, and (when known) started at `startTime`: the same process. */
+export function isSameProcess (pid: number, startTime: string | null): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  const stat = procStat(pid)
+  if (!stat) return process.platform !== 'linux'
+  if (stat[0] === 'Z') return false
+  return startTime === null || stat[19] === startTime
+}

@@ -1,0 +1,33 @@
+import { hostname } from 'node:os'
+import type { FastifyInstance } from 'fastify'
+import type { JobManager } from '../jobs/manager.js'
+import { VERSION } from '../version.js'
+
+/** GET /health: a minimal answer without a key (never 401), the full status with one. */
+export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, startedAt: number): void {
+  app.get('/health', { config: { public: true } }, async (request) => {
+    if (!request.authenticated) return { status: 'ok', authenticated: false }
+    return {
+      status: 'ok',
+      version: VERSION,
+      hostname: hostname(),
+      jobs: jobs.count(),
+      cwd: process.cwd(),
+      authenticated: true,
+      terminal_supported: false,
+      terminal_sessions: 0,
+      acp_supported: false,
+      execution_modes: ['shell'],
+      persistent_shell_supported: false,
+      persistent_shell_shells: {},
+      persistent_shell_default_shell: null,
+      persistent_shell_sessions: 0,
+      persistent_shell_max_sessions: 0,
+      persistent_shell_idle_timeout_seconds: 0,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      pid: process.pid,
+      queue: jobs.stats(),
+      draining: false,
+    }
+  })
+}

@@ -1,0 +1,76 @@
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Errors } from '../errors.js'
+import type { JobSpec } from './types.js'
+
+export const DEFAULT_TIMEOUT_SEC = 300
+export const DEFAULT_SHELL = '/bin/sh'
+const MODES = ['shell', 'acp', 'persistent_shell']
+const MAX_TIMEOUT_SEC = 365 * 24 * 3600
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+// Why: devpilot printed the mode with Python str(); callers may match on these texts.
+const pythonStr = (v: unknown): string =>
+  v === null ? 'None' : v === true ? 'True' : v === false ? 'False' : typeof v === 'string' ? v : JSON.stringify(v)
+
+function seconds (body: Record<string, unknown>, name: string, fallback: number): number {
+  const value = body[name]
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SEC) {
+    throw new Errors.INVALID_REQUEST(`${name} must be a number of seconds between 0 and ${MAX_TIMEOUT_SEC}`)
+  }
+  return value
+}
+
+function optionalString (body: Record<string, unknown>, name: string): string | null {
+  const value = body[name]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string') throw new Errors.INVALID_REQUEST(`${name} must be a string`)
+  return value
+}
+
+/**
+ * Checks a POST /exec body in devpilot's order (mode, env, then the mode's fields) and returns the
+ * job's spec; throws the API error for the first problem found.
+ */
+export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
+  if (body === undefined || body === null) body = {}
+  if (!isPlainObject(body)) throw new Errors.INVALID_REQUEST('request body must be a JSON object')
+
+  const mode = 'mode' in body ? body.mode : 'shell'
+  if (typeof mode !== 'string' || !MODES.includes(mode)) throw new Errors.UNSUPPORTED_MODE(pythonStr(mode))
+  const env = body.env ?? {}
+  if (!isPlainObject(env) || !Object.values(env).every((v) => typeof v === 'string')) {
+    throw new Errors.INVALID_REQUEST('env must be an object of string key/value pairs')
+  }
+  if (mode !== 'shell') throw new Errors.MODE_NOT_AVAILABLE(mode)
+
+  const command = body.command
+  if (command === undefined || command === null || command === '') throw new Errors.INVALID_REQUEST('command is required')
+  if (typeof command !== 'string') throw new Errors.INVALID_REQUEST('command must be a string')
+
+  const shell = optionalString(body, 'shell') ?? DEFAULT_SHELL
+  if (shell.trim() === '') throw new Errors.INVALID_REQUEST('shell must not be empty')
+  const stdin = optionalString(body, 'stdin')
+  const stdinEof = body.stdinEof ?? false
+  if (typeof stdinEof !== 'boolean') throw new Errors.INVALID_REQUEST('stdinEof must be a boolean')
+
+  const workdirText = optionalString(body, 'workdir') ?? ''
+  const workdir = workdirText === '' ? serverCwd : resolve(serverCwd, workdirText)
+  let isDir = false
+  try { isDir = statSync(workdir).isDirectory() } catch { /* reported below */ }
+  if (!isDir) throw new Errors.WORKDIR_NOT_FOUND(workdirText)
+
+  return {
+    command,
+    shell,
+    workdir,
+    env: env as Record<string, string>,
+    timeoutSec: seconds(body, 'timeout', DEFAULT_TIMEOUT_SEC),
+    idleTimeoutSec: seconds(body, 'idleTimeout', 0),
+    stdin,
+    stdinEof,
+  }
+}

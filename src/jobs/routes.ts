@@ -1,0 +1,109 @@
+import { createReadStream, statSync } from 'node:fs'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from '../config.js'
+import { Errors } from '../errors.js'
+import { jobFiles } from '../exec/job-files.js'
+import { isSignalName } from '../exec/process-group.js'
+import { parseRange } from '../output/range.js'
+import { parseExecRequest } from './exec-request.js'
+import type { JobManager } from './manager.js'
+import { JobParams, JobQuery, KillBody, ListQuery, RawQuery, StdinBody } from './schemas.js'
+import type { JobRecord } from './types.js'
+import { jobView, type OutputSelection } from './view.js'
+
+const LIST_INLINE_CAP_BYTES = 64 * 1024
+const DEFAULT_LIST_LIMIT = 20
+const IDEMPOTENCY_KEY_MAX_LENGTH = 256
+
+/** HTTP routes of shell jobs: submit, read, list, raw output, stdin, nudge, kill. */
+export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
+    jobView(job, config.stateDir, select, {
+      processAlive: jobs.isRunning(job.id),
+      queuePosition: jobs.queuePosition(job.id),
+    })
+  const requireJob = (id: string): JobRecord => {
+    const job = jobs.get(id)
+    if (!job) throw new Errors.JOB_NOT_FOUND()
+    return job
+  }
+
+  app.post('/exec', async (request, reply) => {
+    const key = request.headers['idempotency-key']
+    if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > IDEMPOTENCY_KEY_MAX_LENGTH)) {
+      throw new Errors.INVALID_REQUEST(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`)
+    }
+    const spec = parseExecRequest(request.body, process.cwd())
+    const { job, created } = jobs.submit(spec, key)
+    return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
+  })
+
+  app.get('/jobs', { schema: { querystring: ListQuery } }, async (request) => {
+    const { limit = DEFAULT_LIST_LIMIT, status } = request.query
+    const maxBytes = Math.min(LIST_INLINE_CAP_BYTES, config.maxInlineOutputBytes)
+    return jobs.list(limit, status).map((job) => view(job, { maxBytes }))
+  })
+
+  app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery } }, async (request) => {
+    const { id } = request.params
+    requireJob(id)
+    const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
+    if (wait !== undefined && wait > 0) {
+      const aborted = new AbortController()
+      request.raw.once('close', () => aborted.abort())
+      await jobs.waitFinished(id, wait * 1000, aborted.signal)
+    }
+    return view(requireJob(id), { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
+  })
+
+  for (const stream of ['stdout', 'stderr'] as const) {
+    app.get(`/jobs/:id/${stream}`, { schema: { params: JobParams, querystring: RawQuery } }, async (request, reply) => {
+      requireJob(request.params.id)
+      return sendRaw(reply, jobFiles(config.stateDir, request.params.id)[stream], request.headers.range, request.query.offset)
+    })
+  }
+
+  app.post('/jobs/:id/nudge', { schema: { params: JobParams } }, async (request, reply) => {
+    requireJob(request.params.id)
+    return reply.send(await jobs.nudge(request.params.id))
+  })
+
+  app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody } }, async (request) => {
+    const eof = request.body.eof ?? false
+    const written = await jobs.writeStdin(request.params.id, request.body.data, eof)
+    return { jobId: request.params.id, written, eof }
+  })
+
+  const kill = (id: string, signal: string | undefined): Record<string, unknown> => {
+    if (signal !== undefined && !isSignalName(signal)) throw new Errors.INVALID_REQUEST(`unknown signal: ${signal}`)
+    const job = jobs.kill(id, signal)
+    return { jobId: job.id, status: job.status, signal: signal ?? 'SIGTERM' }
+  }
+  app.post('/jobs/:id/kill', { schema: { params: JobParams, body: KillBody } }, async (request) =>
+    kill(request.params.id, request.body?.signal))
+  app.delete('/jobs/:id', { schema: { params: JobParams } }, async (request) => kill(request.params.id, undefined))
+}
+
+function sendRaw (reply: FastifyReply, path: string, rangeHeader: string | undefined, offset: number | undefined): FastifyReply {
+  let size = 0
+  try { size = statSync(path).size } catch { /* no output yet */ }
+  reply.header('accept-ranges', 'bytes').type('application/octet-stream')
+  let range = parseRange(rangeHeader, size)
+  if (range === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${size}`)
+    throw new Errors.RANGE_NOT_SATISFIABLE(size)
+  }
+  if (range === null && offset !== undefined && offset > 0) {
+    if (offset >= size) return reply.header('content-length', 0).send('')
+    range = { start: offset, end: size - 1 }
+  }
+  if (range === null) {
+    if (size === 0) return reply.header('content-length', 0).send('')
+    return reply.header('content-length', size).send(createReadStream(path, { start: 0, end: size - 1 }))
+  }
+  reply.code(rangeHeader ? 206 : 200).header('content-length', range.end - range.start + 1)
+  if (rangeHeader) reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+  return reply.send(createReadStream(path, range))
+}

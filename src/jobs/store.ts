@@ -1,0 +1,164 @@
+import { chmodSync, closeSync, openSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import type { JobRecord, JobSpec, JobStatus } from './types.js'
+
+interface Row {
+  id: string
+  mode: string
+  spec: string
+  status: string
+  submitted_at: number
+  started_at: number | null
+  finished_at: number | null
+  pid: number | null
+  pid_start_time: string | null
+  exit_code: number | null
+  signal: string | null
+  timed_out: number
+  error: string | null
+  idempotency_key: string | null
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  mode TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  submitted_at REAL NOT NULL,
+  started_at REAL,
+  finished_at REAL,
+  pid INTEGER,
+  pid_start_time TEXT,
+  exit_code INTEGER,
+  signal TEXT,
+  timed_out INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  idempotency_key TEXT UNIQUE
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+`
+
+const fromRow = (row: Row): JobRecord => ({
+  id: row.id,
+  mode: row.mode as JobRecord['mode'],
+  spec: JSON.parse(row.spec) as JobSpec,
+  status: row.status as JobStatus,
+  submittedAt: row.submitted_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+  pid: row.pid,
+  pidStartTime: row.pid_start_time,
+  exitCode: row.exit_code,
+  signal: row.signal,
+  timedOut: row.timed_out === 1,
+  error: row.error,
+  idempotencyKey: row.idempotency_key,
+})
+
+/** The fields that change after a job is created. */
+export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'pid' | 'pidStartTime' | 'exitCode' | 'signal' | 'timedOut' | 'error' | 'idempotencyKey'>>
+
+const COLUMN: Record<keyof JobUpdate, string> = {
+  status: 'status',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  pid: 'pid',
+  pidStartTime: 'pid_start_time',
+  exitCode: 'exit_code',
+  signal: 'signal',
+  timedOut: 'timed_out',
+  error: 'error',
+  idempotencyKey: 'idempotency_key',
+}
+
+// Job records in SQLite (WAL): the durable truth that a restarted server reads back.
+export class JobStore {
+  readonly #db: Database.Database
+  readonly #insert: Database.Statement
+  readonly #get: Database.Statement<[string], Row>
+  readonly #byKey: Database.Statement<[string], Row>
+  readonly #byStatus: Database.Statement<[string], Row>
+  readonly #count: Database.Statement<[], { n: number }>
+  readonly #updates = new Map<string, Database.Statement>()
+
+  constructor (path: string) {
+    // Why: SQLite gives its -wal and -shm files the database file's mode, so create it private first.
+    closeSync(openSync(path, 'a', 0o600))
+    chmodSync(path, 0o600)
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    // Why: NORMAL keeps every commit across a process crash (kill -9); only a power loss can drop the last ones.
+    this.#db.pragma('synchronous = NORMAL')
+    this.#db.exec(SCHEMA)
+    this.#insert = this.#db.prepare(`INSERT INTO jobs (id, mode, spec, status, submitted_at, idempotency_key)
+      VALUES (@id, @mode, @spec, @status, @submittedAt, @idempotencyKey)`)
+    this.#get = this.#db.prepare('SELECT * FROM jobs WHERE id = ?')
+    this.#byKey = this.#db.prepare('SELECT * FROM jobs WHERE idempotency_key = ?')
+    this.#byStatus = this.#db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY seq')
+    this.#count = this.#db.prepare('SELECT count(*) AS n FROM jobs')
+  }
+
+  insert (job: JobRecord): void {
+    this.#insert.run({ ...job, spec: JSON.stringify(job.spec) })
+  }
+
+  get (id: string): JobRecord | undefined {
+    const row = this.#get.get(id)
+    return row && fromRow(row)
+  }
+
+  findByIdempotencyKey (key: string): JobRecord | undefined {
+    const row = this.#byKey.get(key)
+    return row && fromRow(row)
+  }
+
+  /** Jobs with this status, oldest first. */
+  withStatus (status: JobStatus): JobRecord[] {
+    return this.#byStatus.all(status).map(fromRow)
+  }
+
+  /** Newest first, optionally only one status. */
+  list (limit: number, status?: JobStatus): JobRecord[] {
+    const rows = status
+      ? this.#db.prepare<[string, number], Row>('SELECT * FROM jobs WHERE status = ? ORDER BY seq DESC LIMIT ?').all(status, limit)
+      : this.#db.prepare<[number], Row>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?').all(limit)
+    return rows.map(fromRow)
+  }
+
+  count (): number {
+    return this.#count.get()?.n ?? 0
+  }
+
+  update (id: string, fields: JobUpdate): void {
+    const keys = (Object.keys(fields) as (keyof JobUpdate)[]).sort()
+    const sqlKey = keys.join(',')
+    let statement = this.#updates.get(sqlKey)
+    if (!statement) {
+      statement = this.#db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMN[k]} = @${k}`).join(', ')} WHERE id = @id`)
+      this.#updates.set(sqlKey, statement)
+    }
+    const params: Record<string, unknown> = { id }
+    for (const k of keys) params[k] = k === 'timedOut' ? (fields[k] ? 1 : 0) : fields[k]
+    statement.run(params)
+  }
+
+  /** Deletes the oldest finished jobs beyond `keep`, and those finished before `finishedBefore`; returns their ids. */
+  deleteExpired (keep: number, finishedBefore: number): string[] {
+    const finished = "status IN ('completed','failed','timeout','cancelled')"
+    const select = this.#db.prepare<[number, number], { id: string }>(`
+      SELECT id FROM jobs WHERE ${finished} AND (finished_at < ? OR seq NOT IN (
+        SELECT seq FROM jobs WHERE ${finished} ORDER BY seq DESC LIMIT ?))`)
+    const remove = this.#db.prepare('DELETE FROM jobs WHERE id = ?')
+    return this.#db.transaction(() => {
+      const ids = select.all(finishedBefore, keep).map((r) => r.id)
+      for (const id of ids) remove.run(id)
+      return ids
+    })()
+  }
+
+  close (): void {
+    if (this.#db.open) this.#db.close()
+  }
+}

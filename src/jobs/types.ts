@@ -1,0 +1,43 @@
+// Shapes shared by the job store, manager and views.
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
+export type JobMode = 'shell'
+
+export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'timeout', 'cancelled']
+
+/** What the job runs and under which limits; fixed at submission. */
+export interface JobSpec {
+  command: string
+  shell: string
+  workdir: string
+  env: Record<string, string>
+  timeoutSec: number
+  idleTimeoutSec: number
+  stdin: string | null
+  stdinEof: boolean
+}
+
+/** One job as the store keeps it. Times are epoch seconds (fractional). */
+export interface JobRecord {
+  id: string
+  mode: JobMode
+  spec: JobSpec
+  status: JobStatus
+  submittedAt: number
+  startedAt: number | null
+  finishedAt: number | null
+  pid: number | null
+  pidStartTime: string | null
+  exitCode: number | null
+  signal: string | null
+  timedOut: boolean
+  error: string | null
+  idempotencyKey: string | null
+}
+
+/** How a job's process ended, before it is turned into a status. */
+export interface ExitInfo {
+  exitCode: number | null
+  signal: string | null
+  error: string | null
+}

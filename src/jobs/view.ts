@@ -1,0 +1,61 @@
+import { jobFiles } from '../exec/job-files.js'
+import { lastWriteAt, readInline, type InlineOutput } from '../output/read.js'
+import type { JobRecord } from './types.js'
+
+/** How much output a job view inlines, and from where. */
+export interface OutputSelection {
+  maxBytes: number
+  tailLines?: number | undefined
+  stdoutOffset?: number | undefined
+  stderrOffset?: number | undefined
+}
+
+/** What the view needs to know that the record does not hold. */
+export interface LiveState {
+  processAlive: boolean
+  queuePosition: number | undefined
+}
+
+const isFinished = (job: JobRecord): boolean => job.status !== 'pending' && job.status !== 'running'
+
+function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffset: boolean): Record<string, unknown> {
+  return {
+    [name]: output.text,
+    [`${name}Bytes`]: output.bytes,
+    [`${name}Truncated`]: output.truncated,
+    ...(withOffset ? { [`${name}Offset`]: output.nextOffset } : {}),
+  }
+}
+
+/** The job as GET /jobs/:id shows it: devpilot's keys plus output totals, truncation and queue data. */
+export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState): Record<string, unknown> {
+  const files = jobFiles(stateDir, job.id)
+  const final = isFinished(job)
+  const read = (path: string, offset: number | undefined): InlineOutput =>
+    readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines })
+  const withOffsets = select.stdoutOffset !== undefined || select.stderrOffset !== undefined
+  const stdout = read(files.stdout, select.stdoutOffset ?? (withOffsets ? 0 : undefined))
+  const stderr = read(files.stderr, select.stderrOffset ?? (withOffsets ? 0 : undefined))
+  const end = job.finishedAt ?? (job.startedAt === null ? null : Date.now() / 1000)
+  return {
+    jobId: job.id,
+    status: job.status,
+    mode: job.mode,
+    command: job.spec.command,
+    workdir: job.spec.workdir,
+    submittedAt: job.submittedAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    lastOutputAt: job.startedAt === null ? null : Math.max(job.startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0),
+    processAlive: live.processAlive,
+    pid: job.pid,
+    exitCode: job.exitCode,
+    signal: job.signal,
+    durationMs: job.startedAt === null || end === null ? null : Math.round((end - job.startedAt) * 1000),
+    timedOut: job.timedOut,
+    ...(job.error !== null ? { error: job.error } : {}),
+    ...(live.queuePosition !== undefined ? { queuePosition: live.queuePosition } : {}),
+    ...streamFields('stdout', stdout, withOffsets),
+    ...streamFields('stderr', stderr, withOffsets),
+  }
+}
