@@ -42,8 +42,9 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     else parseJson(request, body as string, done)
   })
   app.setErrorHandler((err, request, reply) => {
-    const { status, body } = toErrorResponse(err)
+    const { status, body, retryAfterSec } = toErrorResponse(err)
     if (status >= 500) request.log.error({ err }, 'request failed')
+    if (retryAfterSec !== undefined) reply.header('retry-after', retryAfterSec)
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })

@@ -25,11 +25,17 @@ export const Errors = {
 
 export type ErrorCode = keyof typeof Errors
 
+// Seconds a client should wait before retrying, sent as Retry-After with these errors.
+const RETRY_AFTER_SEC: Partial<Record<string, number>> = { QUEUE_FULL: 1 }
+
 /** The JSON body and status of an error response: `{ error, code }`; 5xx never carry internals. */
-export function toErrorResponse (err: unknown): { status: number, body: { error: string, code: string } } {
-  const e = err as { code?: string, statusCode?: number, message?: string, validation?: unknown }
+export function toErrorResponse (err: unknown): { status: number, body: { error: string, code: string }, retryAfterSec?: number } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string, statusCode?: number, message?: string, validation?: unknown }
   const known = e.code !== undefined && Object.hasOwn(Errors, e.code)
-  if (known && e.statusCode !== undefined) return { status: e.statusCode, body: { error: e.message ?? '', code: e.code as string } }
+  if (known && e.statusCode !== undefined) {
+    const retryAfterSec = RETRY_AFTER_SEC[e.code as string]
+    return { status: e.statusCode, body: { error: e.message ?? '', code: e.code as string }, ...(retryAfterSec ? { retryAfterSec } : {}) }
+  }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fromCatalogue(new Errors.BODY_TOO_LARGE(BODY_LIMIT_BYTES))
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
     return fromCatalogue(new Errors.INVALID_JSON(err instanceof SyntaxError ? err.message : 'the body is not valid JSON'))

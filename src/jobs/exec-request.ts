@@ -11,13 +11,19 @@ const MAX_TIMEOUT_SEC = 365 * 24 * 3600
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
+// Why: devpilot checked `if not command`; in Python empty lists and objects are false too.
+const isPythonFalsy = (v: unknown): boolean =>
+  !v || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)
+
 // Why: devpilot printed the mode with Python str(); callers may match on these texts.
 const pythonStr = (v: unknown): string =>
   v === null ? 'None' : v === true ? 'True' : v === false ? 'False' : typeof v === 'string' ? v : JSON.stringify(v)
 
 function seconds (body: Record<string, unknown>, name: string, fallback: number): number {
   const value = body[name]
-  if (value === undefined || value === null) return fallback
+  if (value === undefined) return fallback
+  // Why: devpilot waited forever on an explicit null.
+  if (value === null) return 0
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SEC) {
     throw new Errors.INVALID_REQUEST(`${name} must be a number of seconds between 0 and ${MAX_TIMEOUT_SEC}`)
   }
@@ -48,7 +54,7 @@ export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
   if (mode !== 'shell') throw new Errors.MODE_NOT_AVAILABLE(mode)
 
   const command = body.command
-  if (command === undefined || command === null || command === '') throw new Errors.INVALID_REQUEST('command is required')
+  if (isPythonFalsy(command)) throw new Errors.INVALID_REQUEST('command is required')
   if (typeof command !== 'string') throw new Errors.INVALID_REQUEST('command must be a string')
 
   const shell = optionalString(body, 'shell') ?? DEFAULT_SHELL

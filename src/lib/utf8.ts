@@ -9,8 +9,9 @@ export function leadingContinuationBytes (buf: Uint8Array): number {
   return n
 }
 
+// Bytes a character starting with `lead` takes; 1 for bytes that cannot start a longer one.
 const sequenceLength = (lead: number): number =>
-  lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 1
+  lead > 0xf4 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 1
 
 /** Length of the buffer without a character that is started but not finished at its end. */
 export function completeLength (buf: Uint8Array): number {
@@ -23,7 +24,8 @@ export function completeLength (buf: Uint8Array): number {
   return buf.length
 }
 
-const decoder = new TextDecoder('utf-8')
+// Why: a U+FEFF read from the middle of a stream is data, not a byte-order mark to drop.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /** Decodes UTF-8; invalid bytes become U+FFFD. */
 export function decodeUtf8 (buf: Uint8Array): string {

@@ -9,6 +9,7 @@ export function parseRange (header: string | undefined, size: number): ByteRange
   if (!header) return null
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
   if (!match || (match[1] === '' && match[2] === '')) return null
+  if (size === 0) return 'unsatisfiable'
   const [, first = '', last = ''] = match
   if (first === '') {
     const suffix = Number(last)

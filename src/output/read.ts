@@ -34,10 +34,10 @@ function readRange (fd: number, start: number, length: number): Buffer {
 }
 
 function lastLines (text: string, count: number): { text: string, cut: boolean } {
-  let end = text.length
-  if (text.endsWith('\n')) end--
-  let index = end
+  if (count === 0) return { text: '', cut: text.length > 0 }
+  let index = text.endsWith('\n') ? text.length - 1 : text.length
   for (let seen = 0; seen < count; seen++) {
+    if (index <= 0) return { text, cut: false }
     index = text.lastIndexOf('\n', index - 1)
     if (index === -1) return { text, cut: false }
   }

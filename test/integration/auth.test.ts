@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
+
+// 11 routes × 2 failures stay under the failed-auth limit (30 per minute); the limit has its own test.
+const ROUTES: Array<[string, string]> = [
+  ['GET', '/jobs'], ['GET', '/jobs/abc'], ['GET', '/jobs/abc/stdout'], ['GET', '/jobs/abc/stderr'],
+  ['POST', '/exec'], ['POST', '/jobs/abc/nudge'], ['POST', '/jobs/abc/stdin'], ['POST', '/jobs/abc/kill'],
+  ['DELETE', '/jobs/abc'], ['GET', '/no-such-route'], ['POST', '/no-such-route'],
+]
+
+describe('API key authentication', () => {
+  let server: TestServer
+  before(async () => { server = await startServer() })
+  after(async () => server.close())
+
+  test('every route except /health answers 401 without a key and with a wrong key', async () => {
+    for (const [method, path] of ROUTES) {
+      for (const headers of [{ 'x-api-key': '' }, { 'x-api-key': 'wrong' }]) {
+        const response = await server.api(method, path, undefined, headers)
+        assert.equal(response.status, 401, `${method} ${path} ${JSON.stringify(headers)}`)
+        assert.deepEqual(response.body, { error: 'invalid or missing API key', code: 'UNAUTHORIZED' })
+      }
+    }
+  })
+
+  test('X-API-Key (any case) and Authorization: Bearer both authenticate', async () => {
+    assert.equal((await server.api('GET', '/jobs')).status, 200)
+    assert.equal((await fetch(`${server.url}/jobs`, { headers: { 'X-Api-Key': server.key } })).status, 200)
+    assert.equal((await fetch(`${server.url}/jobs`, { headers: { authorization: `Bearer ${server.key}` } })).status, 200)
+    assert.equal((await fetch(`${server.url}/jobs`, { headers: { authorization: 'Bearer wrong' } })).status, 401)
+    assert.equal((await fetch(`${server.url}/jobs`, { headers: { authorization: `Basic ${server.key}` } })).status, 401)
+  })
+
+  test('a key with non-ASCII characters is a clean 401, not a dropped connection', async () => {
+    const response = await fetch(`${server.url}/jobs`, { headers: { 'x-api-key': Buffer.from('ключ').toString('latin1') } })
+    assert.equal(response.status, 401)
+  })
+
+  test('/health without a key (or with a wrong one) answers exactly the minimal body', async () => {
+    for (const key of ['', 'wrong']) {
+      const response = await server.api('GET', '/health', undefined, { 'x-api-key': key })
+      assert.equal(response.status, 200)
+      assert.deepEqual(response.body, { status: 'ok', authenticated: false })
+    }
+  })
+
+  test('/health with the key reports the devpilot fields and the queue', async () => {
+    const { body } = await server.api('GET', '/health')
+    for (const field of ['status', 'version', 'hostname', 'jobs', 'cwd', 'terminal_supported', 'terminal_sessions', 'acp_supported',
+      'execution_modes', 'persistent_shell_supported', 'persistent_shell_shells', 'persistent_shell_default_shell',
+      'persistent_shell_sessions', 'persistent_shell_max_sessions', 'persistent_shell_idle_timeout_seconds',
+      'uptimeSeconds', 'pid', 'queue', 'draining']) {
+      assert.ok(field in body, `health has ${field}`)
+    }
+    assert.equal(body.authenticated, true)
+    assert.deepEqual(body.execution_modes, ['shell'])
+  })
+
+  test('a job cannot see the API key in its environment, under either variable name', async () => {
+    const id = await server.submit({
+      command: 'env',
+      env: { agent_runtime_API_KEY: server.key, AGENT_RUNTIME_API_KEY: server.key },
+    })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+    assert.ok(!job.stdout.includes(server.key))
+    assert.doesNotMatch(job.stdout, /API_KEY/)
+  })
+})
+
+describe('auth failure rate limit', () => {
+  let server: TestServer
+  before(async () => { server = await startServer() })
+  after(async () => server.close())
+
+  test('repeated failures from one address get 429 with Retry-After while the right key still works', async () => {
+    let limited: { status: number, headers: Headers, body: any } | undefined
+    for (let i = 0; i < 40 && !limited; i++) {
+      const response = await server.api('GET', '/jobs', undefined, { 'x-api-key': 'wrong' })
+      if (response.status === 429) limited = response
+      else assert.equal(response.status, 401)
+    }
+    assert.ok(limited, 'a failure past the limit is answered 429')
+    assert.equal(limited.body.code, 'TOO_MANY_AUTH_FAILURES')
+    assert.ok(Number(limited.headers.get('retry-after')) > 0)
+    assert.equal((await server.api('GET', '/jobs')).status, 200)
+    assert.equal((await server.api('GET', '/health', undefined, { 'x-api-key': 'wrong' })).status, 200)
+  })
+})
+
+describe('key file', () => {
+  test('a generated key is saved 0600 in a 0700 state directory and used by the server', async () => {
+    const stateDir = makeStateDir()
+    const server = await startServer({ stateDir }, { AGENT_RUNTIME_API_KEY: '' })
+    try {
+      assert.equal(statSync(stateDir).mode & 0o777, 0o700)
+      const keyFile = join(stateDir, 'api-key')
+      assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+      assert.equal(statSync(join(stateDir, 'jobs.db')).mode & 0o777, 0o600)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('browser origins', () => {
+  let server: TestServer
+  before(async () => { server = await startServer({ corsOrigin: ['https://dash.example.com'] }) })
+  after(async () => server.close())
+
+  test('a request from a foreign origin is refused with 403', async () => {
+    const response = await server.api('GET', '/jobs', undefined, { origin: 'https://evil.example.com' })
+    assert.equal(response.status, 403)
+    assert.equal(response.body.code, 'ORIGIN_NOT_ALLOWED')
+  })
+
+  test('an allowed origin gets CORS headers and its preflight succeeds', async () => {
+    const response = await server.api('GET', '/jobs', undefined, { origin: 'https://dash.example.com' })
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.get('access-control-allow-origin'), 'https://dash.example.com')
+    const preflight = await fetch(`${server.url}/exec`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://dash.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' },
+    })
+    assert.ok(preflight.status === 204 || preflight.status === 200)
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://dash.example.com')
+  })
+
+  test('the same origin as the server is allowed', async () => {
+    const response = await server.api('GET', '/jobs', undefined, { origin: server.url })
+    assert.equal(response.status, 200)
+  })
+})

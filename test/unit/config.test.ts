@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { ConfigError, DEFAULTS, loadConfig } from '../../src/config.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'agent-runtime-config-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+const certPath = join(dir, 'cert.pem')
+const keyPath = join(dir, 'key.pem')
+writeFileSync(certPath, 'CERT')
+writeFileSync(keyPath, 'KEY')
+
+/** Asserts that loading throws a ConfigError whose message matches `pattern`. */
+function assertConfigError (load: () => unknown, pattern: RegExp): void {
+  assert.throws(load, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`)
+    assert.match(err.message, pattern)
+    return true
+  })
+}
+
+describe('loadConfig', () => {
+  test('with no flags and no env every setting has its default', () => {
+    const config = loadConfig({}, {})
+    assert.deepEqual({ ...config, corsOrigins: [...config.corsOrigins] }, {
+      port: 8585,
+      host: '127.0.0.1',
+      stateDir: DEFAULTS.stateDir,
+      logLevel: 'info',
+      maxConcurrentJobs: 32,
+      maxPendingJobs: 1000,
+      maxInlineOutputBytes: 1024 * 1024,
+      killGraceMs: 5000,
+      jobRetention: 1000,
+      jobRetentionDays: 7,
+      corsOrigins: [],
+      tls: null,
+    })
+  })
+
+  test('every setting can be given by its environment variable', () => {
+    const config = loadConfig({}, {
+      AGENT_RUNTIME_PORT: '9000',
+      AGENT_RUNTIME_HOST: '0.0.0.0',
+      AGENT_RUNTIME_HOME: dir,
+      AGENT_RUNTIME_LOG_LEVEL: 'debug',
+      AGENT_RUNTIME_MAX_CONCURRENT_JOBS: '4',
+      AGENT_RUNTIME_MAX_PENDING_JOBS: '10',
+      AGENT_RUNTIME_MAX_INLINE_OUTPUT: '2048',
+      AGENT_RUNTIME_KILL_GRACE: '2',
+      AGENT_RUNTIME_JOB_RETENTION: '50',
+      AGENT_RUNTIME_JOB_RETENTION_DAYS: '3',
+      AGENT_RUNTIME_CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
+      AGENT_RUNTIME_TLS_CERT: certPath,
+      AGENT_RUNTIME_TLS_KEY: keyPath,
+    })
+    assert.equal(config.port, 9000)
+    assert.equal(config.host, '0.0.0.0')
+    assert.equal(config.stateDir, dir)
+    assert.equal(config.logLevel, 'debug')
+    assert.equal(config.maxConcurrentJobs, 4)
+    assert.equal(config.maxPendingJobs, 10)
+    assert.equal(config.maxInlineOutputBytes, 2048)
+    assert.equal(config.killGraceMs, 2000)
+    assert.equal(config.jobRetention, 50)
+    assert.equal(config.jobRetentionDays, 3)
+    assert.deepEqual([...config.corsOrigins], ['https://a.example.com', 'http://localhost:3000'])
+    assert.equal(config.tls?.cert.toString(), 'CERT')
+    assert.equal(config.tls?.key.toString(), 'KEY')
+  })
+
+  test('every setting can be given as a CLI option', () => {
+    const config = loadConfig({
+      port: '9001',
+      host: '::1',
+      stateDir: dir,
+      logLevel: 'warn',
+      maxConcurrentJobs: '2',
+      maxPendingJobs: '0',
+      maxInlineOutput: '4096',
+      killGrace: '1',
+      jobRetention: '5',
+      jobRetentionDays: '1',
+      corsOrigin: ['https://a.example.com', 'https://b.example.com'],
+      tlsCert: certPath,
+      tlsKey: keyPath,
+    }, {})
+    assert.equal(config.port, 9001)
+    assert.equal(config.host, '::1')
+    assert.equal(config.stateDir, dir)
+    assert.equal(config.logLevel, 'warn')
+    assert.equal(config.maxConcurrentJobs, 2)
+    assert.equal(config.maxPendingJobs, 0)
+    assert.equal(config.maxInlineOutputBytes, 4096)
+    assert.equal(config.killGraceMs, 1000)
+    assert.equal(config.jobRetention, 5)
+    assert.equal(config.jobRetentionDays, 1)
+    assert.deepEqual([...config.corsOrigins], ['https://a.example.com', 'https://b.example.com'])
+    assert.equal(config.tls?.cert.toString(), 'CERT')
+  })
+
+  test('a CLI option beats its environment variable, which beats the default', () => {
+    const env = { AGENT_RUNTIME_PORT: '9000', AGENT_RUNTIME_LOG_LEVEL: 'debug' }
+    const config = loadConfig({ port: '9100' }, env)
+    assert.equal(config.port, 9100)
+    assert.equal(config.logLevel, 'debug')
+    assert.equal(config.host, '127.0.0.1')
+  })
+
+  test('CLI CORS origins replace the environment list instead of adding to it', () => {
+    const config = loadConfig({ corsOrigin: ['https://cli.example.com'] }, { AGENT_RUNTIME_CORS_ORIGINS: 'https://env.example.com' })
+    assert.deepEqual([...config.corsOrigins], ['https://cli.example.com'])
+  })
+
+  test('an empty environment variable counts as not set', () => {
+    const config = loadConfig({}, { AGENT_RUNTIME_PORT: '', AGENT_RUNTIME_HOST: '', AGENT_RUNTIME_CORS_ORIGINS: '' })
+    assert.equal(config.port, 8585)
+    assert.equal(config.host, '127.0.0.1')
+    assert.deepEqual([...config.corsOrigins], [])
+  })
+
+  test('a relative state directory is made absolute', () => {
+    assert.equal(loadConfig({ stateDir: 'some/state' }, {}).stateDir, resolve('some/state'))
+  })
+
+  test('port 0 (pick a free port) is accepted', () => {
+    assert.equal(loadConfig({ port: '0' }, {}).port, 0)
+  })
+
+  test('kill grace is given in seconds and returned in milliseconds', () => {
+    assert.equal(loadConfig({ killGrace: '0.25' }, {}).killGraceMs, 250)
+    assert.equal(loadConfig({ killGrace: '0' }, {}).killGraceMs, 0)
+    assert.equal(loadConfig({}, { AGENT_RUNTIME_KILL_GRACE: '1.5' }).killGraceMs, 1500)
+  })
+
+  test('a CORS origin with a trailing slash is accepted as the bare origin', () => {
+    assert.deepEqual([...loadConfig({ corsOrigin: ['https://x.example.com/'] }, {}).corsOrigins], ['https://x.example.com'])
+  })
+
+  test('the result is frozen, including the CORS origin list', () => {
+    const config = loadConfig({ corsOrigin: ['https://a.example.com'] }, {})
+    assert.ok(Object.isFrozen(config))
+    assert.ok(Object.isFrozen(config.corsOrigins))
+    assert.throws(() => { (config as { port: number }).port = 1 }, TypeError)
+  })
+
+  describe('bad values throw a ConfigError naming the flag or variable', () => {
+    test('a port that is not an integer is refused', () => {
+      assertConfigError(() => loadConfig({ port: 'http' }, {}), /^--port must be an integer, got "http"$/)
+      assertConfigError(() => loadConfig({ port: '80.5' }, {}), /--port must be an integer/)
+      assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_PORT: 'abc' }), /^AGENT_RUNTIME_PORT must be an integer, got "abc"$/)
+    })
+
+    test('a port above 65535 is refused', () => {
+      assertConfigError(() => loadConfig({ port: '70000' }, {}), /^--port must be between 0 and 65535, got 70000$/)
+    })
+
+    test('a negative number is refused', () => {
+      assertConfigError(() => loadConfig({ port: '-1' }, {}), /--port must be between 0 and 65535, got -1/)
+      assertConfigError(() => loadConfig({ killGrace: '-1' }, {}), /--kill-grace must be between 0 and 3600, got -1/)
+      assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_MAX_CONCURRENT_JOBS: '-3' }), /AGENT_RUNTIME_MAX_CONCURRENT_JOBS must be between/)
+    })
+
+    test('a kill grace that is not a number is refused', () => {
+      assertConfigError(() => loadConfig({ killGrace: 'soon' }, {}), /^--kill-grace must be a number, got "soon"$/)
+      assertConfigError(() => loadConfig({ killGrace: ' ' }, {}), /--kill-grace must be a number/)
+    })
+
+    test('zero concurrent jobs is refused', () => {
+      assertConfigError(() => loadConfig({ maxConcurrentJobs: '0' }, {}), /--max-concurrent-jobs must be between 1 and/)
+    })
+
+    test('an empty or blank host is refused', () => {
+      assertConfigError(() => loadConfig({ host: '' }, {}), /^--host must not be empty$/)
+      assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_HOST: '   ' }), /^AGENT_RUNTIME_HOST must not be empty$/)
+    })
+
+    test('an unknown log level is refused with the list of valid ones', () => {
+      assertConfigError(() => loadConfig({ logLevel: 'verbose' }, {}),
+        /^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/)
+    })
+
+    test('a CORS origin without a scheme is refused', () => {
+      assertConfigError(() => loadConfig({ corsOrigin: ['example.com'] }, {}), /--cors-origin must be an origin like https:\/\/example.com, got "example.com"/)
+    })
+
+    test('a CORS origin with a path is refused', () => {
+      assertConfigError(() => loadConfig({ corsOrigin: ['https://x.com/path'] }, {}), /--cors-origin must be an origin .*scheme, host, port only.*"https:\/\/x.com\/path"/)
+    })
+
+    test('a bad origin in the comma-separated environment list is refused', () => {
+      assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_CORS_ORIGINS: 'https://ok.example.com,example.com' }),
+        /AGENT_RUNTIME_CORS_ORIGINS must be an origin/)
+    })
+
+    test('a TLS certificate without a key is refused', () => {
+      assertConfigError(() => loadConfig({ tlsCert: certPath }, {}), /^--tls-cert and --tls-key must be given together$/)
+    })
+
+    test('a TLS key without a certificate is refused', () => {
+      assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_TLS_KEY: keyPath }), /--tls-cert and --tls-key must be given together/)
+    })
+
+    test('a TLS file that cannot be read is refused with its path and the reason', () => {
+      const missing = join(dir, 'missing.pem')
+      assertConfigError(() => loadConfig({ tlsCert: missing, tlsKey: keyPath }, {}), new RegExp(`^--tls-cert: cannot read ${missing}: ENOENT$`))
+      assertConfigError(() => loadConfig({ tlsCert: certPath, tlsKey: dir }, {}), /^--tls-key: cannot read .*: EISDIR$/)
+    })
+
+    test('a TLS file without read permission is refused', { skip: process.getuid?.() === 0 ? 'root can read any file' : false }, () => {
+      const secret = join(dir, 'secret.pem')
+      writeFileSync(secret, 'KEY')
+      chmodSync(secret, 0o000)
+      assertConfigError(() => loadConfig({ tlsCert: certPath, tlsKey: secret }, {}), /^--tls-key: cannot read .*: EACCES$/)
+    })
+  })
+})
