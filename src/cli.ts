@@ -50,6 +50,8 @@ function buildProgram (): Command {
     .version(VERSION, '-v, --version')
     .exitOverride()
     .showSuggestionAfterError(false)
+    // Why: without this the server's --state-dir would swallow the one given after a subcommand.
+    .enablePositionalOptions()
   for (const spec of SERVER_OPTIONS) {
     const option = new Option(spec.flag, `${spec.description} (env ${spec.env})`)
     if (spec.repeatable === true) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])

@@ -68,8 +68,9 @@ export async function startServer (options: RawOptions = {}, env: NodeJS.Process
     if (closed) return
     closed = true
     await app.close()
-    killMatching(stateDir)
+    const leftovers = killMatching(stateDir)
     rmSync(stateDir, { recursive: true, force: true })
+    if (leftovers.length > 0) throw new Error(`processes left behind after the server stopped: ${leftovers.join(', ')}`)
   }
   return { url, key: serverKey, stateDir, app, api, submit, finished, close }
 }

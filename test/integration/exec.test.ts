@@ -63,8 +63,8 @@ describe('POST /exec shell jobs', () => {
   })
 
   test('shell picks the program that runs the command', async () => {
-    const job = await server.finished(await server.submit({ command: 'echo "${BASH_VERSION:+bash}"', shell: 'bash' }))
-    assert.equal(job.stdout, 'bash\n')
+    const job = await server.finished(await server.submit({ command: 'echo "$0" "$BASH"', shell: 'bash' }))
+    assert.match(job.stdout, /bash/)
   })
 
   test('stdin is written to the command and closed with stdinEof', async () => {

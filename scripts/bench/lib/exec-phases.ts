@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BenchClient } from './http-client.js'
+import { cpuSeconds, resetPeakRss, sampleRss, statusBytes } from './proc.js'
+import { startServer, type ServerProcess } from './server-process.js'
+import { median, mib, percentile, round } from './stats.js'
+import { runWrk } from './wrk.js'
+
+const IDLE_SETTLE_MS = 250
+const FINISHED = new Set(['completed', 'failed', 'timeout', 'cancelled'])
+
+interface JobAnswer { jobId: string, status: string, stdoutBytes?: number }
+
+/** CPU use of the server process and of this (load-generating) process over one phase, in % of one core. */
+export interface CpuShare { serverCpuPct: number, clientCpuPct: number }
+
+function measureCpu (pid: number): () => CpuShare {
+  const wall = performance.now()
+  const server = cpuSeconds(pid) ?? 0
+  const client = process.cpuUsage()
+  return () => {
+    const seconds = (performance.now() - wall) / 1000
+    const used = process.cpuUsage(client)
+    return {
+      serverCpuPct: round((((cpuSeconds(pid) ?? 0) - server) / seconds) * 100, 0),
+      clientCpuPct: round(((used.user + used.system) / 1e6 / seconds) * 100, 0),
+    }
+  }
+}
+
+/** Submits `command` and long-polls until it has finished; `query` is added to each poll. */
+export async function runJob (client: BenchClient, command: string, query = ''): Promise<JobAnswer> {
+  const { jobId } = await client.json<JobAnswer>('POST', '/exec', { command }, [202])
+  for (;;) {
+    const job = await client.json<JobAnswer>('GET', `/jobs/${jobId}?wait=60${query}`, undefined, [200])
+    if (FINISHED.has(job.status)) return job
+  }
+}
+
+/** 1. Start-up: spawn → /health 200, several times; idle RSS shortly after each start. */
+export async function measureStartup (cliPath: string, runs: number) {
+  const readyMs: number[] = []
+  const bannerMs: number[] = []
+  const idleRss: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const server = await startServer(cliPath)
+    try {
+      readyMs.push(server.readyMs)
+      await sleep(IDLE_SETTLE_MS)
+      bannerMs.push(server.bannerMs)
+      idleRss.push(statusBytes(server.pid, 'VmRSS') ?? Number.NaN)
+    } finally {
+      await server.stop()
+    }
+  }
+  return {
+    runs,
+    readyMs: readyMs.map((v) => round(v, 1)),
+    readyMsMedian: round(median(readyMs), 1),
+    bannerMsMedian: round(median(bannerMs), 1),
+    idleRssMiB: idleRss.map(mib),
+    idleRssMiBMedian: mib(median(idleRss)),
+  }
+}
+
+/** 2. One client, sequential: POST /exec `true`, then GET /jobs/:id?wait=10 until it is finished. */
+export async function measureLatency (server: ServerProcess, warmup: number, iterations: number) {
+  const client = new BenchClient(server.port, server.key, 1)
+  const once = async (): Promise<{ total: number, submit: number }> => {
+    const t0 = performance.now()
+    const { jobId } = await client.json<JobAnswer>('POST', '/exec', { command: 'true' }, [202])
+    const submit = performance.now() - t0
+    for (;;) {
+      const job = await client.json<JobAnswer>('GET', `/jobs/${jobId}?wait=10`, undefined, [200])
+      if (job.status === 'completed') return { total: performance.now() - t0, submit }
+      if (FINISHED.has(job.status)) throw new Error(`job ${jobId} ended ${job.status}`)
+    }
+  }
+  try {
+    for (let i = 0; i < warmup; i++) await once()
+    const cpu = measureCpu(server.pid)
+    const totals: number[] = []
+    const submits: number[] = []
+    for (let i = 0; i < iterations; i++) {
+      const { total, submit } = await once()
+      totals.push(total)
+      submits.push(submit)
+    }
+    return {
+      iterations,
+      p50Ms: round(percentile(totals, 50)),
+      p90Ms: round(percentile(totals, 90)),
+      p99Ms: round(percentile(totals, 99)),
+      submitOnlyP50Ms: round(percentile(submits, 50)),
+      ...cpu(),
+    }
+  } finally {
+    client.close()
+  }
+}
+
+/** 3. `clients` concurrent loops of submit `true` + wait, for `durationSec`. */
+export async function measureThroughput (server: ServerProcess, clients: number, durationSec: number) {
+  const client = new BenchClient(server.port, server.key, clients)
+  let completed = 0
+  let errors = 0
+  const firstErrors: string[] = []
+  const cpu = measureCpu(server.pid)
+  const t0 = performance.now()
+  const deadline = t0 + durationSec * 1000
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      try {
+        const job = await runJob(client, 'true')
+        if (job.status === 'completed') completed++
+        else throw new Error(`job ended ${job.status}`)
+      } catch (err) {
+        errors++
+        if (firstErrors.length < 3) firstErrors.push((err as Error).message)
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: clients }, worker))
+    const seconds = (performance.now() - t0) / 1000
+    return { clients, seconds: round(seconds), completed, errors, firstErrors, jobsPerSec: round(completed / seconds, 0), ...cpu() }
+  } finally {
+    client.close()
+  }
+}
+
+/** 4. GET /jobs/:id of a finished small job over keep-alive: Node loops, and wrk when installed. */
+export async function measureGets (server: ServerProcess, connections: number, durationSec: number, wrk: string | null) {
+  const client = new BenchClient(server.port, server.key, connections)
+  try {
+    const { jobId } = await runJob(client, 'echo hello')
+    const path = `/jobs/${jobId}`
+    let ok = 0
+    let errors = 0
+    const cpu = measureCpu(server.pid)
+    const t0 = performance.now()
+    const deadline = t0 + durationSec * 1000
+    const loop = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        try {
+          if ((await client.send('GET', path)).status === 200) ok++
+          else errors++
+        } catch {
+          errors++
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: connections }, loop))
+    const seconds = (performance.now() - t0) / 1000
+    const node = { connections, requests: ok, errors, reqPerSec: round(ok / seconds, 0), ...cpu() }
+    if (wrk === null) return { node, wrk: null }
+    const wrkCpu = measureCpu(server.pid)
+    const result = await runWrk(wrk, `http://127.0.0.1:${server.port}${path}`, server.key, connections, durationSec)
+    return { node, wrk: { connections, ...result, requestsPerSec: round(result.requestsPerSec, 0), serverCpuPct: wrkCpu().serverCpuPct } }
+  } finally {
+    client.close()
+  }
+}
+
+function zeroSha256 (bytes: number): string {
+  const hash = createHash('sha256')
+  const chunk = Buffer.alloc(1024 * 1024)
+  for (let left = bytes; left > 0; left -= chunk.length) hash.update(left >= chunk.length ? chunk : chunk.subarray(0, left))
+  return hash.digest('hex')
+}
+
+/** Runs `work` and reports the server's peak RSS growth over it (VmHWM after reset, else 10 ms samples). */
+async function withRssGrowth<T> (pid: number, work: () => Promise<T>): Promise<{ value: T, seconds: number, rssGrowthMiB: number, peakFrom: string }> {
+  const before = statusBytes(pid, 'VmRSS') ?? 0
+  const hwmReset = resetPeakRss(pid)
+  const sampler = sampleRss(pid)
+  const t0 = performance.now()
+  const value = await work()
+  const seconds = (performance.now() - t0) / 1000
+  const sampled = sampler.stop()
+  const peak = hwmReset ? Math.max(statusBytes(pid, 'VmHWM') ?? 0, sampled) : sampled
+  return { value, seconds, rssGrowthMiB: mib(peak - before), peakFrom: hwmReset ? 'VmHWM' : 'VmRSS samples' }
+}
+
+/** 5. A job writing `bytes` of zeros: write throughput and RSS growth, then the same bytes streamed back. */
+export async function measureBigOutput (server: ServerProcess, bytes: number) {
+  const client = new BenchClient(server.port, server.key, 2)
+  try {
+    const expectedSha = zeroSha256(bytes)
+    await runJob(client, 'true')
+    await sleep(IDLE_SETTLE_MS)
+    const rssBeforeMiB = mib(statusBytes(server.pid, 'VmRSS') ?? 0)
+    // Why: tailLines=0 keeps the poll answer tiny; without it every poll inlines 1 MiB of NULs (6 MiB of JSON).
+    const write = await withRssGrowth(server.pid, async () => runJob(client, `head -c ${bytes} /dev/zero`, '&tailLines=0'))
+    const job = write.value
+    if (job.status !== 'completed' || job.stdoutBytes !== bytes) throw new Error(`big job: ${job.status}, ${job.stdoutBytes} bytes`)
+    const read = await withRssGrowth(server.pid, async () => client.hashStream(`/jobs/${job.jobId}/stdout`))
+    if (read.value.status !== 200 || read.value.bytes !== bytes || read.value.sha256 !== expectedSha) {
+      throw new Error(`read-back: HTTP ${read.value.status}, ${read.value.bytes} bytes, sha256 ${read.value.sha256 === expectedSha ? 'ok' : 'wrong'}`)
+    }
+    // Extra: the plain job view (no tailLines) of that job, as a client that forgets tailLines gets it.
+    const view = await withRssGrowth(server.pid, async () => client.send('GET', `/jobs/${job.jobId}`))
+    return {
+      bytes,
+      rssBeforeMiB,
+      writeSeconds: round(write.seconds, 3),
+      writeMBps: round(bytes / 1e6 / write.seconds, 0),
+      writeRssGrowthMiB: write.rssGrowthMiB,
+      readSeconds: round(read.seconds, 3),
+      readMBps: round(bytes / 1e6 / read.seconds, 0),
+      readRssGrowthMiB: read.rssGrowthMiB,
+      readSha256Ok: true,
+      peakFrom: write.peakFrom,
+      plainViewMs: round(view.seconds * 1000, 1),
+      plainViewResponseMiB: mib(Buffer.byteLength(view.value.body)),
+      plainViewRssGrowthMiB: view.rssGrowthMiB,
+    }
+  } finally {
+    client.close()
+  }
+}

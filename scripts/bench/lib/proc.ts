@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+
+// Why: /proc reports CPU times in clock ticks; Linux has used 100 per second on every common build.
+const CLOCK_TICKS_PER_SEC = 100
+
+/** A `kB` field of /proc/<pid>/status (VmRSS, VmHWM, …) in bytes, or null when unreadable. */
+export function statusBytes (pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match?.[1] === undefined ? null : Number(match[1]) * 1024
+  } catch {
+    return null
+  }
+}
+
+/** Resets the process's peak RSS (VmHWM) to its current RSS; false where the kernel or permissions refuse. */
+export function resetPeakRss (pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** CPU seconds (user + system) the process has used so far, or null when unreadable. */
+export function cpuSeconds (pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC
+  } catch {
+    return null
+  }
+}
+
+/** Pids of live (non-zombie) processes other than this one whose command line contains `text`. */
+export function processesMatching (text: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
+      if (cmdline.includes(text) && stat[stat.lastIndexOf(')') + 2] !== 'Z') pids.push(Number(entry))
+    } catch { /* the process ended while we looked */ }
+  }
+  return pids
+}
+
+/** Samples VmRSS every `intervalMs` until stopped; `stop()` returns the largest sample (a fallback for VmHWM). */
+export function sampleRss (pid: number, intervalMs = 10): { stop: () => number } {
+  let max = statusBytes(pid, 'VmRSS') ?? 0
+  const timer = setInterval(() => { max = Math.max(max, statusBytes(pid, 'VmRSS') ?? 0) }, intervalMs)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return Math.max(max, statusBytes(pid, 'VmRSS') ?? 0)
+    },
+  }
+}

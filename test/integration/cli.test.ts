@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { readFileSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { runCli, spawnServer } from '../helpers/cli-process.js'
+import { makeStateDir } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+describe('agent-server command line', () => {
+  const dirs: string[] = []
+  const fresh = (): string => { const dir = makeStateDir(); dirs.push(dir); return dir }
+  after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+
+  test('--version prints the version and --help lists every server flag', async () => {
+    const version = await runCli(['--version'])
+    assert.equal(version.code, 0)
+    assert.equal(version.stdout.trim(), VERSION)
+    const help = await runCli(['--help'])
+    assert.equal(help.code, 0)
+    for (const flag of ['--port', '--host', '--state-dir', '--log-level', '--max-concurrent-jobs', '--max-pending-jobs',
+      '--max-inline-output', '--kill-grace', '--job-retention', '--job-retention-days', '--cors-origin', '--tls-cert', '--tls-key']) {
+      assert.ok(help.stdout.includes(flag), `help mentions ${flag}`)
+    }
+  })
+
+  test('an unknown flag or a bad value exits 78 with one clear line', async () => {
+    const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+      [['--no-such-flag'], {}, /unknown option/],
+      [['--port', 'abc'], {}, /--port must be an integer/],
+      [['--port', '70000'], {}, /--port must be between 0 and 65535/],
+      [['--log-level', 'loud'], {}, /--log-level must be one of/],
+      [['--cors-origin', 'example.com'], {}, /--cors-origin must be an origin/],
+      [['--tls-cert', '/nope.pem'], {}, /--tls-cert and --tls-key must be given together/],
+      [[], { AGENT_RUNTIME_MAX_CONCURRENT_JOBS: 'many' }, /AGENT_RUNTIME_MAX_CONCURRENT_JOBS must be an integer/],
+    ]
+    for (const [args, env, message] of cases) {
+      const result = await runCli([...args, '--state-dir', fresh()], env)
+      assert.equal(result.code, 78, `${args.join(' ')} ${JSON.stringify(env)}: ${result.stderr}`)
+      assert.match(result.stderr, message)
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+    }
+  })
+
+  test('key show prints the same key every time and keeps it in a 0600 file', async () => {
+    const dir = fresh()
+    const first = await runCli(['key', 'show', '--state-dir', dir])
+    const second = await runCli(['key', 'show'], { AGENT_RUNTIME_HOME: dir })
+    assert.equal(first.code, 0)
+    assert.match(first.stdout.trim(), /^[A-Za-z0-9_-]{43}$/)
+    assert.equal(second.stdout, first.stdout)
+    assert.equal(statSync(join(dir, 'api-key')).mode & 0o777, 0o600)
+  })
+
+  test('key rotate replaces the key and a running server accepts the new key at once', async () => {
+    const dir = fresh()
+    const server = await spawnServer(dir, [], { AGENT_RUNTIME_API_KEY: '' })
+    try {
+      const oldKey = (await runCli(['key', 'show', '--state-dir', dir])).stdout.trim()
+      const get = async (key: string): Promise<number> => (await fetch(`${server.url}/jobs`, { headers: { 'x-api-key': key } })).status
+      assert.equal(await get(oldKey), 200)
+      const rotated = await runCli(['key', 'rotate', '--state-dir', dir])
+      assert.equal(rotated.code, 0)
+      const newKey = rotated.stdout.trim()
+      assert.notEqual(newKey, oldKey)
+      await waitFor(async () => (await get(newKey)) === 200, 'the server to use the new key')
+      assert.equal(await get(oldKey), 401)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  test('the server prints where the key is and a first curl command', async () => {
+    const dir = fresh()
+    const server = await spawnServer(dir, [], { AGENT_RUNTIME_API_KEY: '' })
+    try {
+      assert.match(server.output(), new RegExp(`API key: in ${join(dir, 'api-key')}`))
+      assert.match(server.output(), /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/exec/)
+    } finally {
+      assert.equal(await server.stop(), 0)
+    }
+  })
+})

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
+import { killMatching, processesMatching } from '../helpers/processes.js'
+import { makeStateDir, startServer } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+const marker = (): string => `1000.${Math.floor(Math.random() * 1e9)}`
+
+async function finished (server: ServerProcess, id: string): Promise<any> {
+  return waitFor(async () => {
+    const { body } = await call(server, 'GET', `/jobs/${id}?wait=20`)
+    return body.status === 'pending' || body.status === 'running' ? undefined : body
+  }, `job ${id} to finish`, 60_000)
+}
+
+describe('jobs survive a server that is killed with kill -9', () => {
+  const dirs: string[] = []
+  const servers: ServerProcess[] = []
+  const fresh = (): string => { const dir = makeStateDir(); dirs.push(dir); return dir }
+  const start = async (dir: string, args: string[] = []): Promise<ServerProcess> => {
+    const server = await spawnServer(dir, args)
+    servers.push(server)
+    return server
+  }
+  after(async () => {
+    for (const server of servers) await server.stop('SIGKILL')
+    for (const dir of dirs) { killMatching(dir); rmSync(dir, { recursive: true, force: true }) }
+  })
+
+  test('a running job is re-adopted by the next server and finishes with its real exit code and output', async () => {
+    const dir = fresh()
+    const first = await start(dir)
+    const { body } = await call(first, 'POST', '/exec', { command: 'echo start; sleep 2; echo done' })
+    await waitFor(async () => (await call(first, 'GET', `/jobs/${body.jobId}`)).body.stdout === 'start\n', 'the job to start')
+    await first.stop('SIGKILL')
+    const second = await start(dir)
+    const listed = (await call(second, 'GET', '/jobs')).body as any[]
+    assert.ok(listed.some((j) => j.jobId === body.jobId), 'the job is listed after the restart')
+    const job = await finished(second, body.jobId)
+    assert.equal(job.status, 'completed')
+    assert.equal(job.exitCode, 0)
+    assert.equal(job.stdout, 'start\ndone\n')
+  })
+
+  test('a job whose process died while no server ran ends failed and says it was lost', async () => {
+    const dir = fresh()
+    const m = marker()
+    const first = await start(dir)
+    const { body } = await call(first, 'POST', '/exec', { command: `sleep ${m}` })
+    await waitFor(() => processesMatching(`sleep ${m}`).length > 0, 'the job to start')
+    await first.stop('SIGKILL')
+    killMatching(dir)
+    killMatching(`sleep ${m}`)
+    await waitFor(() => processesMatching(dir).length === 0, 'the job processes to die')
+    const second = await start(dir)
+    const job = (await call(second, 'GET', `/jobs/${body.jobId}`)).body
+    assert.equal(job.status, 'failed')
+    assert.match(job.error, /lost/)
+  })
+
+  test('a job that ended while no server ran reports the status its wrapper recorded', async () => {
+    const dir = fresh()
+    const first = await start(dir)
+    const { body } = await call(first, 'POST', '/exec', { command: 'read x; echo bye; exit 4' })
+    await waitFor(async () => (await call(first, 'GET', `/jobs/${body.jobId}`)).body.status === 'running', 'the job to start')
+    await first.stop('SIGKILL') // its stdin closes: `read` returns and the job exits 4 on its own
+    await waitFor(() => existsSync(join(dir, 'jobs', body.jobId, 'exit')), 'the exit file')
+    const second = await start(dir)
+    const job = (await call(second, 'GET', `/jobs/${body.jobId}`)).body
+    assert.equal(job.status, 'failed')
+    assert.equal(job.exitCode, 4)
+    assert.equal(job.stdout, 'bye\n')
+  })
+
+  test('pending jobs start on the next server, in order', async () => {
+    const dir = fresh()
+    const first = await start(dir, ['--max-concurrent-jobs', '1'])
+    const blocker = (await call(first, 'POST', '/exec', { command: 'sleep 1' })).body.jobId
+    const a = (await call(first, 'POST', '/exec', { command: 'echo a' })).body.jobId
+    const b = (await call(first, 'POST', '/exec', { command: 'echo b' })).body.jobId
+    await first.stop('SIGKILL')
+    const second = await start(dir, ['--max-concurrent-jobs', '1'])
+    assert.equal((await finished(second, blocker)).status, 'completed')
+    const jobA = await finished(second, a)
+    const jobB = await finished(second, b)
+    assert.equal(jobA.stdout, 'a\n')
+    assert.equal(jobB.stdout, 'b\n')
+    assert.ok(jobA.startedAt <= jobB.startedAt)
+  })
+
+  test('a normal stop cancels running and pending jobs, kills their processes and exits 0', async () => {
+    const dir = fresh()
+    const m = marker()
+    const first = await start(dir, ['--max-concurrent-jobs', '1', '--kill-grace', '1'])
+    const running = (await call(first, 'POST', '/exec', { command: `sleep ${m} & sleep ${m}` })).body.jobId
+    const pending = (await call(first, 'POST', '/exec', { command: 'echo never' })).body.jobId
+    await waitFor(() => processesMatching(`sleep ${m}`).length >= 2, 'the job to start')
+    assert.equal(await first.stop('SIGTERM'), 0)
+    assert.deepEqual(processesMatching(`sleep ${m}`), [])
+    const second = await start(dir)
+    for (const id of [running, pending]) {
+      const job = (await call(second, 'GET', `/jobs/${id}`)).body
+      assert.equal(job.status, 'cancelled')
+      assert.equal(job.error, 'server stopped')
+    }
+  })
+})
+
+describe('retention', () => {
+  test('only the newest finished jobs are kept, and the files of removed jobs are deleted', async () => {
+    const server = await startServer({ jobRetention: '2' })
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 4; i++) {
+        ids.push(await server.submit({ command: `echo ${i}` }))
+        await server.finished(ids[i] as string)
+      }
+      await waitFor(async () => ((await server.api('GET', '/jobs')).body as any[]).length === 2, 'old jobs to be removed')
+      const kept = ((await server.api('GET', '/jobs')).body as any[]).map((j) => j.jobId)
+      assert.deepEqual(kept, [ids[3], ids[2]])
+      assert.equal((await server.api('GET', `/jobs/${ids[0]}`)).status, 404)
+      assert.deepEqual(readdirSync(join(server.stateDir, 'jobs')).sort(), [ids[2], ids[3]].sort())
+    } finally {
+      await server.close()
+    }
+  })
+})
