@@ -118,7 +118,8 @@ describe('retention', () => {
         ids.push(await server.submit({ command: `echo ${i}` }))
         await server.finished(ids[i] as string)
       }
-      await waitFor(async () => ((await server.api('GET', '/jobs')).body as any[]).length === 2, 'old jobs to be removed')
+      await waitFor(async () => ((await server.api('GET', '/jobs')).body as any[]).length === 2 &&
+        readdirSync(join(server.stateDir, 'jobs')).length === 2, 'old jobs and their files to be removed')
       const kept = ((await server.api('GET', '/jobs')).body as any[]).map((j) => j.jobId)
       assert.deepEqual(kept, [ids[3], ids[2]])
       assert.equal((await server.api('GET', `/jobs/${ids[0]}`)).status, 404)
