@@ -15,6 +15,11 @@ function configFrom (options: RawOptions): Config {
   return loadConfig(options, process.env)
 }
 
+// The state directory alone, so that `key` commands do not trip over unrelated server settings.
+function stateDirFrom (options: RawOptions): string {
+  return loadConfig({ stateDir: options.stateDir }, { AGENT_RUNTIME_HOME: process.env.AGENT_RUNTIME_HOME }).stateDir
+}
+
 function banner (url: string, config: Config, keySource: string): string {
   const keyFile = `${config.stateDir}/api-key`
   const where = keySource === 'env' ? 'from AGENT_RUNTIME_API_KEY' : `in ${keyFile} (print it: agent-server key show)`
@@ -63,13 +68,11 @@ function buildProgram (): Command {
   const key = program.command('key').description('show or rotate the API key').exitOverride()
   key.command('show').description('print the API key').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {
-      const config = configFrom(options)
-      process.stdout.write(`${resolveKey(config.stateDir, process.env).key}\n`)
+      process.stdout.write(`${resolveKey(stateDirFrom(options), process.env).key}\n`)
     })
   key.command('rotate').description('replace the API key in the key file; running servers use it at once').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {
-      const config = configFrom(options)
-      process.stdout.write(`${writeNewKey(config.stateDir)}\n`)
+      process.stdout.write(`${writeNewKey(stateDirFrom(options))}\n`)
       if (keyFromEnv(process.env)) {
         process.stderr.write('note: AGENT_RUNTIME_API_KEY is set here; servers started with it keep using that key until restarted without it\n')
       }

@@ -18,6 +18,7 @@ export const Errors = {
   JOB_NOT_FOUND: createError('JOB_NOT_FOUND', 'job not found', 404),
   JOB_NOT_RUNNING: createError('JOB_NOT_RUNNING', 'job is not running (status: %s)', 409),
   STDIN_CLOSED: createError('STDIN_CLOSED', 'stdin of this job is closed', 409),
+  STDIN_BUSY: createError('STDIN_BUSY', 'the job is not reading its stdin (%s bytes are waiting); retry later', 409),
   QUEUE_FULL: createError('QUEUE_FULL', 'too many pending jobs (limit %s); retry later', 429),
   RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'range not satisfiable (size %s bytes)', 416),
   INTERNAL: createError('INTERNAL', 'internal server error', 500),
@@ -38,7 +39,7 @@ export function toErrorResponse (err: unknown): { status: number, body: { error:
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fromCatalogue(new Errors.BODY_TOO_LARGE(BODY_LIMIT_BYTES))
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
-    return fromCatalogue(new Errors.INVALID_JSON(err instanceof SyntaxError ? err.message : 'the body is not valid JSON'))
+    return fromCatalogue(new Errors.INVALID_JSON('the body is not valid JSON'))
   }
   if (e.validation !== undefined) return fromCatalogue(new Errors.INVALID_REQUEST(e.message ?? 'invalid request'))
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {

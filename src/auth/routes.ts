@@ -38,7 +38,13 @@ function isSameOrigin (request: FastifyRequest, origin: string): boolean {
  */
 export async function registerAuth (app: FastifyInstance, keys: KeyStore, corsOrigins: readonly string[]): Promise<void> {
   const allowed = new Set(corsOrigins)
-  await app.register(cors, { origin: [...allowed], credentials: false, maxAge: 600 })
+  await app.register(cors, {
+    origin: [...allowed],
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+    credentials: false,
+    maxAge: 600,
+  })
   await app.register(rateLimit, { global: false })
   const countFailure = app.createRateLimit({ max: AUTH_FAILURES_PER_WINDOW, timeWindow: AUTH_FAILURE_WINDOW_MS })
   app.decorateRequest('authenticated', false)

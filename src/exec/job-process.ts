@@ -10,8 +10,12 @@ import { groupAlive, isSameProcess, processStartTime, signalGroup } from './proc
 
 // The outer shell that runs the command and records its status in the exit file, so that a
 // later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
-// enough to write the status; the command itself gets default signal handling.
-const WRAPPER_SCRIPT = 'trap : INT TERM; "$1" -c "$2"; s=$?; echo "$s" > "$3"; exit "$s"'
+// enough to write the status; the command itself gets default signal handling. The command's
+// stderr arrives as fd 3 and the wrapper's own stderr is /dev/null, so its messages
+// ("Terminated") stay out of the log. Why the subshell: dash keeps a command's redirections in
+// force while it waits for it, and would print its message into the job's stderr.
+const WRAPPER_SCRIPT = 'trap : INT TERM; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
+const LOST_ERROR = 'the job ended while no server was running and left no exit status'
 const ADOPTED_POLL_MS = 100
 const GROUP_POLL_MS = 20
 const AFTER_KILL_WAIT_MS = 5000
@@ -45,14 +49,20 @@ export class JobProcess {
   #wrapperGone = false
   #terminating: Promise<void> | undefined
 
-  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ExitInfo>) {
+  #sentKill = false
+
+  // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
+  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ExitInfo | null>) {
     this.pid = pid
     this.startTime = startTime
     this.stdin = stdin
     this.exited = wrapperExit.then(async (info) => {
       this.#wrapperGone = true
       if (this.#terminating) await this.#terminating
-      return info
+      if (info) return info
+      return this.#sentKill
+        ? { exitCode: 128 + constants.signals.SIGKILL, signal: 'SIGKILL', error: null }
+        : { exitCode: null, signal: null, error: LOST_ERROR }
     })
   }
 
@@ -67,13 +77,13 @@ export class JobProcess {
         cwd: options.cwd,
         env: options.env,
         detached: true,
-        stdio: [options.stdin, out, err],
+        stdio: [options.stdin, out, 'ignore', err],
       })
     } finally {
       closeSync(out)
       closeSync(err)
     }
-    const wrapperExit = new Promise<ExitInfo>((resolve) => {
+    const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
       child.once('exit', (code, signal) => {
         const recorded = readExitFile(files.exit)
         if (recorded !== null) resolve(exitInfoFromStatus(recorded))
@@ -89,14 +99,12 @@ export class JobProcess {
 
   /** Follows a job that an earlier server started: waits for its shell to end, then reads the exit file. */
   static adopt (pid: number, startTime: string | null, files: JobFiles): JobProcess {
-    const wrapperExit = new Promise<ExitInfo>((resolve) => {
+    const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
       const timer = setInterval(() => {
         if (isSameProcess(pid, startTime)) return
         clearInterval(timer)
         const recorded = readExitFile(files.exit)
-        resolve(recorded !== null
-          ? exitInfoFromStatus(recorded)
-          : { exitCode: null, signal: null, error: 'the job ended while no server was running and left no exit status' })
+        resolve(recorded !== null ? exitInfoFromStatus(recorded) : null)
       }, ADOPTED_POLL_MS)
     })
     return new JobProcess(pid, startTime, null, wrapperExit)
@@ -104,6 +112,7 @@ export class JobProcess {
 
   /** Sends one signal to the whole group. */
   signal (signal: NodeJS.Signals): boolean {
+    if (signal === 'SIGKILL') this.#sentKill = true
     return signalGroup(this.pid, signal)
   }
 
@@ -113,6 +122,7 @@ export class JobProcess {
       const allGone = (): boolean => this.#wrapperGone && !groupAlive(this.pid)
       signalGroup(this.pid, 'SIGTERM')
       if (await waitUntil(allGone, graceMs)) return
+      this.#sentKill = true
       signalGroup(this.pid, 'SIGKILL')
       await waitUntil(allGone, AFTER_KILL_WAIT_MS)
     })()

@@ -19,7 +19,7 @@ export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, st
       acp_supported: false,
       execution_modes: ['shell'],
       persistent_shell_supported: false,
-      persistent_shell_shells: {},
+      persistent_shell_shells: { pwsh: false, powershell: false },
       persistent_shell_default_shell: null,
       persistent_shell_sessions: 0,
       persistent_shell_max_sessions: 0,

@@ -20,6 +20,10 @@ const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
 const PRUNE_DELAY_MS = 1000
 const PRUNE_INTERVAL_MS = 3600 * 1000
 const now = (): number => Date.now() / 1000
+// Unread stdin the server holds for one job before refusing more (the job is not reading).
+const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
+// Signals that ask a process to end: sending one through the API ends the job `cancelled`.
+const ENDING_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGABRT'])
 
 type KillReason = 'cancel' | 'timeout' | 'idle' | 'shutdown'
 
@@ -135,32 +139,41 @@ export class JobManager {
     })
   }
 
-  /** Signals the job's whole group: one given signal, or SIGTERM then SIGKILL after the grace. Ends it `cancelled`. */
-  kill (id: string, signal?: NodeJS.Signals): JobRecord {
+  /**
+   * Signals the job's whole group: SIGTERM then SIGKILL after the grace (the default), or one given
+   * signal. A pending job is cancelled without starting. Ending signals make the job end `cancelled`.
+   */
+  kill (id: string, signal: NodeJS.Signals = 'SIGTERM'): { job: JobRecord, signalled: string | null } {
     const job = this.#require(id)
     if (this.#queue.remove(id)) {
       this.#record(id, { exitCode: null, signal: null, error: 'cancelled before it started' }, 'cancelled')
-    } else if (this.#starting.has(id)) {
-      this.#cancelWhileStarting.add(id)
-    } else {
-      const running = this.#running.get(id)
-      if (!running) throw new Errors.JOB_NOT_RUNNING(job.status)
-      running.killReason ??= 'cancel'
-      if (signal && signal !== 'SIGTERM') running.process.signal(signal)
-      else this.#terminate(id, 'cancel')
+      return { job: this.#require(id), signalled: null }
     }
-    return this.#require(id)
+    if (this.#starting.has(id)) {
+      this.#cancelWhileStarting.add(id)
+      return { job, signalled: 'SIGTERM' }
+    }
+    const running = this.#running.get(id)
+    if (!running) throw new Errors.JOB_NOT_RUNNING(job.status)
+    if (signal === 'SIGTERM') {
+      this.#terminate(id, 'cancel')
+    } else {
+      if (ENDING_SIGNALS.has(signal)) running.killReason ??= 'cancel'
+      running.process.signal(signal)
+    }
+    return { job, signalled: signal }
   }
 
-  /** Writes to the job's stdin and optionally closes it; returns the bytes written. */
-  async writeStdin (id: string, data: string, eof: boolean): Promise<number> {
+  /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
+  writeStdin (id: string, data: string, eof: boolean): number {
     const job = this.#require(id)
     const running = this.#running.get(id)
     if (!running) throw new Errors.JOB_NOT_RUNNING(job.status)
     const stdin = running.process.stdin
-    if (!stdin || !running.stdinOpen) throw new Errors.STDIN_CLOSED()
+    if (!stdin || !running.stdinOpen || stdin.destroyed || stdin.writableEnded) throw new Errors.STDIN_CLOSED()
+    if (stdin.writableLength > STDIN_BUFFER_LIMIT_BYTES) throw new Errors.STDIN_BUSY(STDIN_BUFFER_LIMIT_BYTES)
     const bytes = Buffer.byteLength(data)
-    if (bytes > 0) await new Promise<void>((resolve, reject) => stdin.write(data, (err) => err ? reject(err) : resolve()))
+    if (bytes > 0) stdin.write(data)
     if (eof) {
       running.stdinOpen = false
       stdin.end()
@@ -169,12 +182,12 @@ export class JobManager {
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
-  async nudge (id: string): Promise<NudgeResult> {
+  nudge (id: string): NudgeResult {
     this.#require(id)
     const running = this.#running.get(id)
     if (!running) return { nudged: false, reason: 'process not running', processAlive: false }
     try {
-      await this.writeStdin(id, '\n', false)
+      this.writeStdin(id, '\n', false)
       return { nudged: true, processAlive: true }
     } catch (err) {
       return { nudged: false, reason: (err as Error).message, processAlive: true }
@@ -241,6 +254,9 @@ export class JobManager {
     const job = this.#store.get(id)
     if (!job || job.status !== 'pending') return
     const { spec } = job
+    // Why: recorded before the spawn, so a crash in between can lose the job but never run it twice.
+    const startedAt = now()
+    this.#store.update(id, { status: 'running', startedAt })
     let process: JobProcess
     try {
       process = await JobProcess.start({
@@ -255,8 +271,7 @@ export class JobManager {
       this.#record(id, { exitCode: null, signal: null, error: `cannot start the job: ${(err as Error).message}` }, 'failed')
       return
     }
-    const startedAt = now()
-    this.#store.update(id, { status: 'running', startedAt, pid: process.pid, pidStartTime: process.startTime })
+    this.#store.update(id, { pid: process.pid, pidStartTime: process.startTime })
     this.#log.debug({ jobId: id, pid: process.pid }, 'job started')
     if (spec.stdin !== null) process.stdin?.write(spec.stdin)
     if (spec.stdinEof) process.stdin?.end()

@@ -15,6 +15,7 @@ import { jobView, type OutputSelection } from './view.js'
 const LIST_INLINE_CAP_BYTES = 64 * 1024
 const DEFAULT_LIST_LIMIT = 20
 const IDEMPOTENCY_KEY_MAX_LENGTH = 256
+const MAX_WAIT_SEC = 60
 
 /** HTTP routes of shell jobs: submit, read, list, raw output, stdin, nudge, kill. */
 export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager): void {
@@ -53,7 +54,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     if (wait !== undefined && wait > 0) {
       const aborted = new AbortController()
       request.raw.once('close', () => aborted.abort())
-      await jobs.waitFinished(id, wait * 1000, aborted.signal)
+      await jobs.waitFinished(id, Math.min(wait, MAX_WAIT_SEC) * 1000, aborted.signal)
     }
     return view(requireJob(id), { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
   })
@@ -67,19 +68,19 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.post('/jobs/:id/nudge', { schema: { params: JobParams } }, async (request, reply) => {
     requireJob(request.params.id)
-    return reply.send(await jobs.nudge(request.params.id))
+    return reply.send(jobs.nudge(request.params.id))
   })
 
   app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody } }, async (request) => {
     const eof = request.body.eof ?? false
-    const written = await jobs.writeStdin(request.params.id, request.body.data, eof)
+    const written = jobs.writeStdin(request.params.id, request.body.data, eof)
     return { jobId: request.params.id, written, eof }
   })
 
   const kill = (id: string, signal: string | undefined): Record<string, unknown> => {
     if (signal !== undefined && !isSignalName(signal)) throw new Errors.INVALID_REQUEST(`unknown signal: ${signal}`)
-    const job = jobs.kill(id, signal)
-    return { jobId: job.id, status: job.status, signal: signal ?? 'SIGTERM' }
+    const { job, signalled } = jobs.kill(id, signal)
+    return { jobId: job.id, status: job.status, signal: signalled }
   }
   app.post('/jobs/:id/kill', { schema: { params: JobParams, body: KillBody } }, async (request) =>
     kill(request.params.id, request.body?.signal))
@@ -90,20 +91,19 @@ function sendRaw (reply: FastifyReply, path: string, rangeHeader: string | undef
   let size = 0
   try { size = statSync(path).size } catch { /* no output yet */ }
   reply.header('accept-ranges', 'bytes').type('application/octet-stream')
-  let range = parseRange(rangeHeader, size)
+  const range = parseRange(rangeHeader, size)
   if (range === 'unsatisfiable') {
     reply.header('content-range', `bytes */${size}`)
     throw new Errors.RANGE_NOT_SATISFIABLE(size)
   }
-  if (range === null && offset !== undefined && offset > 0) {
-    if (offset >= size) return reply.header('content-length', 0).send('')
-    range = { start: offset, end: size - 1 }
+  if (range !== null) {
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+    return sendFileBytes(reply, path, range.start, range.end)
   }
-  if (range === null) {
-    if (size === 0) return reply.header('content-length', 0).send('')
-    return reply.header('content-length', size).send(createReadStream(path, { start: 0, end: size - 1 }))
-  }
-  reply.code(rangeHeader ? 206 : 200).header('content-length', range.end - range.start + 1)
-  if (rangeHeader) reply.header('content-range', `bytes ${range.start}-${range.end}/${size}`)
-  return reply.send(createReadStream(path, range))
+  return sendFileBytes(reply, path, Math.min(offset ?? 0, size), size - 1)
+}
+
+function sendFileBytes (reply: FastifyReply, path: string, start: number, end: number): FastifyReply {
+  if (end < start) return reply.header('content-length', 0).send('')
+  return reply.header('content-length', end - start + 1).send(createReadStream(path, { start, end }))
 }

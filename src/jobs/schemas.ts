@@ -5,13 +5,13 @@ import { Type } from 'typebox'
 export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export const JobQuery = Type.Object({
-  wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })),
+  wait: Type.Optional(Type.Number({ minimum: 0 })),
   tailLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   stdoutOffset: Type.Optional(Type.Integer({ minimum: 0 })),
   stderrOffset: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 
-export const JobStatusName = Type.Union(['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'].map((s) => Type.Literal(s)))
+export const JobStatusName = Type.Enum(['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'])
 
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),

@@ -23,6 +23,15 @@ describe('process control', () => {
     assert.deepEqual(processesMatching(`sleep ${m}`), [])
   })
 
+  test('a killed job\'s stderr holds only what the command wrote, nothing from the recording wrapper', async () => {
+    const id = await server.submit({ command: `exec sleep ${marker()}`, timeout: 0.3 })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'timeout')
+    assert.equal(job.signal, 'SIGTERM')
+    assert.equal(job.exitCode, 143)
+    assert.equal(job.stderr, '')
+  })
+
   test('a grandchild that ignores SIGTERM is killed with SIGKILL after the grace', async () => {
     const m = marker()
     const id = await server.submit({ command: `sh -c 'trap "" TERM; sleep ${m}' & wait`, timeout: 0.5 })
@@ -62,6 +71,29 @@ describe('process control', () => {
     const again = await server.api('POST', `/jobs/${id}/kill`)
     assert.equal(again.status, 409)
     assert.equal(again.body.code, 'JOB_NOT_RUNNING')
+  })
+
+  test('a signal that does not end the job (SIGCONT) leaves its outcome alone', async () => {
+    const id = await server.submit({ command: 'read x; exit 0' })
+    const response = await server.api('POST', `/jobs/${id}/kill`, { signal: 'SIGCONT' })
+    assert.equal(response.body.signal, 'SIGCONT')
+    await server.api('POST', `/jobs/${id}/nudge`)
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+  })
+
+  test('stdin that the job does not read is refused with 409 STDIN_BUSY instead of hanging', async () => {
+    const id = await server.submit({ command: 'sleep 30' })
+    const chunk = 'x'.repeat(512 * 1024)
+    let busy
+    for (let i = 0; i < 10 && !busy; i++) {
+      const response = await server.api('POST', `/jobs/${id}/stdin`, { data: chunk })
+      if (response.status === 409) busy = response
+      else assert.equal(response.status, 200)
+    }
+    assert.equal(busy?.body.code, 'STDIN_BUSY')
+    await server.api('POST', `/jobs/${id}/kill`)
+    await server.finished(id)
   })
 
   test('kill with a signal delivers that signal to the group', async () => {
@@ -109,6 +141,7 @@ describe('queue', () => {
     const response = await server.api('POST', `/jobs/${queued}/kill`)
     assert.equal(response.status, 200)
     assert.equal(response.body.status, 'cancelled')
+    assert.equal(response.body.signal, null)
     const job = (await server.api('GET', `/jobs/${queued}`)).body
     assert.equal(job.status, 'cancelled')
     assert.equal(job.pid, null)

@@ -61,13 +61,13 @@ describe('toErrorResponse', () => {
     }
   })
 
-  test('a JSON SyntaxError becomes 400 INVALID_JSON quoting the parser', () => {
+  test('a JSON SyntaxError becomes 400 INVALID_JSON with one fixed message', () => {
     let syntaxError: unknown
     try { JSON.parse('{"command": ') } catch (err) { syntaxError = err }
     const response = toErrorResponse(syntaxError)
     assert.equal(response.status, 400)
     assert.equal(response.body.code, 'INVALID_JSON')
-    assert.equal(response.body.error, `malformed JSON body: ${(syntaxError as Error).message}`)
+    assert.equal(response.body.error, 'malformed JSON body: the body is not valid JSON')
   })
 
   test('a schema validation error becomes 400 INVALID_REQUEST with its message', () => {
