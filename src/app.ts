@@ -1,8 +1,10 @@
 import { join } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import websocket from '@fastify/websocket'
 import { ensureStateDir, KeyStore } from './auth/key-store.js'
 import { registerAuth } from './auth/routes.js'
+import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
 import { registerHealthRoutes } from './health/routes.js'
@@ -10,8 +12,10 @@ import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
 import { JobStore } from './jobs/store.js'
 import type { Logger } from './logger.js'
+import { JobEventSource, registerStreamRoutes } from './output/routes.js'
 
 const JOBS_DB_FILE = 'jobs.db'
+const WS_MAX_MESSAGE_BYTES = 64 * 1024
 
 /** Builds the whole server (not listening): key, job store, job manager, routes; `close()` stops them all. */
 export async function buildApp (config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
@@ -49,9 +53,12 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
 
-  await registerAuth(app, keys, config.corsOrigins)
+  await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
+  await registerAuth(app, keys, new TicketStore(), config.corsOrigins)
+  const events = new JobEventSource(config, jobs)
   registerHealthRoutes(app, jobs, Date.now())
-  registerJobRoutes(app, config, jobs)
+  registerJobRoutes(app, config, jobs, events)
+  registerStreamRoutes(app, events, jobs, keys)
   jobs.recover()
   return app
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
+import { addClientCommands } from './commands/program.js'
 import { createLogger } from './logger.js'
 import { runServer } from './server.js'
 import { VERSION } from './version.js'
@@ -49,7 +50,7 @@ async function serve (options: RawOptions): Promise<void> {
   process.once('SIGTERM', stop)
 }
 
-function buildProgram (): Command {
+function buildProgram (done: (code: number) => void): Command {
   const program = new Command('agent-server')
     .description('Run the agent-runtime server, or talk to one.')
     .version(VERSION, '-v, --version')
@@ -77,12 +78,21 @@ function buildProgram (): Command {
         process.stderr.write('note: AGENT_RUNTIME_API_KEY is set here; servers started with it keep using that key until restarted without it\n')
       }
     })
+  addClientCommands(program, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, process.env, done)
   return program
+}
+
+// Why: stdout to a pipe is asynchronous; exiting before it drained would cut the job's output short.
+async function exitAfterFlush (code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))))
+  process.exit(code)
 }
 
 async function main (): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv)
+    let exitCode: number | undefined
+    await buildProgram((code) => { exitCode = code }).parseAsync(process.argv)
+    if (exitCode !== undefined) await exitAfterFlush(exitCode)
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has already printed its one-line message (or the help / version text).
@@ -93,7 +103,7 @@ async function main (): Promise<void> {
       process.exit(EXIT_CONFIG)
     }
     process.stderr.write(`agent-server: ${(err as Error).message}\n`)
-    process.exit(EXIT_FAILURE)
+    await exitAfterFlush(EXIT_FAILURE)
   }
 }
 

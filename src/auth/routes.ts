@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit'
 import cors from '@fastify/cors'
 import { Errors } from '../errors.js'
 import type { KeyStore } from './key-store.js'
+import type { TicketStore } from './tickets.js'
 
 // Failed authentications allowed per address and window before answering 429.
 const AUTH_FAILURES_PER_WINDOW = 30
@@ -16,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers without a key (it may still look at `request.authenticated`). */
     public?: boolean
+    /** A WebSocket route: a `?ticket=` counts as a key, and without either the socket may still authenticate with its first message. */
+    socket?: boolean
   }
 }
 
@@ -36,7 +39,7 @@ function isSameOrigin (request: FastifyRequest, origin: string): boolean {
  * Guards every route: browser origins against the allowlist, then the API key. Failures are
  * counted per address and rate limited; successes are not.
  */
-export async function registerAuth (app: FastifyInstance, keys: KeyStore, corsOrigins: readonly string[]): Promise<void> {
+export async function registerAuth (app: FastifyInstance, keys: KeyStore, tickets: TicketStore, corsOrigins: readonly string[]): Promise<void> {
   const allowed = new Set(corsOrigins)
   await app.register(cors, {
     origin: [...allowed],
@@ -57,6 +60,10 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, corsOr
     }
     request.authenticated = keys.verify(presentedKey(request))
     if (request.authenticated || request.routeOptions.config.public === true) return
+    if (request.routeOptions.config.socket === true && request.headers.upgrade?.toLowerCase() === 'websocket') {
+      request.authenticated = tickets.consume((request.query as { ticket?: string }).ticket)
+      return // not authenticated yet: the socket handler waits for a first-message auth
+    }
     const limit = await countFailure(request)
     if (!limit.isAllowed && limit.isExceeded) {
       reply.header('retry-after', limit.ttlInSeconds)
@@ -64,4 +71,6 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, corsOr
     }
     throw new Errors.UNAUTHORIZED()
   })
+
+  app.post('/terminal/tickets', async () => tickets.issue())
 }

@@ -122,6 +122,12 @@ export class JobManager {
     }
   }
 
+  /** Calls `listener` once when the job finishes; returns the way to stop listening. */
+  onFinished (id: string, listener: () => void): () => void {
+    this.#finished.once(id, listener)
+    return () => this.#finished.off(id, listener)
+  }
+
   /** Resolves when the job has finished, or after `timeoutMs`, or when `signal` aborts. */
   async waitFinished (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const job = this.#store.get(id)

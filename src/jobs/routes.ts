@@ -6,9 +6,11 @@ import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import { isSignalName } from '../exec/process-group.js'
 import { parseRange } from '../output/range.js'
+import { START } from '../output/events.js'
+import type { JobEventSource } from '../output/routes.js'
 import { parseExecRequest } from './exec-request.js'
 import type { JobManager } from './manager.js'
-import { JobParams, JobQuery, KillBody, ListQuery, RawQuery, StdinBody } from './schemas.js'
+import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, RawQuery, StdinBody } from './schemas.js'
 import type { JobRecord } from './types.js'
 import { jobView, type OutputSelection } from './view.js'
 
@@ -18,7 +20,7 @@ const IDEMPOTENCY_KEY_MAX_LENGTH = 256
 const MAX_WAIT_SEC = 60
 
 /** HTTP routes of shell jobs: submit, read, list, raw output, stdin, nudge, kill. */
-export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager): void {
+export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager, events: JobEventSource): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
     jobView(job, config.stateDir, select, {
@@ -31,13 +33,16 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     return job
   }
 
-  app.post('/exec', async (request, reply) => {
+  app.post('/exec', { schema: { querystring: ExecQuery } }, async (request, reply) => {
     const key = request.headers['idempotency-key']
     if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > IDEMPOTENCY_KEY_MAX_LENGTH)) {
       throw new Errors.INVALID_REQUEST(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`)
     }
     const spec = parseExecRequest(request.body, process.cwd())
     const { job, created } = jobs.submit(spec, key)
+    if (request.query.stream === 'sse' || request.headers.accept?.includes('text/event-stream')) {
+      return events.sendSse(request, reply, job.id, START, request.query.encoding ?? 'utf8')
+    }
     return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
   })
 

@@ -2,6 +2,11 @@ import { Type } from 'typebox'
 
 // Request shapes of the job routes (POST /exec is checked by parseExecRequest for devpilot's messages).
 
+export const ExecQuery = Type.Object({
+  stream: Type.Optional(Type.Enum(['sse'])),
+  encoding: Type.Optional(Type.Enum(['utf8', 'base64'])),
+})
+
 export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export const JobQuery = Type.Object({

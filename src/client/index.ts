@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseSse } from './sse-parser.js'
+import type {
+  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ShellJobRequest, SubmitResult,
+} from './types.js'
+
+export type * from './types.js'
+export { JOB_KEYS } from './types.js'
+
+export const DEFAULT_URL = 'http://127.0.0.1:8585'
+const MAX_WAIT_SEC = 60
+const FINISHED: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'timeout', 'cancelled'])
+
+/** An error answer of the server (`status`, `code`, `error`), or a failure to reach it (`status` 0). */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError'
+  readonly status: number
+  readonly code: string
+  readonly error: string
+
+  constructor (status: number, code: string, error: string, options?: { cause?: unknown }) {
+    super(status === 0 ? error : `${error} (HTTP ${status} ${code})`, options)
+    this.status = status
+    this.code = code
+    this.error = error
+  }
+}
+
+export interface ClientOptions {
+  /** Base URL of the server; default http://127.0.0.1:8585. */
+  url?: string
+  apiKey?: string
+  /** How often `submit` retries after a network error or a 429/503 (default 3), with the same Idempotency-Key. */
+  submitRetries?: number
+  /** First back-off between retries in ms (doubles each time, at most 5 s). */
+  retryDelayMs?: number
+}
+
+export interface EventsOptions {
+  /** Resume after this event id. */
+  since?: string
+  encoding?: 'utf8' | 'base64'
+  signal?: AbortSignal
+  /** Reconnections in a row without receiving anything before giving up (default 5). */
+  maxRetries?: number
+}
+
+type RequestOptions = { body?: unknown, headers?: Record<string, string>, signal?: AbortSignal | undefined }
+
+const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
+
+/** A typed client of agent-server's HTTP API, for Node 20+ (built-in fetch). */
+export class RuntimeClient {
+  readonly url: string
+  readonly #apiKey: string | undefined
+  readonly #submitRetries: number
+  readonly #retryDelayMs: number
+
+  constructor (options: ClientOptions = {}) {
+    this.url = (options.url ?? DEFAULT_URL).replace(/\/+$/, '')
+    this.#apiKey = options.apiKey
+    this.#submitRetries = options.submitRetries ?? 3
+    this.#retryDelayMs = options.retryDelayMs ?? 200
+  }
+
+  /** Submits a shell job. Retries are safe: they reuse one Idempotency-Key, so at most one job starts. */
+  submit (request: ShellJobRequest, options: { idempotencyKey?: string } = {}): Promise<SubmitResult> {
+    return this.#submit(request, options.idempotencyKey)
+  }
+
+  /** Submits an ACP job (`mode: "acp"`), with the same retry guarantee as `submit`. */
+  submitAcp (request: AcpJobRequest, options: { idempotencyKey?: string } = {}): Promise<SubmitResult> {
+    return this.#submit({ ...request, mode: 'acp' }, options.idempotencyKey)
+  }
+
+  get (jobId: string, query: JobQuery = {}): Promise<Job> {
+    return this.#json('GET', `/jobs/${encodeURIComponent(jobId)}${queryString(query)}`)
+  }
+
+  /** Long-polls until the job has finished (or `timeoutSec` passed) and returns it. */
+  async wait (jobId: string, options: { timeoutSec?: number, signal?: AbortSignal } = {}): Promise<Job> {
+    const deadline = Date.now() + (options.timeoutSec ?? Infinity) * 1000
+    for (;;) {
+      const left = Math.max(0, Math.min(MAX_WAIT_SEC, (deadline - Date.now()) / 1000))
+      const job = await this.#json<Job>('GET', `/jobs/${encodeURIComponent(jobId)}?wait=${Math.ceil(left)}`, { signal: options.signal })
+      if (FINISHED.has(job.status) || Date.now() >= deadline) return job
+    }
+  }
+
+  list (options: { limit?: number, status?: JobStatus } = {}): Promise<Job[]> {
+    return this.#json('GET', `/jobs${queryString(options)}`)
+  }
+
+  /**
+   * The job's events, live, until its `exit` event. A dropped connection is resumed from the last
+   * event received, so no byte is lost or repeated; gives up after `maxRetries` failures in a row.
+   */
+  async * events (jobId: string, options: EventsOptions = {}): AsyncGenerator<JobEvent> {
+    let since = options.since
+    let failures = 0
+    const maxRetries = options.maxRetries ?? 5
+    for (;;) {
+      try {
+        const headers: Record<string, string> = since ? { 'last-event-id': since } : {}
+        const response = await this.#fetch('GET', `/jobs/${encodeURIComponent(jobId)}/events${queryString({ encoding: options.encoding })}`, { headers, signal: options.signal })
+        for await (const message of parseSse(response.body as unknown as AsyncIterable<Uint8Array>)) {
+          const event = { id: message.id ?? '', event: message.event, data: JSON.parse(message.data) } as JobEvent
+          since = event.id
+          failures = 0
+          yield event
+          if (event.event === 'exit') return
+        }
+        throw new RuntimeError(0, 'STREAM_ENDED', 'the event stream ended before the job did')
+      } catch (err) {
+        if (options.signal?.aborted || (err instanceof RuntimeError && !isRetryableStatus(err.status))) throw err
+        if (++failures > maxRetries) throw err
+        await sleep(this.#backoff(failures), undefined, { signal: options.signal })
+      }
+    }
+  }
+
+  /** The job's stdout bytes (all of them, or from `offset`). */
+  stdout (jobId: string, options: { offset?: number } = {}): Promise<Uint8Array> {
+    return this.#bytes(`/jobs/${encodeURIComponent(jobId)}/stdout${queryString(options)}`)
+  }
+
+  stderr (jobId: string, options: { offset?: number } = {}): Promise<Uint8Array> {
+    return this.#bytes(`/jobs/${encodeURIComponent(jobId)}/stderr${queryString(options)}`)
+  }
+
+  nudge (jobId: string): Promise<NudgeResult> {
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/nudge`)
+  }
+
+  writeStdin (jobId: string, data: string, eof = false): Promise<{ jobId: string, written: number, eof: boolean }> {
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/stdin`, { body: { data, eof } })
+  }
+
+  kill (jobId: string, signal?: string): Promise<{ jobId: string, status: JobStatus, signal: string | null }> {
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/kill`, { body: signal ? { signal } : {} })
+  }
+
+  health (): Promise<Health> {
+    return this.#json('GET', '/health')
+  }
+
+  sessions (): Promise<unknown[]> {
+    return this.#json('GET', '/sessions')
+  }
+
+  update (body: { drain?: number } = {}): Promise<{ status: string, version: string, message: string }> {
+    return this.#json('POST', '/update', { body })
+  }
+
+  async #submit (body: object, idempotencyKey: string = randomUUID()): Promise<SubmitResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#json<SubmitResult>('POST', '/exec', { body, headers: { 'idempotency-key': idempotencyKey } })
+      } catch (err) {
+        if (!(err instanceof RuntimeError) || !isRetryableStatus(err.status) || attempt >= this.#submitRetries) throw err
+        await sleep(this.#backoff(attempt + 1))
+      }
+    }
+  }
+
+  #backoff (attempt: number): number {
+    return Math.min(5000, this.#retryDelayMs * 2 ** (attempt - 1))
+  }
+
+  async #json<T> (method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.#fetch(method, path, options)
+    return await response.json() as T
+  }
+
+  async #bytes (path: string): Promise<Uint8Array> {
+    const response = await this.#fetch('GET', path)
+    return new Uint8Array(await response.arrayBuffer())
+  }
+
+  async #fetch (method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers }
+    if (this.#apiKey) headers['x-api-key'] = this.#apiKey
+    if (options.body !== undefined) headers['content-type'] = 'application/json'
+    let response: Response
+    try {
+      response = await fetch(this.url + path, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    } catch (err) {
+      if (options.signal?.aborted) throw err
+      const reason = (err as { cause?: { code?: string, message?: string } }).cause
+      throw new RuntimeError(0, 'UNREACHABLE', `cannot reach ${this.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err })
+    }
+    if (response.ok) return response
+    const text = await response.text()
+    let body: { error?: string, code?: string } = {}
+    try { body = JSON.parse(text) } catch { /* not JSON */ }
+    throw new RuntimeError(response.status, body.code ?? `HTTP_${response.status}`, body.error ?? (text.slice(0, 200) || response.statusText))
+  }
+}
+
+function queryString (params: object): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null)
+  return entries.length === 0 ? '' : '?' + new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()
+}

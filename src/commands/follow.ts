@@ -1,0 +1,25 @@
+import type { JobEvent, RuntimeClient } from '../client/index.js'
+import { writeAll, type CommandIo } from './io.js'
+import type { Spinner } from './spinner.js'
+
+export type ExitData = Extract<JobEvent, { event: 'exit' }>['data']
+
+/** Copies a job's output, byte for byte, to stdout/stderr as it arrives; returns its exit event. */
+export async function followOutput (client: RuntimeClient, jobId: string, io: CommandIo, options: { signal?: AbortSignal, spinner?: Spinner | undefined } = {}): Promise<ExitData | undefined> {
+  const { spinner } = options
+  for await (const event of client.events(jobId, { encoding: 'base64', ...(options.signal ? { signal: options.signal } : {}) })) {
+    if (event.event === 'status') spinner?.setLabel(event.data.status)
+    if (event.event === 'output') {
+      spinner?.activity()
+      await writeAll(event.data.stream === 'stdout' ? io.stdout : io.stderr, Buffer.from(event.data.data, 'base64'))
+    }
+    if (event.event === 'exit') return event.data
+  }
+  return undefined
+}
+
+/** The process exit code that mirrors a job's end: its own code (128+n for a signal), else 1. */
+export function exitCodeOf (exit: ExitData | undefined): number {
+  if (!exit) return 1
+  return exit.exitCode ?? (exit.status === 'completed' ? 0 : 1)
+}

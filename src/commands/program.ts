@@ -1,0 +1,90 @@
+import { Command, Option } from 'commander'
+import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
+import { loadConfig } from '../config.js'
+import { resolveCredentials } from './credentials.js'
+import { runExec } from './exec.js'
+import type { CommandIo } from './io.js'
+import { runJobs, runLogs } from './jobs.js'
+
+type ClientFlags = { url?: string, key?: string, stateDir?: string }
+
+const STATUSES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled']
+
+function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
+  const stateDir = loadConfig({ stateDir: flags.stateDir }, { AGENT_RUNTIME_HOME: env.AGENT_RUNTIME_HOME }).stateDir
+  const { url, apiKey } = resolveCredentials(flags, env, stateDir)
+  return new RuntimeClient({ url, ...(apiKey ? { apiKey } : {}) })
+}
+
+/** Turns a client failure into the one line a person needs to read. */
+export function describeClientError (err: unknown, context: { url?: string, jobId?: string } = {}): string {
+  if (!(err instanceof RuntimeError)) return (err as Error).message
+  if (err.status === 401) return `the server${context.url ? ` at ${context.url}` : ''} refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)`
+  if (err.code === 'JOB_NOT_FOUND' && context.jobId) return `job ${context.jobId} not found`
+  return err.error
+}
+
+const withClientOptions = (command: Command): Command => command
+  .option('--url <url>', 'server URL (env AGENT_RUNTIME_URL; default http://127.0.0.1:8585)')
+  .option('--key <key>', 'API key (env AGENT_RUNTIME_API_KEY; default: the local key file for a local URL)')
+  .option('--state-dir <dir>', 'local state directory holding the key file (env AGENT_RUNTIME_HOME)')
+
+/**
+ * Adds the client commands (exec, logs, jobs, kill, health) to the program; each reports its exit
+ * code through `done`.
+ */
+export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
+  const run = async (flags: ClientFlags, jobId: string | undefined, work: (client: RuntimeClient) => Promise<number>): Promise<void> => {
+    const client = clientFrom(flags, env)
+    try {
+      done(await work(client))
+    } catch (err) {
+      throw new Error(describeClientError(err, { url: client.url, ...(jobId ? { jobId } : {}) }), { cause: err })
+    }
+  }
+
+  withClientOptions(program.command('exec'))
+    .description('run a command on the server and follow its output; exits with its exit code')
+    .option('--workdir <dir>', 'working directory on the server')
+    .option('--timeout <seconds>', 'timeout in seconds (0 = none)', Number)
+    .option('--env <NAME=VALUE>', 'environment variable for the command (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--detach', 'print the job id and return at once')
+    .argument('<command...>', 'the command (put it after --)')
+    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean }) =>
+      run(flags, undefined, (client) => runExec(client, argv, flags, io)))
+
+  withClientOptions(program.command('logs'))
+    .description("print a job's output (stdout to stdout, stderr to stderr)")
+    .option('-f, --follow', 'keep printing until the job ends')
+    .argument('<job>', 'job id')
+    .action(async (jobId: string, flags: ClientFlags & { follow?: boolean }) =>
+      run(flags, jobId, (client) => runLogs(client, jobId, flags.follow === true, io)))
+
+  withClientOptions(program.command('jobs'))
+    .description('list jobs, newest first')
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(STATUSES))
+    .option('--limit <n>', 'at most this many (default 20, max 1000)', Number)
+    .option('--json', 'print the JSON the server sent')
+    .action(async (flags: ClientFlags & { status?: JobStatus, limit?: number, json?: boolean }) =>
+      run(flags, undefined, (client) => runJobs(client, flags, io)))
+
+  withClientOptions(program.command('kill'))
+    .description('end a job: SIGTERM, then SIGKILL after the grace (or send --signal once)')
+    .option('--signal <name>', 'signal to send, e.g. SIGINT')
+    .argument('<job>', 'job id')
+    .action(async (jobId: string, flags: ClientFlags & { signal?: string }) =>
+      run(flags, jobId, async (client) => {
+        const answer = await client.kill(jobId, flags.signal)
+        io.stdout.write(`${answer.jobId} ${answer.status}${answer.signal ? ` (${answer.signal} sent)` : ''}\n`)
+        return 0
+      }))
+
+  withClientOptions(program.command('health'))
+    .description("print the server's health")
+    .action(async (flags: ClientFlags) =>
+      run(flags, undefined, async (client) => {
+        const health = await client.health()
+        io.stdout.write(JSON.stringify(health, null, 2) + '\n')
+        return health.authenticated ? 0 : 1
+      }))
+}

@@ -1,0 +1,113 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import type { JobFiles } from '../exec/job-files.js'
+import type { JobRecord, JobStatus } from '../jobs/types.js'
+import { completeLength, decodeUtf8 } from '../lib/utf8.js'
+
+/** Where a stream of job events stands: bytes sent of each stream, and lifecycle events sent. */
+export interface Cursor {
+  stdout: number
+  stderr: number
+  lifecycle: number
+}
+
+/** One event of a job, in the order a stream sends them; `id` resumes right after it. */
+export type JobEvent =
+  | { id: string, event: 'status', data: { status: JobStatus, at: number } }
+  | { id: string, event: 'output', data: { stream: 'stdout' | 'stderr', offset: number, data: string } }
+  | { id: string, event: 'exit', data: { status: JobStatus, exitCode: number | null, signal: string | null, error: string | null } }
+
+export type OutputEncoding = 'utf8' | 'base64'
+
+export const START: Cursor = Object.freeze({ stdout: 0, stderr: 0, lifecycle: 0 })
+
+/** Event ids are the cursor after the event: "<stdout bytes>.<stderr bytes>.<lifecycle events>". */
+export function formatCursor (cursor: Cursor): string {
+  return `${cursor.stdout}.${cursor.stderr}.${cursor.lifecycle}`
+}
+
+/** Parses an event id (Last-Event-ID or ?since=); null when it is not one of ours. */
+export function parseCursor (id: string): Cursor | null {
+  const match = /^(\d{1,15})\.(\d{1,15})\.(\d{1,3})$/.exec(id.trim())
+  if (!match) return null
+  return { stdout: Number(match[1]), stderr: Number(match[2]), lifecycle: Number(match[3]) }
+}
+
+const isFinished = (job: JobRecord): boolean => job.status !== 'pending' && job.status !== 'running'
+
+/** The status events a job has gone through so far; a finished job adds its exit as the last one. */
+function lifecycle (job: JobRecord): Array<Omit<JobEvent, 'id'>> {
+  const events: Array<Omit<JobEvent, 'id'>> = [{ event: 'status', data: { status: 'pending', at: job.submittedAt } }]
+  if (job.startedAt !== null) events.push({ event: 'status', data: { status: 'running', at: job.startedAt } })
+  if (isFinished(job)) {
+    events.push({ event: 'status', data: { status: job.status, at: job.finishedAt ?? job.startedAt ?? job.submittedAt } })
+    events.push({ event: 'exit', data: { status: job.status, exitCode: job.exitCode, signal: job.signal, error: job.error } })
+  }
+  return events
+}
+
+function readChunk (path: string, offset: number, maxBytes: number, final: boolean): Buffer | null {
+  let fd: number
+  try { fd = openSync(path, 'r') } catch { return null }
+  try {
+    const size = fstatSync(fd).size
+    const length = Math.min(maxBytes, size - offset)
+    if (length <= 0) return null
+    const buf = Buffer.allocUnsafe(length)
+    const read = readSync(fd, buf, 0, length, offset)
+    const atEnd = offset + read >= size
+    const keep = final && atEnd ? read : completeLength(buf.subarray(0, read))
+    return keep > 0 ? buf.subarray(0, keep) : null
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** What `followJob` needs: the job as stored now, its files, and a way to sleep until something changes. */
+export interface FollowOptions {
+  files: JobFiles
+  getJob: () => JobRecord | undefined
+  waitForChange: () => Promise<void>
+  cursor: Cursor
+  encoding: OutputEncoding
+  chunkBytes: number
+  signal: AbortSignal
+}
+
+/**
+ * Yields a job's events from `cursor` on: lifecycle events, then output as the files grow, and
+ * — only once the job has ended and every byte was yielded — its final status and `exit`.
+ */
+export async function * followJob (options: FollowOptions): AsyncGenerator<JobEvent> {
+  const cursor = { ...options.cursor }
+  const { files, encoding, chunkBytes, signal } = options
+  while (!signal.aborted) {
+    const job = options.getJob()
+    if (!job) return
+    const finished = isFinished(job)
+    const steps = lifecycle(job)
+    const beforeEnd = finished ? steps.length - 2 : steps.length
+    while (cursor.lifecycle < beforeEnd) {
+      const step = steps[cursor.lifecycle++] as Omit<JobEvent, 'id'>
+      yield { ...step, id: formatCursor(cursor) } as JobEvent
+    }
+    let progressed = false
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const bytes = readChunk(files[stream], cursor[stream], chunkBytes, finished)
+      if (!bytes) continue
+      const offset = cursor[stream]
+      cursor[stream] += bytes.length
+      progressed = true
+      const data = encoding === 'base64' ? bytes.toString('base64') : decodeUtf8(bytes)
+      yield { id: formatCursor(cursor), event: 'output', data: { stream, offset, data } }
+    }
+    if (progressed) continue
+    if (finished) {
+      while (cursor.lifecycle < steps.length) {
+        const step = steps[cursor.lifecycle++] as Omit<JobEvent, 'id'>
+        yield { ...step, id: formatCursor(cursor) } as JobEvent
+      }
+      return
+    }
+    await options.waitForChange()
+  }
+}

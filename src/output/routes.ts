@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type {} from '@fastify/websocket'
+import { Type } from 'typebox'
+import type { WebSocket } from 'ws'
+import { authenticateSocket } from '../auth/socket-auth.js'
+import type { KeyStore } from '../auth/key-store.js'
+import type { Config } from '../config.js'
+import { Errors } from '../errors.js'
+import { jobFiles } from '../exec/job-files.js'
+import type { JobManager } from '../jobs/manager.js'
+import { ChangeWaiter } from './change-waiter.js'
+import { followJob, parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './events.js'
+import { sendSse } from './sse.js'
+
+const CHUNK_BYTES = 64 * 1024
+const POLL_MS = 250
+const WS_HIGH_WATER_BYTES = 1024 * 1024
+
+const StreamParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+const StreamQuery = Type.Object({
+  since: Type.Optional(Type.String({ maxLength: 64 })),
+  encoding: Type.Optional(Type.Enum(['utf8', 'base64'])),
+  ticket: Type.Optional(Type.String({ maxLength: 128 })),
+})
+
+/** Reads the resume point from Last-Event-ID or ?since=; a malformed one is a 400. */
+export function cursorFrom (lastEventId: string | string[] | undefined, since: string | undefined): Cursor {
+  const raw = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : since
+  if (raw === undefined || raw === '') return START
+  const cursor = parseCursor(raw)
+  if (!cursor) throw new Errors.INVALID_REQUEST(`not an event id of this server: ${raw}`)
+  return cursor
+}
+
+// Builds the event streams of jobs for SSE and WebSocket clients.
+export class JobEventSource {
+  readonly #config: Config
+  readonly #jobs: JobManager
+
+  constructor (config: Config, jobs: JobManager) {
+    this.#config = config
+    this.#jobs = jobs
+  }
+
+  /** Every event of job `id` from `cursor`, live, until the job has ended and all was sent or `signal` aborts. */
+  async * events (id: string, cursor: Cursor, encoding: OutputEncoding, signal: AbortSignal): AsyncGenerator<JobEvent> {
+    const files = jobFiles(this.#config.stateDir, id)
+    const waiter = new ChangeWaiter(files.dir, POLL_MS)
+    const stopListening = this.#jobs.onFinished(id, () => waiter.wake())
+    const onAbort = (): void => waiter.wake()
+    signal.addEventListener('abort', onAbort)
+    try {
+      yield * followJob({
+        files,
+        getJob: () => this.#jobs.get(id),
+        waitForChange: () => waiter.wait(),
+        cursor,
+        encoding,
+        chunkBytes: CHUNK_BYTES,
+        signal,
+      })
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      stopListening()
+      waiter.close()
+    }
+  }
+
+  /** Answers the request with the job's events as Server-Sent Events. */
+  async sendSse (request: FastifyRequest, reply: FastifyReply, id: string, cursor: Cursor, encoding: OutputEncoding): Promise<void> {
+    const aborted = new AbortController()
+    reply.raw.once('close', () => aborted.abort())
+    reply.hijack()
+    const headers = { ...reply.getHeaders(), 'x-job-id': id } as Record<string, string>
+    try {
+      await sendSse(reply.raw, headers, this.events(id, cursor, encoding, aborted.signal), aborted.signal)
+    } catch (err) {
+      request.log.warn({ err, jobId: id }, 'event stream failed')
+      reply.raw.destroy()
+    }
+  }
+}
+
+async function sendWs (socket: WebSocket, event: JobEvent): Promise<void> {
+  await new Promise<void>((resolve, reject) => socket.send(JSON.stringify(event), (err) => err ? reject(err) : resolve()))
+  // Why: the send callback fires once the frame is handed to the socket; bufferedAmount bounds what waits there.
+  while (socket.bufferedAmount > WS_HIGH_WATER_BYTES && socket.readyState === socket.OPEN) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** GET /jobs/:id/events (SSE) and GET /jobs/:id/stream (WebSocket): live, resumable job events. */
+export function registerStreamRoutes (fastify: FastifyInstance, source: JobEventSource, jobs: JobManager, keys: KeyStore): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery } }, async (request, reply) => {
+    if (!jobs.get(request.params.id)) throw new Errors.JOB_NOT_FOUND()
+    const cursor = cursorFrom(request.headers['last-event-id'], request.query.since)
+    await source.sendSse(request, reply, request.params.id, cursor, request.query.encoding ?? 'utf8')
+  })
+
+  app.get('/jobs/:id/stream', {
+    websocket: true,
+    config: { socket: true },
+    schema: { params: StreamParams, querystring: StreamQuery },
+    preValidation: async (request) => {
+      const { id } = request.params as { id: string }
+      if (!jobs.get(id)) throw new Errors.JOB_NOT_FOUND()
+      cursorFrom(undefined, (request.query as { since?: string }).since)
+    },
+  }, async (socket, request) => {
+    const { id } = request.params
+    const aborted = new AbortController()
+    socket.once('close', () => aborted.abort())
+    if (!await authenticateSocket(socket, request.authenticated, keys)) return
+    try {
+      const cursor = cursorFrom(undefined, request.query.since)
+      for await (const event of source.events(id, cursor, request.query.encoding ?? 'utf8', aborted.signal)) {
+        if (socket.readyState !== socket.OPEN) break
+        await sendWs(socket, event)
+      }
+      socket.close(1000, 'job ended')
+    } catch (err) {
+      request.log.warn({ err, jobId: id }, 'job socket failed')
+      socket.terminate()
+    }
+  })
+}
