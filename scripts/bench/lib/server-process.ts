@@ -45,15 +45,15 @@ async function waitExit (child: ChildProcess, timeoutMs: number): Promise<boolea
   return Promise.race([once(child, 'exit').then(() => true), timer])
 }
 
-/** Starts a server with extra CLI `args`; resolves once /health answers 200. */
-export async function startServer (cliPath: string, args: readonly string[] = []): Promise<ServerProcess> {
+/** Starts a server with extra CLI `args` (and Node flags, e.g. --cpu-prof); resolves once /health answers 200. */
+export async function startServer (cliPath: string, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const stateDir = mkdtempSync(join(tmpdir(), 'agent-runtime-bench-'))
   const key = randomBytes(24).toString('base64url')
   const port = await freePort()
   let stderr = ''
   let bannerMs = Number.NaN
   const t0 = performance.now()
-  const child = spawn(process.execPath, [cliPath, '--port', String(port), '--state-dir', stateDir, '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, '--port', String(port), '--state-dir', stateDir, '--log-level', 'warn', ...args], {
     env: { ...process.env, AGENT_RUNTIME_API_KEY: key },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
