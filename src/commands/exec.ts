@@ -48,39 +48,38 @@ async function askToKill (io: CommandIo, jobId: string): Promise<boolean> {
 export async function runExec (client: RuntimeClient, argv: readonly string[], options: ExecOptions, io: CommandIo): Promise<number> {
   if (argv.length === 0) throw new Error('exec needs a command after --')
   const env = parseEnv(options.env)
-  const { jobId } = await client.submit({
-    command: commandLine(argv),
-    ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
-    ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-    ...(Object.keys(env).length > 0 ? { env } : {}),
-  })
-  if (options.detach) {
-    io.stdout.write(`${jobId}\n`)
-    return 0
-  }
   const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
-  const spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
   const following = new AbortController()
-  let detached = false
+  let jobId: string | undefined
+  let spinner: Spinner | undefined
+  const detach = (): void => following.abort()
+  // Why: installed before the submit, so that a Ctrl-C while it is in flight detaches too.
   const onInterrupt = (): void => {
     spinner?.stop()
-    if (!interactive) {
-      detached = true
-      following.abort()
-      return
-    }
+    if (!interactive || jobId === undefined) return detach()
     process.removeListener('SIGINT', onInterrupt)
     askToKill(io, jobId).then(async (kill) => {
-      if (kill) await client.kill(jobId)
-      else { detached = true; following.abort() }
-    }).catch(() => { detached = true; following.abort() })
+      if (kill && jobId !== undefined) await client.kill(jobId)
+      else detach()
+    }).catch(detach)
   }
   process.on('SIGINT', onInterrupt)
   try {
-    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner })
-    return exitCodeOf(exit)
+    jobId = (await client.submit({
+      command: commandLine(argv),
+      ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      ...(Object.keys(env).length > 0 ? { env } : {}),
+    })).jobId
+    if (options.detach) {
+      io.stdout.write(`${jobId}\n`)
+      return 0
+    }
+    spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
+    if (following.signal.aborted) throw following.signal.reason
+    return exitCodeOf(await followOutput(client, jobId, io, { signal: following.signal, spinner }))
   } catch (err) {
-    if (!detached) throw err
+    if (!following.signal.aborted || jobId === undefined) throw err
     io.stderr.write(`detached: job ${jobId} keeps running (agent-server logs -f ${jobId})\n`)
     return EXIT_INTERRUPTED
   } finally {

@@ -1,4 +1,4 @@
-// Shapes shared by the job store, manager and views.
+// Shapes shared by the job store, manager and views, and the one way to make a new record.
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
 export type JobMode = 'shell'
@@ -40,4 +40,24 @@ export interface ExitInfo {
   exitCode: number | null
   signal: string | null
   error: string | null
+}
+
+/** The record of a job just accepted: pending, nothing run yet. */
+export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string | null): JobRecord {
+  return {
+    id,
+    mode: 'shell',
+    spec,
+    status: 'pending',
+    submittedAt: Date.now() / 1000,
+    startedAt: null,
+    finishedAt: null,
+    pid: null,
+    pidStartTime: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    error: null,
+    idempotencyKey,
+  }
 }

@@ -88,12 +88,11 @@ describe('agent-server client commands', () => {
 
   test('Ctrl-C without a terminal detaches, prints the job id and leaves the job running', async () => {
     const { child, done } = runClient(server, ['exec', '--', 'echo started; sleep 30'])
-    let jobId = ''
-    await waitFor(async () => {
-      const jobs = (await server.api('GET', '/jobs?status=running')).body as any[]
-      jobId = jobs.find((j) => j.command === 'echo started; sleep 30')?.jobId ?? ''
-      return jobId !== '' && jobs.find((j) => j.jobId === jobId)?.stdout === 'started\n'
-    }, 'the job to run')
+    let printed = ''
+    child.stdout?.on('data', (d: Buffer) => { printed += d.toString() })
+    await waitFor(() => printed === 'started\n', 'the command to print through the CLI')
+    const jobs = (await server.api('GET', '/jobs?status=running')).body as any[]
+    const jobId = jobs.find((j) => j.command === 'echo started; sleep 30')?.jobId as string
     child.kill('SIGINT')
     const run = await done
     assert.equal(run.code, 130)

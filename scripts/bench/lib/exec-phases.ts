@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BenchClient } from './http-client.js'
-import { cpuSeconds, resetPeakRss, sampleRss, statusBytes } from './proc.js'
-import { startServer, type ServerProcess } from './server-process.js'
+import { cpuSeconds, machineCpuTicks, resetPeakRss, sampleRss, statusBytes } from './proc.js'
+import type { ServerProcess } from './server-process.js'
 import { median, mib, percentile, round } from './stats.js'
 import { runWrk } from './wrk.js'
 
@@ -12,19 +12,25 @@ const FINISHED = new Set(['completed', 'failed', 'timeout', 'cancelled'])
 
 interface JobAnswer { jobId: string, status: string, stdoutBytes?: number }
 
-/** CPU use of the server process and of this (load-generating) process over one phase, in % of one core. */
-export interface CpuShare { serverCpuPct: number, clientCpuPct: number }
+/**
+ * CPU use over one phase: the server process and this (load-generating) process in % of one core,
+ * and the whole machine (server, load generator, job processes, kernel) in % of all cores.
+ */
+export interface CpuShare { serverCpuPct: number, clientCpuPct: number, machineBusyPct: number }
 
 function measureCpu (pid: number): () => CpuShare {
   const wall = performance.now()
   const server = cpuSeconds(pid) ?? 0
   const client = process.cpuUsage()
+  const machine = machineCpuTicks()
   return () => {
     const seconds = (performance.now() - wall) / 1000
     const used = process.cpuUsage(client)
+    const machineNow = machineCpuTicks()
     return {
       serverCpuPct: round((((cpuSeconds(pid) ?? 0) - server) / seconds) * 100, 0),
       clientCpuPct: round(((used.user + used.system) / 1e6 / seconds) * 100, 0),
+      machineBusyPct: round(((machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total)) * 100, 0),
     }
   }
 }
@@ -39,12 +45,12 @@ export async function runJob (client: BenchClient, command: string, query = ''):
 }
 
 /** 1. Start-up: spawn → /health 200, several times; idle RSS shortly after each start. */
-export async function measureStartup (cliPath: string, runs: number) {
+export async function measureStartup (launch: () => Promise<ServerProcess>, runs: number) {
   const readyMs: number[] = []
   const bannerMs: number[] = []
   const idleRss: number[] = []
   for (let i = 0; i < runs; i++) {
-    const server = await startServer(cliPath)
+    const server = await launch()
     try {
       readyMs.push(server.readyMs)
       await sleep(IDLE_SETTLE_MS)
@@ -157,7 +163,8 @@ export async function measureGets (server: ServerProcess, connections: number, d
     if (wrk === null) return { node, wrk: null }
     const wrkCpu = measureCpu(server.pid)
     const result = await runWrk(wrk, `http://127.0.0.1:${server.port}${path}`, server.key, connections, durationSec)
-    return { node, wrk: { connections, ...result, requestsPerSec: round(result.requestsPerSec, 0), serverCpuPct: wrkCpu().serverCpuPct } }
+    const { serverCpuPct, machineBusyPct } = wrkCpu()
+    return { node, wrk: { connections, ...result, requestsPerSec: round(result.requestsPerSec, 0), serverCpuPct, machineBusyPct } }
   } finally {
     client.close()
   }

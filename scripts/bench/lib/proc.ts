@@ -34,6 +34,18 @@ export function cpuSeconds (pid: number): number | null {
   }
 }
 
+/** Busy and total CPU time of the whole machine so far (all cores, from /proc/stat), in clock ticks. */
+export function machineCpuTicks (): { busy: number, total: number } {
+  try {
+    const fields = (/^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'latin1'))?.[1] ?? '').split(/\s+/).map(Number)
+    const total = fields.slice(0, 8).reduce((sum, n) => sum + n, 0)
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return { busy: 0, total: 0 }
+  }
+}
+
 /** Pids of live (non-zombie) processes other than this one whose command line contains `text`. */
 export function processesMatching (text: string): number[] {
   const pids: number[] = []
