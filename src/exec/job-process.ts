@@ -48,7 +48,6 @@ export class JobProcess {
   readonly exited: Promise<ExitInfo>
   #wrapperGone = false
   #terminating: Promise<void> | undefined
-
   #sentKill = false
 
   // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
