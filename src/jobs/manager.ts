@@ -33,6 +33,7 @@ export class JobManager {
   readonly #finished = new EventEmitter().setMaxListeners(0)
   readonly #retention: RetentionSweeper
   #closed = false
+  #pumpScheduled = false
 
   constructor (config: Config, store: JobStore, log: Logger) {
     this.#config = config
@@ -68,7 +69,7 @@ export class JobManager {
     this.#store.insert(job)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
-    this.#pump()
+    this.#pumpSoon()
     return { job, created: true }
   }
 
@@ -203,6 +204,16 @@ export class JobManager {
 
   #freeSlots (): number {
     return this.#config.maxConcurrentJobs - this.#runner.size - this.#starting.size
+  }
+
+  // Why: forking blocks the event loop for milliseconds; doing it after the 202 is written keeps submits fast.
+  #pumpSoon (): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    setImmediate(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
   }
 
   #pump (): void {

@@ -54,14 +54,15 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery } }, async (request) => {
     const { id } = request.params
-    requireJob(id)
+    let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
-    if (wait !== undefined && wait > 0) {
+    if (wait !== undefined && wait > 0 && (job.status === 'pending' || job.status === 'running')) {
       const aborted = new AbortController()
       request.raw.once('close', () => aborted.abort())
       await jobs.waitFinished(id, Math.min(wait, MAX_WAIT_SEC) * 1000, aborted.signal)
+      job = requireJob(id)
     }
-    return view(requireJob(id), { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
+    return view(job, { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
   })
 
   for (const stream of ['stdout', 'stderr'] as const) {

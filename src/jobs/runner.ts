@@ -1,7 +1,7 @@
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
-import { childEnv } from '../lib/child-env.js'
+import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import type { Logger } from '../logger.js'
 import { lastWriteAt } from '../output/read.js'
 import type { ExitInfo, JobRecord } from './types.js'
@@ -33,6 +33,8 @@ export class JobRunner {
   readonly #log: Logger
   readonly #onExit: ExitListener
   readonly #running = new Map<string, RunningJob>()
+  // Why: copying and filtering the server's environment for every job showed up in profiles.
+  readonly #baseEnv = childEnv()
 
   constructor (options: { stateDir: string, killGraceMs: number, log: Logger, onExit: ExitListener }) {
     this.#stateDir = options.stateDir
@@ -57,7 +59,7 @@ export class JobRunner {
       command: spec.command,
       shell: spec.shell,
       cwd: spec.workdir,
-      env: childEnv(spec.env),
+      env: { ...this.#baseEnv, ...withoutSecrets(spec.env) },
       stdin: spec.stdinEof && spec.stdin === null ? 'ignore' : 'pipe',
     })
     if (spec.stdin !== null) process.stdin?.write(spec.stdin)

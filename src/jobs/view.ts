@@ -1,5 +1,5 @@
 import { jobFiles } from '../exec/job-files.js'
-import { lastWriteAt, readInline, type InlineOutput } from '../output/read.js'
+import { readInline, type InlineOutput } from '../output/read.js'
 import type { JobRecord } from './types.js'
 
 /** How much output a job view inlines, and from where. */
@@ -46,7 +46,7 @@ export function jobView (job: JobRecord, stateDir: string, select: OutputSelecti
     submittedAt: job.submittedAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
-    lastOutputAt: job.startedAt === null ? null : Math.max(job.startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0),
+    lastOutputAt: job.startedAt === null ? null : Math.max(job.startedAt, stdout.lastWriteAt ?? 0, stderr.lastWriteAt ?? 0),
     processAlive: live.processAlive,
     pid: job.pid,
     exitCode: job.exitCode,

@@ -10,6 +10,8 @@ export interface InlineOutput {
   truncated: boolean
   /** The byte offset just after `text`, for the next incremental read. */
   nextOffset: number
+  /** When the stream last grew (epoch seconds), or null while it is empty. */
+  lastWriteAt: number | null
 }
 
 export interface ReadOptions {
@@ -50,7 +52,7 @@ function fromOffset (fd: number, size: number, options: ReadOptions): InlineOutp
   const atEnd = start + raw.length >= size
   const keep = atEnd && options.final ? raw.length : completeLength(raw)
   const nextOffset = start + keep
-  return { text: decodeUtf8(raw.subarray(0, keep)), bytes: size, truncated: nextOffset < size, nextOffset }
+  return { text: decodeUtf8(raw.subarray(0, keep)), bytes: size, truncated: nextOffset < size, nextOffset, lastWriteAt: null }
 }
 
 function fromEnd (fd: number, size: number, options: ReadOptions): InlineOutput {
@@ -66,16 +68,18 @@ function fromEnd (fd: number, size: number, options: ReadOptions): InlineOutput 
     text = tail.text
     truncated ||= tail.cut
   }
-  return { text, bytes: size, truncated, nextOffset: start + keep }
+  return { text, bytes: size, truncated, nextOffset: start + keep, lastWriteAt: null }
 }
 
 /** Reads a job's stream for inlining: the end (capped), the last lines, or the bytes after an offset. */
 export function readInline (path: string, options: ReadOptions): InlineOutput {
   let fd: number
-  try { fd = openSync(path, 'r') } catch { return { text: '', bytes: 0, truncated: false, nextOffset: 0 } }
+  try { fd = openSync(path, 'r') } catch { return { text: '', bytes: 0, truncated: false, nextOffset: 0, lastWriteAt: null } }
   try {
-    const size = fstatSync(fd).size
-    return options.offset !== undefined ? fromOffset(fd, size, options) : fromEnd(fd, size, options)
+    const { size, mtimeMs } = fstatSync(fd)
+    const output = options.offset !== undefined ? fromOffset(fd, size, options) : fromEnd(fd, size, options)
+    output.lastWriteAt = size > 0 ? mtimeMs / 1000 : null
+    return output
   } finally {
     closeSync(fd)
   }

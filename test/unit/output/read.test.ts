@@ -16,19 +16,33 @@ function file (content: string | Buffer): string {
   return path
 }
 
+/** readInline without its lastWriteAt (which has its own test). */
+function inline (...args: Parameters<typeof readInline>): Omit<ReturnType<typeof readInline>, 'lastWriteAt'> {
+  const { lastWriteAt: _, ...rest } = readInline(...args)
+  return rest
+}
+
 const MIXED = 'ascii é € 😀 and more: ñ 中文 🎉\nsecond line €€€\n'
 
 describe('readInline from the end (the inline cap)', () => {
+  test('it reports when the stream last grew, or null while it is empty', () => {
+    const path = file('x')
+    utimesSync(path, 1_700_000_000, 1_700_000_123)
+    assert.equal(readInline(path, { maxBytes: 1024, final: true }).lastWriteAt, 1_700_000_123)
+    assert.equal(readInline(file(''), { maxBytes: 1024, final: true }).lastWriteAt, null)
+    assert.equal(readInline(join(dir, 'never-written.log'), { maxBytes: 1024, final: true }).lastWriteAt, null)
+  })
+
   test('a stream under the cap is returned whole and not truncated', () => {
     const path = file('hello\nworld\n')
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true }), {
       text: 'hello\nworld\n', bytes: 12, truncated: false, nextOffset: 12,
     })
   })
 
   test('a stream over the cap keeps its end and is marked truncated', () => {
     const path = file('0123456789')
-    assert.deepEqual(readInline(path, { maxBytes: 4, final: true }), {
+    assert.deepEqual(inline(path, { maxBytes: 4, final: true }), {
       text: '6789', bytes: 10, truncated: true, nextOffset: 10,
     })
   })
@@ -55,7 +69,7 @@ describe('readInline from the end (the inline cap)', () => {
   test('while the job runs, an unfinished character at the end is left for the next read', () => {
     const whole = Buffer.from('ok €')
     const path = file(whole.subarray(0, whole.length - 1))
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: false }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: false }), {
       text: 'ok ', bytes: 5, truncated: false, nextOffset: 3,
     })
   })
@@ -63,7 +77,7 @@ describe('readInline from the end (the inline cap)', () => {
   test('once the job has ended, a cut character at the end is shown as U+FFFD', () => {
     const whole = Buffer.from('ok €')
     const path = file(whole.subarray(0, whole.length - 1))
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true }), {
       text: 'ok \uFFFD', bytes: 5, truncated: false, nextOffset: 5,
     })
   })
@@ -75,12 +89,12 @@ describe('readInline from the end (the inline cap)', () => {
 
   test('a missing file reads as an empty stream', () => {
     const empty = { text: '', bytes: 0, truncated: false, nextOffset: 0 }
-    assert.deepEqual(readInline(join(dir, 'never-written.log'), { maxBytes: 1024, final: false }), empty)
-    assert.deepEqual(readInline(join(dir, 'never-written.log'), { maxBytes: 1024, final: true, offset: 10 }), empty)
+    assert.deepEqual(inline(join(dir, 'never-written.log'), { maxBytes: 1024, final: false }), empty)
+    assert.deepEqual(inline(join(dir, 'never-written.log'), { maxBytes: 1024, final: true, offset: 10 }), empty)
   })
 
   test('an empty file reads as an empty stream', () => {
-    assert.deepEqual(readInline(file(''), { maxBytes: 1024, final: true }), {
+    assert.deepEqual(inline(file(''), { maxBytes: 1024, final: true }), {
       text: '', bytes: 0, truncated: false, nextOffset: 0,
     })
   })
@@ -104,7 +118,7 @@ describe('readInline with tailLines', () => {
 
   test('asking for more lines than there are returns everything, not truncated', () => {
     const path = file('one\ntwo\n')
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true, tailLines: 5 }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true, tailLines: 5 }), {
       text: 'one\ntwo\n', bytes: 8, truncated: false, nextOffset: 8,
     })
   })
@@ -140,21 +154,21 @@ describe('readInline with tailLines', () => {
 describe('readInline from an offset (incremental polling)', () => {
   test('the bytes after the offset are returned with the offset to continue from', () => {
     const path = file('0123456789')
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true, offset: 3 }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true, offset: 3 }), {
       text: '3456789', bytes: 10, truncated: false, nextOffset: 10,
     })
   })
 
   test('when more remains than the cap, the result is truncated and nextOffset points at the rest', () => {
     const path = file('0123456789')
-    assert.deepEqual(readInline(path, { maxBytes: 4, final: true, offset: 3 }), {
+    assert.deepEqual(inline(path, { maxBytes: 4, final: true, offset: 3 }), {
       text: '3456', bytes: 10, truncated: true, nextOffset: 7,
     })
   })
 
   test('an offset at the end returns nothing more', () => {
     const path = file('0123456789')
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true, offset: 10 }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true, offset: 10 }), {
       text: '', bytes: 10, truncated: false, nextOffset: 10,
     })
   })
@@ -167,7 +181,7 @@ describe('readInline from an offset (incremental polling)', () => {
 
   test('a cap that falls inside a character stops before it', () => {
     const path = file('€€€')
-    assert.deepEqual(readInline(path, { maxBytes: 4, final: true, offset: 0 }), {
+    assert.deepEqual(inline(path, { maxBytes: 4, final: true, offset: 0 }), {
       text: '€', bytes: 9, truncated: true, nextOffset: 3,
     })
   })
@@ -175,7 +189,7 @@ describe('readInline from an offset (incremental polling)', () => {
   test('while the job runs, an unfinished character at the end waits for the next poll', () => {
     const whole = Buffer.from('ab😀')
     const path = file(whole.subarray(0, 4))
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: false, offset: 1 }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: false, offset: 1 }), {
       text: 'b', bytes: 4, truncated: true, nextOffset: 2,
     })
   })
@@ -183,7 +197,7 @@ describe('readInline from an offset (incremental polling)', () => {
   test('once the job has ended, a cut character at the end is shown as U+FFFD', () => {
     const whole = Buffer.from('ab😀')
     const path = file(whole.subarray(0, 4))
-    assert.deepEqual(readInline(path, { maxBytes: 1024, final: true, offset: 1 }), {
+    assert.deepEqual(inline(path, { maxBytes: 1024, final: true, offset: 1 }), {
       text: 'b\uFFFD', bytes: 4, truncated: false, nextOffset: 4,
     })
   })
