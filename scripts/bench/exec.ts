@@ -1,13 +1,13 @@
 // Shell-job benchmark: starts the real server (node dist/cli.js) as its own process on loopback
 // and measures start-up, submit→completion latency, job throughput, GET req/s and a 1 GiB job.
 // Run: npm run build && npm run bench:exec. Prints a markdown table, then one JSON line.
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { availableParallelism, release } from 'node:os'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { availableParallelism, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { measureBigOutput, measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
-import { machineCpuTicks } from './lib/proc.js'
+import { measureBigOutput } from './lib/big-output.js'
+import { measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
+import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
 import { startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
 import { round } from './lib/stats.js'
 import { findWrk } from './lib/wrk.js'
@@ -26,15 +26,18 @@ const LATENCY_ITERATIONS = envNumber('BENCH_LATENCY_ITERATIONS', 300)
 const THROUGHPUT_CLIENTS = 32
 const GET_CONNECTIONS = 16
 const BIG_OUTPUT_BYTES = envNumber('BENCH_OUTPUT_BYTES', 1024 * 1024 * 1024)
+const QUIET_WAIT_MS = 20_000
 const LOAD_FLAGS = ['--max-concurrent-jobs', '64', '--max-pending-jobs', '10000']
 const PHASES = ['startup', 'latency', 'gets', 'throughput', 'output'] as const
 type Phase = typeof PHASES[number]
 const SELECTED = new Set<Phase>((process.env.BENCH_PHASES?.split(',') ?? PHASES).filter((p): p is Phase => (PHASES as readonly string[]).includes(p)))
 // Why: lets a run profile the server, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const SERVER_NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+// Extra server flags for experiments, e.g. BENCH_SERVER_ARGS='--job-retention 100000'.
+const SERVER_ARGS = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []
 
 const log = (message: string): void => { process.stderr.write(`bench: ${message}\n`) }
-const launch = async (args: readonly string[] = []): Promise<ServerProcess> => startServer(CLI_PATH, args, SERVER_NODE_ARGS)
+const launch = async (args: readonly string[] = []): Promise<ServerProcess> => startServer(CLI_PATH, [...args, ...SERVER_ARGS], SERVER_NODE_ARGS)
 const cpuNote = (c: CpuShare): string => `server CPU ${c.serverCpuPct} %, bench client ${c.clientCpuPct} %, machine busy ${c.machineBusyPct} %`
 const mb = (mebibytes: number): number => mebibytes * 1.048576
 
@@ -118,20 +121,21 @@ async function outputRows (results: Record<string, unknown>): Promise<Row[]> {
   }
 }
 
-async function main (): Promise<void> {
+async function main (probeDir: string): Promise<void> {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`)
   if (process.env.BENCH_CLI === undefined && newestMtimeMs(join(ROOT, 'src')) > statSync(CLI_PATH).mtimeMs) log('warning: src/ is newer than dist/; run `npm run build` to measure the current code')
   const wrk = findWrk()
-  const before = machineCpuTicks()
-  await sleep(1000)
-  const after = machineCpuTicks()
-  // Why: other processes on the machine skew every number here; say so instead of hiding it.
-  const backgroundBusyPct = round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 100, 0)
-  const machine = { node: process.version, cores: availableParallelism(), kernel: release(), wrk: wrk !== null, backgroundBusyPct }
-  if (backgroundBusyPct > 10) log(`warning: the machine was ${backgroundBusyPct} % busy before the benchmark started; results will be low`)
+  // Why: other processes on the machine skew every number here; wait a little for quiet, else say so.
+  const backgroundBusyPct = await waitForQuiet(QUIET_WAIT_MS)
+  const probe = await probeMachine(probeDir)
+  const machine = { node: process.version, cores: availableParallelism(), kernel: release(), wrk: wrk !== null, tmpdir: tmpdir(), backgroundBusyPct, ...probe }
+  log(`machine probe: mkdir + 2 file creates ${probe.mkdirAndTwoFilesP50Ms} ms, spawn sh -c true → exit ${probe.spawnShToExitP50Ms} ms (p50)`)
+  if (backgroundBusyPct > 15) log(`warning: the machine was ${backgroundBusyPct} % busy before the benchmark started; results will be low`)
   log(`${CLI_PATH}: node ${machine.node}, ${machine.cores} cores, kernel ${machine.kernel}; the load generator shares these cores`)
   const results: Record<string, unknown> = {}
   const rows: Row[] = [
+    ['Context: machine busy before start; mkdir + 2 file creates; spawn `sh -c true` → exit (p50)', '—',
+      `${backgroundBusyPct} %; ${probe.mkdirAndTwoFilesP50Ms} ms; ${probe.spawnShToExitP50Ms} ms`, null],
     ...SELECTED.has('startup') ? await startupRows(results) : [],
     ...await loadedRows(results, wrk),
     ...SELECTED.has('output') ? await outputRows(results) : [],
@@ -145,16 +149,21 @@ const interrupt = (): void => {
   if (interrupted) return
   interrupted = true
   log('interrupted: stopping servers')
-  stopAllServers().finally(() => process.exit(130))
+  stopAllServers().finally(() => {
+    rmSync(probeDir, { recursive: true, force: true })
+    process.exit(130)
+  })
 }
 process.once('SIGINT', interrupt)
 process.once('SIGTERM', interrupt)
 
+const probeDir = mkdtempSync(join(tmpdir(), 'agent-runtime-bench-probe-'))
 try {
-  await main()
+  await main(probeDir)
 } catch (err) {
   log(`failed: ${(err as Error).stack ?? String(err)}`)
   process.exitCode = 1
 } finally {
   await stopAllServers()
+  rmSync(probeDir, { recursive: true, force: true })
 }

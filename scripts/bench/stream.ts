@@ -9,11 +9,15 @@ import { availableParallelism, release } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchClient } from './lib/http-client.js'
+import { waitForQuiet } from './lib/machine-probe.js'
 import { startServer, stopAllServers } from './lib/server-process.js'
-import { clockCheck, idleMachineBusyPct, measureFanOut, measureFirstByte, measureOneClient, measureStalledClient, runOutputJob, type Encoding } from './lib/stream-phases.js'
+import { clockCheck, measureFanOut, measureFirstByte, measureOneClient, measureStalledClient, runOutputJob, type Encoding } from './lib/stream-phases.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
-const CLI_PATH = join(ROOT, 'dist', 'cli.js')
+// Why: BENCH_CLI measures another build (e.g. a patched copy) with this same script, as in bench:exec.
+const CLI_PATH = resolve(process.env.BENCH_CLI ?? join(ROOT, 'dist', 'cli.js'))
+// Why: lets a run profile the server, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const SERVER_NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 const MiB = 1024 * 1024
 const envNumber = (name: string, fallback: number): number => {
   const value = Number(process.env[name])
@@ -29,14 +33,16 @@ const FAN_OUT_BYTES = envNumber('BENCH_FANOUT_BYTES', 256 * MiB)
 const FAN_OUT_ENCODING: Encoding = process.env.BENCH_FANOUT_ENCODING === 'utf8' ? 'utf8' : 'base64'
 const STALL_BYTES = envNumber('BENCH_STALL_BYTES', 512 * MiB)
 const STALL_HOLD_MS = 2000
-const BUSY_WARNING_PCT = 10
+const QUIET_WAIT_MS = 20_000
+const BUSY_WARNING_PCT = 15
 const TARGET_FIRST_BYTE_P50_MS = 5
 const TARGET_ONE_CLIENT_MBPS = 500
 
 const round3 = (value: number): number => Math.round(value * 1000) / 1000
 const log = (message: string): void => { process.stderr.write(`bench: ${message}\n`) }
 
-const size = (bytes: number): string => bytes % MiB === 0 ? (bytes >= 1024 * MiB && bytes % (1024 * MiB) === 0 ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`) : `${bytes} B`
+const size = (bytes: number): string =>
+  bytes % (1024 * MiB) === 0 ? `${bytes / 1024 / MiB} GiB` : bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} B`
 
 function newestMtimeMs (dir: string): number {
   let newest = 0
@@ -49,6 +55,10 @@ function newestMtimeMs (dir: string): number {
 
 /** Builds dist/ when it is missing or older than src/ (an old dist may not even have the stream routes). */
 function ensureBuilt (): void {
+  if (process.env.BENCH_CLI !== undefined) {
+    if (!existsSync(CLI_PATH)) throw new Error(`BENCH_CLI=${CLI_PATH} does not exist`)
+    return
+  }
   if (existsSync(CLI_PATH) && newestMtimeMs(join(ROOT, 'src')) <= statSync(CLI_PATH).mtimeMs) return
   log(existsSync(CLI_PATH) ? 'src/ is newer than dist/: npm run build' : 'dist/ is missing: npm run build')
   // Why: the build's stdout goes to our stderr so stdout stays the table and the JSON line.
@@ -67,7 +77,7 @@ function table (rows: Row[]): string {
 
 /** Phases 1–3 on one server: first-byte latency, one client (utf8, base64, ASCII), fan-out. */
 async function streamPhases () {
-  const server = await startServer(CLI_PATH)
+  const server = await startServer(CLI_PATH, [], SERVER_NODE_ARGS)
   const client = new BenchClient(server.port, server.key, 4)
   try {
     log(`first-byte latency: ${LATENCY_WARMUP} + ${LATENCY_SAMPLES} lines, one every ${LATENCY_INTERVAL_MS} ms`)
@@ -75,13 +85,13 @@ async function streamPhases () {
 
     log(`one client: a job writes ${size(ONE_CLIENT_BYTES)} of NULs, then it is read as utf8 and as base64`)
     const bigJob = await runOutputJob(client, `head -c ${ONE_CLIENT_BYTES} /dev/zero`, ONE_CLIENT_BYTES)
-    const utf8 = await measureOneClient(server, bigJob.jobId, ONE_CLIENT_BYTES, 'utf8')
+    const utf8 = await measureOneClient(server, client, bigJob.jobId, ONE_CLIENT_BYTES, 'utf8')
     log(`  utf8: ${utf8.MBps} MB/s`)
-    const base64 = await measureOneClient(server, bigJob.jobId, ONE_CLIENT_BYTES, 'base64')
+    const base64 = await measureOneClient(server, client, bigJob.jobId, ONE_CLIENT_BYTES, 'base64')
     log(`  base64: ${base64.MBps} MB/s`)
     log(`one client, extra: ${size(ONE_CLIENT_BYTES)} of ASCII 'a' (no JSON escapes) as utf8`)
     const asciiJob = await runOutputJob(client, `head -c ${ONE_CLIENT_BYTES} /dev/zero | tr '\\0' a`, ONE_CLIENT_BYTES)
-    const asciiUtf8 = await measureOneClient(server, asciiJob.jobId, ONE_CLIENT_BYTES, 'utf8')
+    const asciiUtf8 = await measureOneClient(server, client, asciiJob.jobId, ONE_CLIENT_BYTES, 'utf8')
     log(`  ascii utf8: ${asciiUtf8.MBps} MB/s`)
 
     log(`${FAN_OUT_CLIENTS} clients on one finished ${size(FAN_OUT_BYTES)} job (${FAN_OUT_ENCODING})`)
@@ -98,7 +108,7 @@ async function streamPhases () {
 
 /** Phase 4 on a fresh server, so its RSS baseline is not the one left by the phases before. */
 async function stallPhase () {
-  const server = await startServer(CLI_PATH)
+  const server = await startServer(CLI_PATH, [], SERVER_NODE_ARGS)
   const client = new BenchClient(server.port, server.key, 2)
   try {
     return await measureStalledClient(server, client, STALL_BYTES, STALL_HOLD_MS)
@@ -112,8 +122,9 @@ async function main (): Promise<void> {
   const t0 = Date.now()
   ensureBuilt()
   const machine = { node: process.version, cores: availableParallelism(), kernel: release() }
-  log(`node ${machine.node}, ${machine.cores} cores, kernel ${machine.kernel}; the clients share these cores with the server`)
-  const busyBefore = await idleMachineBusyPct()
+  log(`${CLI_PATH}: node ${machine.node}, ${machine.cores} cores, kernel ${machine.kernel}; the clients share these cores with the server`)
+  // Why: other processes on these few cores skew every number; wait a little for quiet, else say so.
+  const busyBefore = await waitForQuiet(QUIET_WAIT_MS)
   if (busyBefore > BUSY_WARNING_PCT) log(`warning: the machine is ${busyBefore} % busy before the benchmark starts; other work skews the numbers`)
   log('clock check: child process → pipe')
   const clock = await clockCheck()
@@ -130,8 +141,9 @@ async function main (): Promise<void> {
     [`One client, ${size(ONE_CLIENT_BYTES)} NULs, utf8 (default)`, `≥ ${TARGET_ONE_CLIENT_MBPS} MB/s`, one(oneClient.utf8), oneClient.utf8.MBps >= TARGET_ONE_CLIENT_MBPS],
     [`One client, ${size(ONE_CLIENT_BYTES)} NULs, base64`, `≥ ${TARGET_ONE_CLIENT_MBPS} MB/s`, one(oneClient.base64), oneClient.base64.MBps >= TARGET_ONE_CLIENT_MBPS],
     [`One client, ${size(ONE_CLIENT_BYTES)} ASCII, utf8 (extra)`, '—', one(oneClient.asciiUtf8), null],
+    ['… GET /health during each one-client stream, p50 / max (utf8, base64, ASCII)', '—', [oneClient.utf8, oneClient.base64, oneClient.asciiUtf8].map((r) => `${r.healthDuringStream.p50Ms} / ${r.healthDuringStream.maxMs} ms (${r.healthDuringStream.requests})`).join('; '), null],
     [`${fanOut.clients} clients, ${size(fanOut.bytes)} NULs, ${fanOut.encoding}: aggregate`, '—', `${fanOut.aggregateMBps} MB/s (${fanOut.seconds} s; server CPU ${fanOut.serverCpuPct} %, clients ${fanOut.clientCpuPct} %, machine ${fanOut.machineBusyPct} %)`, null],
-    ['… per client min / median / max', '—', `${fanOut.perClientMBps.min} / ${fanOut.perClientMBps.median} / ${fanOut.perClientMBps.max} MB/s`, null],
+    ['… per client min / median / max', '—', `${fanOut.perClientMBps.min} / ${fanOut.perClientMBps.median} / ${fanOut.perClientMBps.max} MB/s (first output after ${fanOut.firstOutputMs.min} / ${fanOut.firstOutputMs.median} / ${fanOut.firstOutputMs.max} ms)`, null],
     [`Stalled client while a job writes ${size(stall.bytes)}: server RSS`, '—', `${stall.rssBeforeMiB} → peak ${stall.rssPeakMiB} MiB (+${stall.rssPeakGrowthMiB} MiB, ${stall.peakFrom}); ${stall.rssStalledMiB} MiB stalled ${stall.holdMs / 1000} s after the job; ${stall.rssAfterCloseMiB} MiB after close`, null],
     ['… GET /health during the stall, p50 / max', '—', `${stall.healthDuringStall.p50Ms} / ${stall.healthDuringStall.maxMs} ms (${stall.healthDuringStall.requests} requests)`, null],
   ]

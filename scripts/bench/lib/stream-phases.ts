@@ -59,14 +59,6 @@ function measureCpu (pid: number): () => { serverCpuPct: number, clientCpuPct: n
   }
 }
 
-/** How busy the machine is with nothing of ours running, in % of all cores over `ms`. */
-export async function idleMachineBusyPct (ms = 1000): Promise<number> {
-  const before = machineCpuTicks()
-  await sleep(ms)
-  const after = machineCpuTicks()
-  return round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 100, 0)
-}
-
 const stats = (values: readonly number[]) => ({
   p50Ms: round(percentile(values, 50)),
   p90Ms: round(percentile(values, 90)),
@@ -139,6 +131,34 @@ export async function measureFirstByte (server: ServerProcess, client: BenchClie
   return { samples: kept.length, intervalMs, linesPerEvent: round(lines / outputEvents), ...stats(kept) }
 }
 
+/**
+ * Times GET /health every `intervalMs` until stopped: shows whether the server's event loop stays
+ * free for other requests while it streams. `stop()` ends the loop and returns the timings.
+ */
+function pingHealth (client: BenchClient, intervalMs = 20): { stop: () => Promise<{ requests: number, p50Ms: number, maxMs: number }> } {
+  const stopped = new AbortController()
+  const times: number[] = []
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      const t0 = performance.now()
+      await client.send('GET', '/health')
+      times.push(performance.now() - t0)
+      await sleep(intervalMs, undefined, { signal: stopped.signal }).catch(() => {})
+    }
+  })().catch(() => { /* only informative; a failed ping must not outlive the phase */ })
+  let result: Promise<{ requests: number, p50Ms: number, maxMs: number }> | undefined
+  // Why: idempotent, so a `finally` can stop it and the caller still read the result.
+  const stop = async () => {
+    result ??= (async () => {
+      stopped.abort()
+      await loop
+      return { requests: times.length, p50Ms: round(median(times)), maxMs: round(Math.max(...times)) }
+    })()
+    return result
+  }
+  return { stop }
+}
+
 /** Follows one stream's output events: checks offsets are contiguous and sums payload and JSON bytes. */
 class OutputCounter {
   payloadBytes = 0
@@ -188,10 +208,11 @@ async function readOnce (server: ServerProcess, jobId: string, bytes: number, en
   return { counter, summary, seconds }
 }
 
-/** 2. One client streams a finished job of `bytes` (utf8 or base64). */
-export async function measureOneClient (server: ServerProcess, jobId: string, bytes: number, encoding: Encoding) {
+/** 2. One client streams a finished job of `bytes` (utf8 or base64) while another times GET /health. */
+export async function measureOneClient (server: ServerProcess, client: BenchClient, jobId: string, bytes: number, encoding: Encoding) {
   const cpu = measureCpu(server.pid)
-  const { counter, summary, seconds } = await readOnce(server, jobId, bytes, encoding)
+  const health = pingHealth(client)
+  const { counter, summary, seconds } = await readOnce(server, jobId, bytes, encoding).finally(health.stop)
   return {
     encoding,
     bytes,
@@ -202,6 +223,7 @@ export async function measureOneClient (server: ServerProcess, jobId: string, by
     jsonBytesPerPayloadByte: round(counter.dataFieldBytes / bytes),
     outputEvents: counter.outputEvents,
     firstOutputMs: round(counter.firstOutputAt - summary.startedAt, 1),
+    healthDuringStream: await health.stop(),
     ...cpu(),
   }
 }
@@ -214,6 +236,7 @@ export async function measureFanOut (server: ServerProcess, jobId: string, bytes
   const end = Math.max(...runs.map((run) => run.summary.endedAt))
   const seconds = (end - start) / 1000
   const perClient = runs.map((run) => bytes / 1e6 / run.seconds)
+  const firstOutput = runs.map((run) => run.counter.firstOutputAt - start)
   return {
     clients,
     encoding,
@@ -221,6 +244,8 @@ export async function measureFanOut (server: ServerProcess, jobId: string, bytes
     seconds: round(seconds, 3),
     aggregateMBps: round((bytes * clients) / 1e6 / seconds, 0),
     perClientMBps: { min: round(Math.min(...perClient), 1), median: round(median(perClient), 1), max: round(Math.max(...perClient), 1) },
+    // How long the clients waited for their first output event, from the first request: fairness.
+    firstOutputMs: { min: round(Math.min(...firstOutput), 1), median: round(median(firstOutput), 1), max: round(Math.max(...firstOutput), 1) },
     ...cpu(),
   }
 }
@@ -239,21 +264,11 @@ export async function measureStalledClient (server: ServerProcess, client: Bench
   const t0 = performance.now()
   const jobId = await submitJob(client, `sleep 0.2; head -c ${bytes} /dev/zero`)
   const socket = await openStalledStream(server.port, server.key, `/jobs/${jobId}/events`)
-  const health: number[] = []
-  const jobDone = new AbortController()
-  const pinger = (async () => {
-    while (!jobDone.signal.aborted) {
-      const h0 = performance.now()
-      await client.send('GET', '/health')
-      health.push(performance.now() - h0)
-      await sleep(50)
-    }
-  })().catch(() => { /* only informative; a failed ping must not outlive the phase */ })
+  const health = pingHealth(client, 50)
   try {
     const job = await waitFinished(client, jobId)
     const jobSeconds = (performance.now() - t0) / 1000
-    jobDone.abort()
-    await pinger
+    const healthDuringStall = await health.stop()
     if (job.status !== 'completed' || job.stdoutBytes !== bytes) throw new Error(`stall job: ${job.status}, ${job.stdoutBytes} bytes`)
     await sleep(holdMs)
     const stalled = statusBytes(server.pid, 'VmRSS') ?? 0
@@ -272,10 +287,10 @@ export async function measureStalledClient (server: ServerProcess, client: Bench
       rssStalledMiB: mib(stalled),
       rssAfterCloseMiB: mib(after),
       peakFrom: hwmReset ? 'VmHWM' : 'VmRSS samples',
-      healthDuringStall: { requests: health.length, p50Ms: round(median(health)), maxMs: round(Math.max(...health)) },
+      healthDuringStall,
     }
   } finally {
-    jobDone.abort()
+    await health.stop()
     sampler.stop()
     socket.destroy()
   }
