@@ -45,10 +45,21 @@ function lifecycle (job: JobRecord): Array<Omit<JobEvent, 'id'>> {
   return events
 }
 
-function readChunk (path: string, offset: number, maxBytes: number, final: boolean): Buffer | null {
-  let fd: number
-  try { fd = openSync(path, 'r') } catch { return null }
-  try {
+// The job's two output files, opened once (when they exist) and read chunk by chunk.
+class OutputFiles {
+  readonly #paths: JobFiles
+  readonly #fds: Partial<Record<'stdout' | 'stderr', number>> = {}
+
+  constructor (paths: JobFiles) {
+    this.#paths = paths
+  }
+
+  /** Up to `maxBytes` from `offset`, never ending inside a character unless the stream is `final`. */
+  read (stream: 'stdout' | 'stderr', offset: number, maxBytes: number, final: boolean): Buffer | null {
+    let fd = this.#fds[stream]
+    if (fd === undefined) {
+      try { fd = this.#fds[stream] = openSync(this.#paths[stream], 'r') } catch { return null }
+    }
     const size = fstatSync(fd).size
     const length = Math.min(maxBytes, size - offset)
     if (length <= 0) return null
@@ -57,8 +68,10 @@ function readChunk (path: string, offset: number, maxBytes: number, final: boole
     const atEnd = offset + read >= size
     const keep = final && atEnd ? read : completeLength(buf.subarray(0, read))
     return keep > 0 ? buf.subarray(0, keep) : null
-  } finally {
-    closeSync(fd)
+  }
+
+  close (): void {
+    for (const fd of Object.values(this.#fds)) closeSync(fd)
   }
 }
 
@@ -79,35 +92,41 @@ export interface FollowOptions {
  */
 export async function * followJob (options: FollowOptions): AsyncGenerator<JobEvent> {
   const cursor = { ...options.cursor }
-  const { files, encoding, chunkBytes, signal } = options
-  while (!signal.aborted) {
-    const job = options.getJob()
-    if (!job) return
-    const finished = isFinished(job)
-    const steps = lifecycle(job)
-    const beforeEnd = finished ? steps.length - 2 : steps.length
-    while (cursor.lifecycle < beforeEnd) {
+  const { encoding, chunkBytes, signal } = options
+  const outputs = new OutputFiles(options.files)
+  const nextSteps = function * (steps: Array<Omit<JobEvent, 'id'>>, upTo: number): Generator<JobEvent> {
+    while (cursor.lifecycle < upTo) {
       const step = steps[cursor.lifecycle++] as Omit<JobEvent, 'id'>
       yield { ...step, id: formatCursor(cursor) } as JobEvent
     }
-    let progressed = false
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const bytes = readChunk(files[stream], cursor[stream], chunkBytes, finished)
-      if (!bytes) continue
-      const offset = cursor[stream]
-      cursor[stream] += bytes.length
-      progressed = true
-      const data = encoding === 'base64' ? bytes.toString('base64') : decodeUtf8(bytes)
-      yield { id: formatCursor(cursor), event: 'output', data: { stream, offset, data } }
-    }
-    if (progressed) continue
-    if (finished) {
-      while (cursor.lifecycle < steps.length) {
-        const step = steps[cursor.lifecycle++] as Omit<JobEvent, 'id'>
-        yield { ...step, id: formatCursor(cursor) } as JobEvent
+  }
+  try {
+    while (!signal.aborted) {
+      const job = options.getJob()
+      if (!job) return
+      const finished = isFinished(job)
+      const steps = lifecycle(job)
+      yield * nextSteps(steps, finished ? steps.length - 2 : steps.length)
+      // Drain what is there now; the job is looked up again only once nothing more can be read.
+      for (let progressed = true; progressed && !signal.aborted;) {
+        progressed = false
+        for (const stream of ['stdout', 'stderr'] as const) {
+          const bytes = outputs.read(stream, cursor[stream], chunkBytes, finished)
+          if (!bytes) continue
+          const offset = cursor[stream]
+          cursor[stream] += bytes.length
+          progressed = true
+          const data = encoding === 'base64' ? bytes.toString('base64') : decodeUtf8(bytes)
+          yield { id: formatCursor(cursor), event: 'output', data: { stream, offset, data } }
+        }
       }
-      return
+      if (finished) {
+        yield * nextSteps(steps, steps.length)
+        return
+      }
+      await options.waitForChange()
     }
-    await options.waitForChange()
+  } finally {
+    outputs.close()
   }
 }

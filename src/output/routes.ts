@@ -11,7 +11,7 @@ import { jobFiles } from '../exec/job-files.js'
 import type { JobManager } from '../jobs/manager.js'
 import { ChangeWaiter } from './change-waiter.js'
 import { followJob, parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './events.js'
-import { sendSse } from './sse.js'
+import { eventJson, sendSse } from './sse.js'
 
 const CHUNK_BYTES = 64 * 1024
 const POLL_MS = 250
@@ -74,7 +74,7 @@ export class JobEventSource {
     reply.hijack()
     const headers = { ...reply.getHeaders(), 'x-job-id': id } as Record<string, string>
     try {
-      await sendSse(reply.raw, headers, this.events(id, cursor, encoding, aborted.signal), aborted.signal)
+      await sendSse(reply.raw, headers, this.events(id, cursor, encoding, aborted.signal), encoding, aborted.signal)
     } catch (err) {
       request.log.warn({ err, jobId: id }, 'event stream failed')
       reply.raw.destroy()
@@ -82,8 +82,9 @@ export class JobEventSource {
   }
 }
 
-async function sendWs (socket: WebSocket, event: JobEvent): Promise<void> {
-  await new Promise<void>((resolve, reject) => socket.send(JSON.stringify(event), (err) => err ? reject(err) : resolve()))
+async function sendWs (socket: WebSocket, event: JobEvent, encoding: OutputEncoding): Promise<void> {
+  const frame = `{"id":"${event.id}","event":"${event.event}","data":${eventJson(event, encoding)}}`
+  await new Promise<void>((resolve, reject) => socket.send(frame, (err) => err ? reject(err) : resolve()))
   // Why: the send callback fires once the frame is handed to the socket; bufferedAmount bounds what waits there.
   while (socket.bufferedAmount > WS_HIGH_WATER_BYTES && socket.readyState === socket.OPEN) {
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -116,9 +117,10 @@ export function registerStreamRoutes (fastify: FastifyInstance, source: JobEvent
     if (!await authenticateSocket(socket, request.authenticated, keys)) return
     try {
       const cursor = cursorFrom(undefined, request.query.since)
-      for await (const event of source.events(id, cursor, request.query.encoding ?? 'utf8', aborted.signal)) {
+      const encoding = request.query.encoding ?? 'utf8'
+      for await (const event of source.events(id, cursor, encoding, aborted.signal)) {
         if (socket.readyState !== socket.OPEN) break
-        await sendWs(socket, event)
+        await sendWs(socket, event, encoding)
       }
       socket.close(1000, 'job ended')
     } catch (err) {
