@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 
 /** A stream's output as inlined in a job: text plus the numbers a client needs to page. */
@@ -73,12 +73,13 @@ function fromEnd (fd: number, size: number, options: ReadOptions): InlineOutput 
 
 /** Reads a job's stream for inlining: the end (capped), the last lines, or the bytes after an offset. */
 export function readInline (path: string, options: ReadOptions): InlineOutput {
-  let fd: number
-  try { fd = openSync(path, 'r') } catch { return { text: '', bytes: 0, truncated: false, nextOffset: 0, lastWriteAt: null } }
+  // Why: most streams are empty; one stat answers for them without opening the file.
+  const stat = statSync(path, { throwIfNoEntry: false })
+  if (!stat || stat.size === 0) return { text: '', bytes: 0, truncated: false, nextOffset: 0, lastWriteAt: null }
+  const fd = openSync(path, 'r')
   try {
-    const { size, mtimeMs } = fstatSync(fd)
-    const output = options.offset !== undefined ? fromOffset(fd, size, options) : fromEnd(fd, size, options)
-    output.lastWriteAt = size > 0 ? mtimeMs / 1000 : null
+    const output = options.offset !== undefined ? fromOffset(fd, stat.size, options) : fromEnd(fd, stat.size, options)
+    output.lastWriteAt = stat.mtimeMs / 1000
     return output
   } finally {
     closeSync(fd)
