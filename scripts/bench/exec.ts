@@ -11,6 +11,7 @@ import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
 import { startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
 import { round } from './lib/stats.js'
 import { findWrk } from './lib/wrk.js'
+import { table, type Row } from './lib/report.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 // Why: BENCH_CLI measures another build (e.g. of a clean checkout) with this same script.
@@ -48,16 +49,6 @@ function newestMtimeMs (dir: string): number {
     newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs)
   }
   return newest
-}
-
-type Row = [metric: string, target: string, measured: string, meets: boolean | null]
-
-function table (rows: Row[]): string {
-  const lines = ['| Metric | Target | Measured | Meets target |', '|---|---|---|---|']
-  for (const [metric, target, measured, meets] of rows) {
-    lines.push(`| ${metric} | ${target} | ${measured} | ${meets === null ? '—' : meets ? 'yes' : '**no**'} |`)
-  }
-  return lines.join('\n')
 }
 
 async function startupRows (results: Record<string, unknown>): Promise<Row[]> {

@@ -12,6 +12,7 @@ import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
 import { startServer, stopAllServers } from './lib/server-process.js'
 import { clockCheck, measureFanOut, measureFirstByte, measureOneClient, measureStalledClient, runOutputJob, type Encoding } from './lib/stream-phases.js'
+import { table, type Row } from './lib/report.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 // Why: BENCH_CLI measures another build (e.g. a patched copy) with this same script, as in bench:exec.
@@ -63,16 +64,6 @@ function ensureBuilt (): void {
   log(existsSync(CLI_PATH) ? 'src/ is newer than dist/: npm run build' : 'dist/ is missing: npm run build')
   // Why: the build's stdout goes to our stderr so stdout stays the table and the JSON line.
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] })
-}
-
-type Row = [metric: string, target: string, measured: string, meets: boolean | null]
-
-function table (rows: Row[]): string {
-  const lines = ['| Metric | Target | Measured | Meets target |', '|---|---|---|---|']
-  for (const [metric, target, measured, meets] of rows) {
-    lines.push(`| ${metric} | ${target} | ${measured} | ${meets === null ? '—' : meets ? 'yes' : '**no**'} |`)
-  }
-  return lines.join('\n')
 }
 
 /** Phases 1–3 on one server: first-byte latency, one client (utf8, base64, ASCII), fan-out. */

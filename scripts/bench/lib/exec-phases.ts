@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BenchClient } from './http-client.js'
-import { cpuSeconds, machineCpuTicks, statusBytes } from './proc.js'
+import { measureCpu, statusBytes, type CpuShare } from './proc.js'
 import type { ServerProcess } from './server-process.js'
 import { median, mib, percentile, round } from './stats.js'
+
+export type { CpuShare }
 import { runWrk } from './wrk.js'
 
 const IDLE_SETTLE_MS = 250
@@ -16,24 +18,6 @@ export interface JobAnswer { jobId: string, status: string, stdoutBytes?: number
  * CPU use over one phase: the server process and this (load-generating) process in % of one core,
  * and the whole machine (server, load generator, job processes, kernel) in % of all cores.
  */
-export interface CpuShare { serverCpuPct: number, clientCpuPct: number, machineBusyPct: number }
-
-function measureCpu (pid: number): () => CpuShare {
-  const wall = performance.now()
-  const server = cpuSeconds(pid) ?? 0
-  const client = process.cpuUsage()
-  const machine = machineCpuTicks()
-  return () => {
-    const seconds = (performance.now() - wall) / 1000
-    const used = process.cpuUsage(client)
-    const machineNow = machineCpuTicks()
-    return {
-      serverCpuPct: round((((cpuSeconds(pid) ?? 0) - server) / seconds) * 100, 0),
-      clientCpuPct: round(((used.user + used.system) / 1e6 / seconds) * 100, 0),
-      machineBusyPct: round(((machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total)) * 100, 0),
-    }
-  }
-}
 
 /** Submits `command` and long-polls until it has finished; `query` is added to each poll. */
 export async function runJob (client: BenchClient, command: string, query = ''): Promise<JobAnswer> {

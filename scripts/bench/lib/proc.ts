@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { round } from './stats.js'
 
 // Why: /proc reports CPU times in clock ticks; Linux has used 100 per second on every common build.
 const CLOCK_TICKS_PER_SEC = 100
@@ -69,5 +71,26 @@ export function sampleRss (pid: number, intervalMs = 10): { stop: () => number }
       clearInterval(timer)
       return Math.max(max, statusBytes(pid, 'VmRSS') ?? 0)
     },
+  }
+}
+
+/** CPU use over a phase, in percent of one core (machine: of all cores). */
+export interface CpuShare { serverCpuPct: number, clientCpuPct: number, machineBusyPct: number }
+
+/** Starts measuring CPU use: returns a function that reports the server's, this process's and the machine's share since. */
+export function measureCpu (pid: number): () => CpuShare {
+  const wall = performance.now()
+  const server = cpuSeconds(pid) ?? 0
+  const client = process.cpuUsage()
+  const machine = machineCpuTicks()
+  return () => {
+    const seconds = (performance.now() - wall) / 1000
+    const used = process.cpuUsage(client)
+    const machineNow = machineCpuTicks()
+    return {
+      serverCpuPct: round((((cpuSeconds(pid) ?? 0) - server) / seconds) * 100, 0),
+      clientCpuPct: round(((used.user + used.system) / 1e6 / seconds) * 100, 0),
+      machineBusyPct: round(((machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total)) * 100, 0),
+    }
   }
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BenchClient } from './http-client.js'
-import { cpuSeconds, machineCpuTicks, resetPeakRss, sampleRss, statusBytes } from './proc.js'
+import { measureCpu, resetPeakRss, sampleRss, statusBytes } from './proc.js'
 import type { ServerProcess } from './server-process.js'
 import { openStalledStream, streamEvents, wallClockMs, type SseEvent } from './sse-client.js'
 import { median, mib, percentile, round } from './stats.js'
@@ -36,27 +36,6 @@ export async function runOutputJob (client: BenchClient, command: string, bytes:
   const job = await waitFinished(client, jobId)
   if (job.status !== 'completed' || job.stdoutBytes !== bytes) throw new Error(`job ${jobId} (${command}): ${job.status}, ${job.stdoutBytes} bytes`)
   return { jobId, seconds: (performance.now() - t0) / 1000 }
-}
-
-/**
- * CPU use over a phase: the server and this process (the clients) in % of one core, and the whole
- * machine (server, clients, jobs, kernel, anything else running) in % of all cores.
- */
-function measureCpu (pid: number): () => { serverCpuPct: number, clientCpuPct: number, machineBusyPct: number } {
-  const wall = performance.now()
-  const server = cpuSeconds(pid) ?? 0
-  const client = process.cpuUsage()
-  const machine = machineCpuTicks()
-  return () => {
-    const seconds = (performance.now() - wall) / 1000
-    const used = process.cpuUsage(client)
-    const machineNow = machineCpuTicks()
-    return {
-      serverCpuPct: round((((cpuSeconds(pid) ?? 0) - server) / seconds) * 100, 0),
-      clientCpuPct: round(((used.user + used.system) / 1e6 / seconds) * 100, 0),
-      machineBusyPct: round(((machineNow.busy - machine.busy) / Math.max(1, machineNow.total - machine.total)) * 100, 0),
-    }
-  }
 }
 
 const stats = (values: readonly number[]) => ({

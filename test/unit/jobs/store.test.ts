@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
 import { JobStore } from '../../../src/jobs/store.js'
-import type { JobRecord, JobStatus } from '../../../src/jobs/types.js'
+import { newJobRecord, type JobRecord, type JobStatus } from '../../../src/jobs/types.js'
 
 let dir: string
 let path: string
@@ -25,32 +25,8 @@ let sequence = 0
 /** A job record with sensible defaults; `overrides` wins. */
 function job (overrides: Partial<JobRecord> = {}): JobRecord {
   sequence++
-  return {
-    id: `job-${sequence}`,
-    mode: 'shell',
-    spec: {
-      command: `echo ${sequence}`,
-      shell: '/bin/sh',
-      workdir: '/tmp',
-      env: { A: 'b' },
-      timeoutSec: 300,
-      idleTimeoutSec: 0,
-      stdin: null,
-      stdinEof: false,
-    },
-    status: 'pending',
-    submittedAt: 1_700_000_000 + sequence,
-    startedAt: null,
-    finishedAt: null,
-    pid: null,
-    pidStartTime: null,
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    error: null,
-    idempotencyKey: null,
-    ...overrides,
-  }
+  const spec = { command: `echo ${sequence}`, shell: '/bin/sh', workdir: '/tmp', env: { A: 'b' }, timeoutSec: 300, idleTimeoutSec: 0, stdin: null, stdinEof: false }
+  return { ...newJobRecord(`job-${sequence}`, spec, null), submittedAt: 1_700_000_000 + sequence, ...overrides }
 }
 
 /**
