@@ -1,14 +1,14 @@
 // Shell-job benchmark: starts the real server (node dist/cli.js) as its own process on loopback
 // and measures start-up, submit→completion latency, job throughput, GET req/s and a 1 GiB job.
 // Run: npm run build && npm run bench:exec. Prints a markdown table, then one JSON line.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { measureBigOutput } from './lib/big-output.js'
 import { measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
 import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
-import { startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
+import { newestMtimeMs, startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
 import { round } from './lib/stats.js'
 import { findWrk } from './lib/wrk.js'
 import { table, type Row } from './lib/report.js'
@@ -41,15 +41,6 @@ const log = (message: string): void => { process.stderr.write(`bench: ${message}
 const launch = async (args: readonly string[] = []): Promise<ServerProcess> => startServer(CLI_PATH, [...args, ...SERVER_ARGS], SERVER_NODE_ARGS)
 const cpuNote = (c: CpuShare): string => `server CPU ${c.serverCpuPct} %, bench client ${c.clientCpuPct} %, machine busy ${c.machineBusyPct} %`
 const mb = (mebibytes: number): number => mebibytes * 1.048576
-
-function newestMtimeMs (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
 
 async function startupRows (results: Record<string, unknown>): Promise<Row[]> {
   log(`start-up × ${STARTUP_RUNS}`)

@@ -4,13 +4,13 @@
 // while a client stalls. Run: npm run bench:stream (builds dist/ when it is missing or older than
 // src/). Prints progress on stderr, a markdown table and then one JSON line on stdout.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { availableParallelism, release } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
-import { startServer, stopAllServers } from './lib/server-process.js'
+import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
 import { clockCheck, measureFanOut, measureFirstByte, measureOneClient, measureStalledClient, runOutputJob, type Encoding } from './lib/stream-phases.js'
 import { table, type Row } from './lib/report.js'
 
@@ -44,15 +44,6 @@ const log = (message: string): void => { process.stderr.write(`bench: ${message}
 
 const size = (bytes: number): string =>
   bytes % (1024 * MiB) === 0 ? `${bytes / 1024 / MiB} GiB` : bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} B`
-
-function newestMtimeMs (dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
 
 /** Builds dist/ when it is missing or older than src/ (an old dist may not even have the stream routes). */
 function ensureBuilt (): void {

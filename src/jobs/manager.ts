@@ -3,9 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
-import { exitInfoFromStatus, jobFiles, readExitFile } from '../exec/job-files.js'
-import { JobProcess } from '../exec/job-process.js'
-import { isSameProcess } from '../exec/process-group.js'
+import { jobFiles } from '../exec/job-files.js'
+import type { JobProcess } from '../exec/job-process.js'
 import type { Logger } from '../logger.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
@@ -166,18 +165,8 @@ export class JobManager {
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
   recover (): void {
     for (const job of this.#store.withStatus('running')) {
-      const files = jobFiles(this.#config.stateDir, job.id)
-      if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
-        this.#log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
-        this.#runner.follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
-        continue
-      }
-      const status = readExitFile(files.exit)
-      const info: ExitInfo = status !== null
-        ? exitInfoFromStatus(status)
-        : { exitCode: null, signal: null, error: 'lost: the server stopped while this job ran and its process is gone' }
-      this.#record(job.id, info, this.#statusFor(info, null))
-      this.#log.info({ jobId: job.id, exitCode: info.exitCode }, 'job ended while no server was running')
+      const ended = this.#runner.resume(job)
+      if (ended) this.#record(job.id, ended, this.#statusFor(ended, null))
     }
     for (const job of this.#store.withStatus('pending')) this.#queue.push(job.id)
     this.#pump()

@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
+import { exitInfoFromStatus, jobFiles, readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
+import { isSameProcess } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import type { Logger } from '../logger.js'
 import { lastWriteAt } from '../output/read.js'
@@ -66,6 +67,24 @@ export class JobRunner {
     if (spec.stdinEof) process.stdin?.end()
     this.follow(job, process, !spec.stdinEof)
     return process
+  }
+
+  /**
+   * Takes over a job an earlier server left running: follows its process if it is still alive
+   * (returns null), else returns how it ended (its recorded exit status, or lost).
+   */
+  resume (job: JobRecord): ExitInfo | null {
+    const files = jobFiles(this.#stateDir, job.id)
+    if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
+      this.#log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
+      this.follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
+      return null
+    }
+    const status = readExitFile(files.exit)
+    this.#log.info({ jobId: job.id, exitCode: status }, 'job ended while no server was running')
+    return status !== null
+      ? exitInfoFromStatus(status)
+      : { exitCode: null, signal: null, error: 'lost: the server stopped while this job ran and its process is gone' }
   }
 
   /** Follows a process (started here or adopted): enforces the job's limits and reports its exit. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -105,4 +105,14 @@ export async function startServer (cliPath: string, args: readonly string[] = []
 /** Stops every server this process started that is still running (clean-up on error or interrupt). */
 export async function stopAllServers (): Promise<void> {
   await Promise.allSettled([...live].map(async (server) => server.stop()))
+}
+
+/** The newest modification time of any file below `dir` (to tell whether dist/ is older than src/). */
+export function newestMtimeMs (dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs)
+  }
+  return newest
 }
