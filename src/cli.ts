@@ -37,17 +37,21 @@ function banner (url: string, config: Config, keySource: string): string {
 async function serve (options: RawOptions): Promise<void> {
   const config = configFrom(options)
   const log = createLogger(config.logLevel)
+  // Why: handlers go in before anything is printed, so a stop sent right after the banner is never lost.
+  let stopSignal: string | undefined
+  let stopServer = (signal: string): void => { stopSignal = signal }
+  process.once('SIGINT', (signal) => stopServer(signal))
+  process.once('SIGTERM', (signal) => stopServer(signal))
   const { app, url } = await runServer(config, log)
-  process.stderr.write(banner(url, config, keyFromEnv(process.env) ? 'env' : 'file'))
-  const stop = (signal: string): void => {
+  stopServer = (signal) => {
     log.info({ signal }, 'stopping')
     app.close().then(() => process.exit(EXIT_OK), (err: unknown) => {
       log.error({ err }, 'stop failed')
       process.exit(EXIT_FAILURE)
     })
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  if (stopSignal !== undefined) return stopServer(stopSignal)
+  process.stderr.write(banner(url, config, keyFromEnv(process.env) ? 'env' : 'file'))
 }
 
 function buildProgram (done: (code: number) => void): Command {
