@@ -12,13 +12,21 @@ import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
 import { JobStore } from './jobs/store.js'
 import type { Logger } from './logger.js'
+import { UpdateCoordinator } from './update/coordinator.js'
+import { registerUpdateRoutes } from './update/routes.js'
 import { JobEventSource, registerStreamRoutes } from './output/routes.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
 
+/** What the process running the app decides. */
+export interface AppHooks {
+  /** Called after POST /update answered 200 and the jobs were detached: close the app, then exit 42. */
+  onRestart?: () => void
+}
+
 /** Builds the whole server (not listening): key, job store, job manager, routes; `close()` stops them all. */
-export async function buildApp (config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
+export async function buildApp (config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env, hooks: AppHooks = {}): Promise<FastifyInstance> {
   ensureStateDir(config.stateDir)
   const keys = new KeyStore(config.stateDir, env, log.child({ component: 'auth' }))
   const store = new JobStore(join(config.stateDir, JOBS_DB_FILE))
@@ -54,9 +62,20 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
 
   await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
+  const update = new UpdateCoordinator()
+  registerUpdateRoutes(app, update, () => {
+    jobs.detach()
+      .then(() => hooks.onRestart?.())
+      .catch((err: unknown) => log.error({ err }, 'restart for update failed'))
+  })
   await registerAuth(app, keys, new TicketStore(), config.corsOrigins)
   const events = new JobEventSource(config, jobs)
-  registerHealthRoutes(app, jobs, Date.now())
+  // Why: open streams and long-polls would hold the HTTP server open; they end first, clients resume.
+  app.addHook('preClose', async () => {
+    events.close()
+    jobs.releaseWaiters()
+  })
+  registerHealthRoutes(app, jobs, update, Date.now())
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, keys)
   jobs.recover()

@@ -4,11 +4,12 @@ import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
 import { createLogger } from './logger.js'
-import { runServer } from './server.js'
 import { VERSION } from './version.js'
 
 // Process exit codes (API.md §11).
 const EXIT_OK = 0
+// Why: devpilot's wrapper contract: 42 means "update me, then start me again".
+const EXIT_RESTART = 42
 const EXIT_FAILURE = 1
 const EXIT_CONFIG = 78
 
@@ -42,16 +43,28 @@ async function serve (options: RawOptions): Promise<void> {
   let stopServer = (signal: string): void => { stopSignal = signal }
   process.once('SIGINT', (signal) => stopServer(signal))
   process.once('SIGTERM', (signal) => stopServer(signal))
-  const { app, url } = await runServer(config, log)
-  stopServer = (signal) => {
-    log.info({ signal }, 'stopping')
-    app.close().then(() => process.exit(EXIT_OK), (err: unknown) => {
+  // Why: loaded here, not at the top, so that `--wrapper` and the client commands never load Fastify.
+  const { runServer } = await import('./server.js')
+  let closeServer = async (): Promise<void> => {}
+  const exitAfterClose = (code: number): void => {
+    closeServer().then(() => process.exit(code), (err: unknown) => {
       log.error({ err }, 'stop failed')
       process.exit(EXIT_FAILURE)
     })
   }
+  const server = await runServer(config, log, {
+    onRestart: () => {
+      log.info('restarting for an update')
+      exitAfterClose(EXIT_RESTART)
+    },
+  })
+  closeServer = server.close
+  stopServer = (signal) => {
+    log.info({ signal }, 'stopping')
+    exitAfterClose(EXIT_OK)
+  }
   if (stopSignal !== undefined) return stopServer(stopSignal)
-  process.stderr.write(banner(url, config, keyFromEnv(process.env) ? 'env' : 'file'))
+  process.stderr.write(banner(server.url, config, keyFromEnv(process.env) ? 'env' : 'file'))
 }
 
 function buildProgram (done: (code: number) => void): Command {

@@ -20,6 +20,8 @@ export const Errors = {
   STDIN_CLOSED: createError('STDIN_CLOSED', 'stdin of this job is closed', 409),
   STDIN_BUSY: createError('STDIN_BUSY', 'the job is not reading its stdin (%s bytes are waiting); retry later', 409),
   QUEUE_FULL: createError('QUEUE_FULL', 'too many pending jobs (limit %s); retry later', 429),
+  SERVER_DRAINING: createError('SERVER_DRAINING', 'the server is restarting for an update; retry shortly', 503),
+  UPDATE_BLOCKED: createError('UPDATE_BLOCKED', '%s', 409),
   RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'range not satisfiable (size %s bytes)', 416),
   INTERNAL: createError('INTERNAL', 'internal server error', 500),
 } as const
@@ -27,7 +29,7 @@ export const Errors = {
 export type ErrorCode = keyof typeof Errors
 
 // Seconds a client should wait before retrying, sent as Retry-After with these errors.
-const RETRY_AFTER_SEC: Partial<Record<string, number>> = { QUEUE_FULL: 1 }
+const RETRY_AFTER_SEC: Partial<Record<string, number>> = { QUEUE_FULL: 1, SERVER_DRAINING: 5 }
 
 /** The JSON body and status of an error response: `{ error, code }`; 5xx never carry internals. */
 export function toErrorResponse (err: unknown): { status: number, body: { error: string, code: string }, retryAfterSec?: number } {

@@ -49,6 +49,8 @@ export class JobProcess {
   #wrapperGone = false
   #terminating: Promise<void> | undefined
   #sentKill = false
+  #child: ChildProcess | undefined
+  #poll: NodeJS.Timeout | undefined
 
   // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
   private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ExitInfo | null>) {
@@ -93,20 +95,32 @@ export class JobProcess {
     child.stdin?.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e })])
     const pid = child.pid as number
-    return new JobProcess(pid, processStartTime(pid), child.stdin, wrapperExit)
+    const process = new JobProcess(pid, processStartTime(pid), child.stdin, wrapperExit)
+    process.#child = child
+    return process
   }
 
   /** Follows a job that an earlier server started: waits for its shell to end, then reads the exit file. */
   static adopt (pid: number, startTime: string | null, files: JobFiles): JobProcess {
+    let timer: NodeJS.Timeout | undefined
     const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
-      const timer = setInterval(() => {
+      timer = setInterval(() => {
         if (isSameProcess(pid, startTime)) return
         clearInterval(timer)
         const recorded = readExitFile(files.exit)
         resolve(recorded !== null ? exitInfoFromStatus(recorded) : null)
       }, ADOPTED_POLL_MS)
     })
-    return new JobProcess(pid, startTime, null, wrapperExit)
+    const process = new JobProcess(pid, startTime, null, wrapperExit)
+    process.#poll = timer
+    return process
+  }
+
+  /** Stops watching without touching the process, which keeps running for the next server to adopt. */
+  detach (): void {
+    clearInterval(this.#poll)
+    this.#child?.unref()
+    this.#child?.stdin?.destroy()
   }
 
   /** Sends one signal to the whole group. */

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { JobManager } from '../jobs/manager.js'
+import type { UpdateCoordinator } from '../update/coordinator.js'
 import { VERSION } from '../version.js'
 
 /** GET /health: a minimal answer without a key (never 401), the full status with one. */
-export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, startedAt: number): void {
+export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, update: UpdateCoordinator, startedAt: number): void {
   app.get('/health', { config: { public: true } }, async (request) => {
     if (!request.authenticated) return { status: 'ok', authenticated: false }
     return {
@@ -27,7 +28,7 @@ export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, st
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       pid: process.pid,
       queue: jobs.stats(),
-      draining: false,
+      draining: update.draining,
     }
   })
 }

@@ -32,6 +32,7 @@ export class JobManager {
   readonly #finished = new EventEmitter().setMaxListeners(0)
   readonly #retention: RetentionSweeper
   #closed = false
+  readonly #closing = new AbortController()
   #pumpScheduled = false
 
   constructor (config: Config, store: JobStore, log: Logger) {
@@ -111,16 +112,18 @@ export class JobManager {
   async waitFinished (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const job = this.#store.get(id)
     if (!job || (job.status !== 'pending' && job.status !== 'running')) return
+    const signals = [this.#closing.signal, ...(signal ? [signal] : [])]
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer)
         this.#finished.off(id, done)
-        signal?.removeEventListener('abort', done)
+        for (const s of signals) s.removeEventListener('abort', done)
         resolve()
       }
       const timer = setTimeout(done, timeoutMs)
       this.#finished.on(id, done)
-      signal?.addEventListener('abort', done)
+      for (const s of signals) s.addEventListener('abort', done)
+      if (signals.some((s) => s.aborted)) done()
     })
   }
 
@@ -173,11 +176,30 @@ export class JobManager {
     this.#retention.now()
   }
 
+  /**
+   * Stops for a restart (self-update): nothing is killed or cancelled. Running jobs keep running and
+   * pending ones stay queued in the store; the next server re-adopts and starts them.
+   */
+  async detach (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#retention.close()
+    this.releaseWaiters()
+    await Promise.all(this.#starting.values())
+    this.#runner.detachAll()
+  }
+
+  /** Ends every long-poll now (they answer with the job as it is), so that HTTP can close. */
+  releaseWaiters (): void {
+    this.#closing.abort()
+  }
+
   /** Stops: pending jobs and running ones end `cancelled` ("server stopped"); resolves when all are recorded. */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#retention.close()
+    this.releaseWaiters()
     for (const id of this.#queue.drain()) {
       this.#record(id, { exitCode: null, signal: null, error: 'server stopped' }, 'cancelled')
     }

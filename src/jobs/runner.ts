@@ -34,6 +34,7 @@ export class JobRunner {
   readonly #log: Logger
   readonly #onExit: ExitListener
   readonly #running = new Map<string, RunningJob>()
+  #detached = false
   // Why: copying and filtering the server's environment for every job showed up in profiles.
   readonly #baseEnv = childEnv()
 
@@ -106,6 +107,7 @@ export class JobRunner {
     }
     const done = process.exited
       .then((info) => {
+        if (this.#detached) return
         const running = this.#running.get(id)
         for (const timer of running?.timers ?? []) clearTimeout(timer)
         this.#running.delete(id)
@@ -146,6 +148,15 @@ export class JobRunner {
       stdin.end()
     }
     return bytes
+  }
+
+  /** Lets every running job go on without this server: limits and exit reports stop here. */
+  detachAll (): void {
+    this.#detached = true
+    for (const running of this.#running.values()) {
+      for (const timer of running.timers) clearTimeout(timer)
+      running.process.detach()
+    }
   }
 
   /** Ends every running job (reason `shutdown`) and resolves when all have been reported. */

@@ -37,6 +37,7 @@ export function cursorFrom (lastEventId: string | string[] | undefined, since: s
 export class JobEventSource {
   readonly #config: Config
   readonly #jobs: JobManager
+  readonly #open = new Set<AbortController>()
 
   constructor (config: Config, jobs: JobManager) {
     this.#config = config
@@ -48,8 +49,11 @@ export class JobEventSource {
     const files = jobFiles(this.#config.stateDir, id)
     const waiter = new ChangeWaiter(files.dir, POLL_MS)
     const stopListening = this.#jobs.onFinished(id, () => waiter.wake())
-    const onAbort = (): void => waiter.wake()
+    const local = new AbortController()
+    local.signal.addEventListener('abort', () => waiter.wake())
+    const onAbort = (): void => local.abort()
     signal.addEventListener('abort', onAbort)
+    this.#open.add(local)
     try {
       yield * followJob({
         files,
@@ -58,13 +62,22 @@ export class JobEventSource {
         cursor,
         encoding,
         chunkBytes: CHUNK_BYTES,
-        signal,
+        signal: local.signal,
       })
     } finally {
+      this.#open.delete(local)
       signal.removeEventListener('abort', onAbort)
       stopListening()
       waiter.close()
     }
+  }
+
+  /**
+   * Ends every open stream now (without an `exit` event): the server is stopping, and clients
+   * resume from their last event id against the next one.
+   */
+  close (): void {
+    for (const stream of this.#open) stream.abort()
   }
 
   /** Answers the request with the job's events as Server-Sent Events. */
@@ -118,11 +131,14 @@ export function registerStreamRoutes (fastify: FastifyInstance, source: JobEvent
     try {
       const cursor = cursorFrom(undefined, request.query.since)
       const encoding = request.query.encoding ?? 'utf8'
+      let ended = false
       for await (const event of source.events(id, cursor, encoding, aborted.signal)) {
         if (socket.readyState !== socket.OPEN) break
         await sendWs(socket, event, encoding)
+        ended = event.event === 'exit'
       }
-      socket.close(1000, 'job ended')
+      // 1001 "going away": the server stops before the job ended; resume with ?since= later.
+      socket.close(ended ? 1000 : 1001, ended ? 'job ended' : 'server stopping')
     } catch (err) {
       request.log.warn({ err, jobId: id }, 'job socket failed')
       socket.terminate()

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { Errors } from '../errors.js'
+import { VERSION } from '../version.js'
+import type { UpdateCoordinator } from './coordinator.js'
+
+// The longest drain a caller may ask for.
+const MAX_DRAIN_SEC = 3600
+
+const UpdateBody = Type.Union([
+  Type.Null(),
+  Type.Object({ drain: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_DRAIN_SEC })) }),
+])
+
+/**
+ * POST /update (*compat*): 200 and then `onRestart` once the answer is sent, or devpilot's 409 when
+ * a restart would lose work. From the 200 on, every other request (but GET /health) gets 503.
+ */
+export function registerUpdateRoutes (fastify: FastifyInstance, coordinator: UpdateCoordinator, onRestart: () => void): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onRequest', async (request) => {
+    if (coordinator.draining && !(request.method === 'GET' && request.url.split('?')[0] === '/health')) {
+      throw new Errors.SERVER_DRAINING()
+    }
+  })
+
+  app.post('/update', { schema: { body: UpdateBody } }, async (request, reply) => {
+    const refusal = await coordinator.begin(request.body?.drain ?? 0)
+    if (refusal) return reply.code(409).send({ ...refusal, code: new Errors.UPDATE_BLOCKED(refusal.error).code })
+    reply.raw.once('finish', onRestart)
+    return { status: 'updating', version: VERSION, message: 'Server will restart for update' }
+  })
+}
