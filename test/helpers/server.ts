@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppHooks } from '../../src/app.js'
 import { loadConfig, type RawOptions } from '../../src/config.js'
 import { createLogger } from '../../src/logger.js'
 import { killMatching } from './processes.js'
@@ -33,11 +33,11 @@ export interface TestServer {
 export const makeStateDir = (): string => mkdtempSync(join(tmpdir(), 'agent-runtime-test-'))
 
 /** Starts a server; `options` are CLI-style options (e.g. { maxConcurrentJobs: '1' }). */
-export async function startServer (options: RawOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export async function startServer (options: RawOptions = {}, env: NodeJS.ProcessEnv = {}, hooks: AppHooks = {}): Promise<TestServer> {
   const stateDir = (options.stateDir as string | undefined) ?? makeStateDir()
   const config = loadConfig({ port: '0', logLevel: 'silent', killGrace: '1', ...options, stateDir }, {})
   const key = 'test-key-' + Math.random().toString(36).slice(2)
-  const app = await buildApp(config, createLogger(config.logLevel, false), { ...env, AGENT_RUNTIME_API_KEY: env.AGENT_RUNTIME_API_KEY ?? key })
+  const app = await buildApp(config, createLogger(config.logLevel, false), { ...env, AGENT_RUNTIME_API_KEY: env.AGENT_RUNTIME_API_KEY ?? key }, hooks)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
