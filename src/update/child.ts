@@ -34,7 +34,7 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
         log.error({ err, event: 'child-error' }, 'child did not start')
         resolve({ code: null, signal: null })
       } else {
-        log.error({ err, event: 'child-error', pid: child.pid }, 'child error')
+        log.error({ err, event: 'child-error', childPid: child.pid }, 'child error')
       }
     })
   })
@@ -42,7 +42,7 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
   const killGroup = (): void => {
     try {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-      log.warn({ event: 'kill', pid: child.pid, graceMs }, 'child did not stop in time; killing')
+      log.warn({ event: 'kill', childPid: child.pid, graceMs }, 'child did not stop in time; killing')
       try {
         process.kill(-child.pid, 'SIGKILL')
       } catch {
@@ -59,6 +59,6 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
     killTimer ??= setTimeout(killGroup, graceMs)
   }
 
-  log.info({ event: 'child-start', pid: child.pid, command: spec.command, args: spec.args }, 'child started')
+  log.info({ event: 'child-start', childPid: child.pid, command: spec.command, args: spec.args }, 'child started')
   return { pid: child.pid, exited, stop }
 }

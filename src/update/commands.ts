@@ -61,7 +61,7 @@ export async function runShellCommand (command: string, event: string, log: Logg
   const killGroup = (): void => {
     try {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
-      log.warn({ event, pid: child.pid, graceMs }, 'command did not finish after stop; killing')
+      log.warn({ event, commandPid: child.pid, graceMs }, 'command did not finish after stop; killing')
       process.kill(-child.pid, 'SIGKILL')
     } catch (err) {
       log.error({ err, event }, 'kill failed')

@@ -76,7 +76,7 @@ class Supervisor {
   /** Forwards a stop signal to the child (every time it comes) and ends the loop once it exits. */
   requestStop (signal: NodeJS.Signals): void {
     try {
-      this.#log.info({ event: 'stop', signal, pid: this.#child?.pid }, 'stopping')
+      this.#log.info({ event: 'stop', signal, childPid: this.#child?.pid }, 'stopping')
       this.#stop.abort()
       this.#child?.stop(signal)
     } catch (err) {
@@ -108,7 +108,7 @@ class Supervisor {
       const startedAt = Date.now()
       if (previous !== undefined && !(await this.#becomesHealthy(child))) {
         if (this.#stop.signal.aborted) continue
-        this.#log.warn({ event: 'unhealthy', pid: child.pid, deadlineMs: this.#healthDeadlineMs }, 'updated server did not become healthy')
+        this.#log.warn({ event: 'unhealthy', childPid: child.pid, deadlineMs: this.#healthDeadlineMs }, 'updated server did not become healthy')
         child.stop('SIGTERM')
         await child.exited
         await this.#rollback(previous)
@@ -118,7 +118,7 @@ class Supervisor {
       const exit = await child.exited
       const ranMs = Date.now() - startedAt
       const kind = classifyExit(exit, this.#stop.signal.aborted)
-      this.#log.info({ event: 'child-exit', pid: child.pid, code: exit.code, signal: exit.signal, ranMs, kind }, 'child exited')
+      this.#log.info({ event: 'child-exit', childPid: child.pid, code: exit.code, signal: exit.signal, ranMs, kind }, 'child exited')
       if (kind === 'stopped' || kind === 'clean') return EXIT_OK
       if (previous !== undefined && ranMs < this.#healthDeadlineMs && (kind === 'crash' || kind === 'config')) {
         await this.#rollback(previous)
@@ -152,7 +152,7 @@ class Supervisor {
         child.exited.then(() => 'exited' as const),
         waitForHealthy(this.#options.healthUrl, this.#healthDeadlineMs, signal).then((ok) => ok ? 'healthy' as const : 'unhealthy' as const),
       ])
-      if (verdict === 'healthy') this.#log.info({ event: 'healthy', pid: child.pid, ms: Date.now() - startedAt }, 'updated server is healthy')
+      if (verdict === 'healthy') this.#log.info({ event: 'healthy', childPid: child.pid, ms: Date.now() - startedAt }, 'updated server is healthy')
       return verdict !== 'unhealthy'
     } finally {
       done.abort()
