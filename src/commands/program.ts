@@ -5,14 +5,18 @@ import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
 import type { CommandIo } from './io.js'
 import { runJobs, runLogs } from './jobs.js'
+import { runStatus, runStop } from './lifecycle.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string }
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled']
 
+function stateDirOf (flags: { stateDir?: string | undefined }, env: NodeJS.ProcessEnv): string {
+  return loadConfig({ stateDir: flags.stateDir }, { AGENT_RUNTIME_HOME: env.AGENT_RUNTIME_HOME }).stateDir
+}
+
 function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
-  const stateDir = loadConfig({ stateDir: flags.stateDir }, { AGENT_RUNTIME_HOME: env.AGENT_RUNTIME_HOME }).stateDir
-  const { url, apiKey } = resolveCredentials(flags, env, stateDir)
+  const { url, apiKey } = resolveCredentials(flags, env, stateDirOf(flags, env))
   return new RuntimeClient({ url, ...(apiKey ? { apiKey } : {}) })
 }
 
@@ -87,4 +91,15 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         io.stdout.write(JSON.stringify(health, null, 2) + '\n')
         return health.authenticated ? 0 : 1
       }))
+
+  program.command('status')
+    .description('say whether a server runs on this state directory, its version, uptime and jobs')
+    .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
+    .action(async (flags: { stateDir?: string }) => done(await runStatus(stateDirOf(flags, env), env, io)))
+
+  program.command('stop')
+    .description('stop the server on this state directory gracefully (its wrapper stops too) and wait')
+    .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
+    .option('--timeout <seconds>', 'how long to wait', Number, 60)
+    .action(async (flags: { stateDir?: string, timeout: number }) => done(await runStop(stateDirOf(flags, env), flags.timeout, io)))
 }

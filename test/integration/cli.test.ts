@@ -82,3 +82,28 @@ describe('agent-server command line', () => {
     }
   })
 })
+
+describe('agent-server status and stop', () => {
+  test('status reports a running server and its jobs; stop ends it gracefully; both say when nothing runs', async () => {
+    const dir = makeStateDir()
+    try {
+      const none = await runCli(['status', '--state-dir', dir])
+      assert.equal(none.code, 1)
+      assert.match(none.stdout, /no server is running/)
+      const server = await spawnServer(dir, [], { AGENT_RUNTIME_API_KEY: '' })
+      const key = (await runCli(['key', 'show', '--state-dir', dir])).stdout.trim()
+      await fetch(`${server.url}/exec`, { method: 'POST', headers: { 'x-api-key': key }, body: '{"command":"true"}' })
+      const status = await runCli(['status', '--state-dir', dir])
+      assert.equal(status.code, 0, status.stderr)
+      assert.match(status.stdout, new RegExp(`agent-server ${VERSION} is running: pid ${server.child.pid}, ${server.url.replaceAll('.', '\\.')}, up \\d+s`))
+      assert.match(status.stdout, /jobs: 1 \(running \d, pending \d\)/)
+      const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
+      assert.equal(stopped.code, 0, stopped.stderr)
+      assert.match(stopped.stdout, new RegExp(`stopped the server \\(pid ${server.child.pid}\\)`))
+      assert.equal(await server.stop(), 0, 'the server exited 0')
+      assert.match((await runCli(['stop', '--state-dir', dir])).stdout, /no server is running/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,56 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RuntimeClient } from '../client/index.js'
+import { readServerInfo } from '../update/server-info.js'
+import { resolveCredentials } from './credentials.js'
+import type { CommandIo } from './io.js'
+
+const STOP_POLL_MS = 100
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+const duration = (seconds: number): string => {
+  const s = Math.round(seconds)
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+}
+
+/** `agent-server status`: whether a server runs on this state directory, its version, uptime and jobs. */
+export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  const info = readServerInfo(stateDir)
+  if (!info || !isAlive(info.pid)) {
+    io.stdout.write(`no server is running on ${stateDir}\n`)
+    return 1
+  }
+  const { apiKey } = resolveCredentials({ url: info.url }, env, stateDir)
+  const health = await new RuntimeClient({ url: info.url, ...(apiKey ? { apiKey } : {}) }).health()
+  const queue = health.queue as { running: number, pending: number } | undefined
+  io.stdout.write(`agent-server ${info.version} is running: pid ${info.pid}, ${info.url}, up ${duration(Date.now() / 1000 - info.startedAt)}\n`)
+  if (health.authenticated) io.stdout.write(`jobs: ${String(health.jobs)} (running ${queue?.running ?? 0}, pending ${queue?.pending ?? 0})\n`)
+  return 0
+}
+
+/** `agent-server stop`: asks the server (and so its wrapper) to stop gracefully and waits for it. */
+export async function runStop (stateDir: string, timeoutSec: number, io: CommandIo): Promise<number> {
+  const info = readServerInfo(stateDir)
+  if (!info || !isAlive(info.pid)) {
+    io.stdout.write(`no server is running on ${stateDir}\n`)
+    return 0
+  }
+  process.kill(info.pid, 'SIGTERM')
+  const deadline = Date.now() + timeoutSec * 1000
+  while (isAlive(info.pid)) {
+    if (Date.now() >= deadline) {
+      io.stderr.write(`agent-server: the server (pid ${info.pid}) did not stop within ${timeoutSec} s\n`)
+      return 1
+    }
+    await sleep(STOP_POLL_MS)
+  }
+  io.stdout.write(`stopped the server (pid ${info.pid})\n`)
+  return 0
+}
