@@ -106,8 +106,8 @@ class Supervisor {
       const child = startChild(this.#options.child, this.#log, this.#graceMs)
       this.#child = child
       const startedAt = Date.now()
-      if (previous !== undefined && !(await this.#becomesHealthy(child))) {
-        if (this.#stop.signal.aborted) continue
+      // A stop during probation falls through: the child got the signal and its exit ends the loop.
+      if (previous !== undefined && !(await this.#becomesHealthy(child)) && !this.#stop.signal.aborted) {
         this.#log.warn({ event: 'unhealthy', childPid: child.pid, deadlineMs: this.#healthDeadlineMs }, 'updated server did not become healthy')
         child.stop('SIGTERM')
         await child.exited
