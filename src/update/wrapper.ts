@@ -110,7 +110,8 @@ class Supervisor {
       if (previous !== undefined && !(await this.#becomesHealthy(child)) && !this.#stop.signal.aborted) {
         this.#log.warn({ event: 'unhealthy', childPid: child.pid, deadlineMs: this.#healthDeadlineMs }, 'updated server did not become healthy')
         child.stop('SIGTERM')
-        await child.exited
+        const exit = await child.exited
+        this.#log.info({ event: 'child-exit', childPid: child.pid, code: exit.code, signal: exit.signal, kind: 'unhealthy' }, 'child exited')
         await this.#rollback(previous)
         previous = undefined
         continue

@@ -170,6 +170,17 @@ describe('agent-server --wrapper loop', () => {
     await stopWrapper(run)
   })
 
+  test('SIGTERM while an updated server is still on probation stops it without a rollback', async () => {
+    const run = await startWrapper('1.0.0', 'unhealthy', { WRAPPER_HEALTH_DEADLINE_MS: '60000' })
+    await healthyVersion(run, '1.0.0')
+    await run.exitChild(42)
+    await waitFor(() => /unhealthy: listening on/.test(run.output()), 'the updated server to listen')
+    await stopWrapper(run)
+    assert.deepEqual(run.calls(), ['update 1.0.0 unhealthy'])
+    assert.equal(run.events('unhealthy').length, 0)
+    assert.equal(run.events('child-exit').at(-1)?.kind, 'stopped')
+  })
+
   test('a server that crashes or is killed by a signal is restarted with the same version', async () => {
     const run = await startWrapper('1.0.0')
     const first = await healthyVersion(run, '1.0.0')
