@@ -24,6 +24,7 @@ export interface WrapperOptions {
   backoff?: BackoffOptions
   /** After a forwarded stop (or a failed health check), the child's group is killed after this. Default 30 s. */
   stopGraceMs?: number
+  /** The root logger; the wrapper's lines carry `component: 'wrapper'` and an `event`. */
   log: Logger
   /** Aborting it stops the wrapper like a SIGTERM. */
   signal?: AbortSignal

@@ -11,6 +11,8 @@ import { killMatching, processesMatching } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
 const RUNNER = fileURLToPath(new URL('../fixtures/run-wrapper.ts', import.meta.url))
+const WRAPPER_MODULE = fileURLToPath(new URL('../../src/update/wrapper.ts', import.meta.url))
+const APP_MODULE = fileURLToPath(new URL('../../src/app.ts', import.meta.url))
 
 /** One JSON log line of the wrapper. */
 interface LogLine { time: number, msg: string, event?: string, [field: string]: any }
@@ -43,6 +45,23 @@ afterEach(async () => {
     assert.deepEqual(leftovers, [], `processes left behind: ${leftovers.join(', ')}`)
   }
 })
+
+/** The Fastify files loaded by importing `module` in a fresh process. */
+async function fastifyFilesLoadedBy (module: string): Promise<string[]> {
+  // Why: Fastify is CommonJS, so every file of it that gets loaded shows up in require.cache.
+  const script = [
+    "import { createRequire } from 'node:module'",
+    `await import(${JSON.stringify(module)})`,
+    "const loaded = Object.keys(createRequire(process.cwd() + '/').cache).filter((path) => /node_modules[\\\\/]@?fastify/.test(path))",
+    'process.stdout.write(JSON.stringify(loaded))',
+  ].join('\n')
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  assert.equal(code, 0)
+  return JSON.parse(stdout) as string[]
+}
 
 async function freePort (): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
@@ -258,6 +277,11 @@ describe('agent-server --wrapper loop', () => {
     assert.equal(run.events('child-start').length, 1)
     assert.equal(run.events('restart').length, 0)
     assert.deepEqual(run.calls(), [])
+  })
+
+  test('the wrapper module loads no Fastify, while the app does', async () => {
+    assert.deepEqual(await fastifyFilesLoadedBy(WRAPPER_MODULE), [])
+    assert.ok((await fastifyFilesLoadedBy(APP_MODULE)).length > 0, 'the check sees Fastify when it is loaded')
   })
 
   test('a configuration error (exit 78) ends the wrapper with 78 instead of restarting', async () => {
