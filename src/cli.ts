@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
+import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
 import { VERSION } from './version.js'
 
@@ -35,35 +37,65 @@ function banner (url: string, config: Config, keySource: string): string {
   ].join('\n')
 }
 
+// The host a local client connects to for a server bound to `host` (wildcards mean this machine).
+function connectHost (host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/** `--wrapper`: supervise the server as a child (update on 42, restart after crashes, roll back). */
+async function wrap (options: RawOptions): Promise<number> {
+  const config = configFrom(options) // bad flags fail here with 78, before any child starts
+  if (config.port === 0) throw new ConfigError('--wrapper needs a fixed --port: the health check after an update must find the server')
+  const { runWrapper } = await import('./update/wrapper.js')
+  // Why: execArgv keeps loaders such as `--import tsx` when the CLI runs from source.
+  const self = [...process.execArgv, fileURLToPath(import.meta.url)]
+  const args = process.argv.slice(2).filter((arg) => arg !== '--wrapper')
+  return runWrapper({
+    child: { command: process.execPath, args: [...self, ...args] },
+    versionCommand: { command: process.execPath, args: [...self, '--version'] },
+    updateCommand: config.updateCommand,
+    rollbackCommand: config.rollbackCommand,
+    healthUrl: `${config.tls ? 'https' : 'http'}://${connectHost(config.host)}:${config.port}/health`,
+    log: createLogger(config.logLevel),
+  })
+}
+
 async function serve (options: RawOptions): Promise<void> {
   const config = configFrom(options)
   const log = createLogger(config.logLevel)
-  // Why: handlers go in before anything is printed, so a stop sent right after the banner is never lost.
-  let stopSignal: string | undefined
-  let stopServer = (signal: string): void => { stopSignal = signal }
-  process.once('SIGINT', (signal) => stopServer(signal))
-  process.once('SIGTERM', (signal) => stopServer(signal))
-  // Why: loaded here, not at the top, so that `--wrapper` and the client commands never load Fastify.
-  const { runServer } = await import('./server.js')
-  let closeServer = async (): Promise<void> => {}
+  const running: { server?: RunningServer } = {}
+  let exiting = false
   const exitAfterClose = (code: number): void => {
-    closeServer().then(() => process.exit(code), (err: unknown) => {
+    if (exiting) return
+    exiting = true
+    const closing = running.server ? running.server.close() : Promise.resolve()
+    closing.then(() => process.exit(code), (err: unknown) => {
       log.error({ err }, 'stop failed')
       process.exit(EXIT_FAILURE)
     })
   }
-  const server = await runServer(config, log, {
+  // Why: handlers go in before anything is printed, so a stop sent right after the banner is never
+  // lost; later signals (systemd and a wrapper may both send one) do not cut the orderly stop short.
+  let stopSignal: string | undefined
+  const onSignal = (signal: string): void => {
+    if (stopSignal !== undefined) return
+    stopSignal = signal
+    log.info({ signal }, 'stopping')
+    if (running.server) exitAfterClose(EXIT_OK)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // Why: loaded here, not at the top, so that `--wrapper` and the client commands never load Fastify.
+  const { runServer } = await import('./server.js')
+  const server = running.server = await runServer(config, log, {
     onRestart: () => {
       log.info('restarting for an update')
       exitAfterClose(EXIT_RESTART)
     },
   })
-  closeServer = server.close
-  stopServer = (signal) => {
-    log.info({ signal }, 'stopping')
-    exitAfterClose(EXIT_OK)
-  }
-  if (stopSignal !== undefined) return stopServer(stopSignal)
+  if (stopSignal !== undefined) return exitAfterClose(EXIT_OK)
   process.stderr.write(banner(server.url, config, keyFromEnv(process.env) ? 'env' : 'file'))
 }
 
@@ -80,7 +112,11 @@ function buildProgram (done: (code: number) => void): Command {
     if (spec.repeatable === true) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     program.addOption(option)
   }
-  program.action(async (options: RawOptions) => serve(options))
+  program.option('--wrapper', 'run the server as a supervised child: update on exit 42, restart after crashes, roll back bad updates')
+  program.action(async (options: RawOptions & { wrapper?: boolean }) => {
+    if (options.wrapper === true) done(await wrap(options))
+    else await serve(options)
+  })
 
   const stateDirOption = (): Option => new Option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
   const key = program.command('key').description('show or rotate the API key').exitOverride()

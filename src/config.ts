@@ -15,6 +15,8 @@ export const DEFAULTS = Object.freeze({
   jobRetention: 1000,
   jobRetentionDays: 7,
   corsOrigin: [] as string[],
+  updateCommand: 'npm install -g agent-runtime@latest',
+  rollbackCommand: 'npm install -g agent-runtime@{version}',
 })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -34,6 +36,9 @@ export interface Config {
   readonly jobRetentionDays: number
   readonly corsOrigins: readonly string[]
   readonly tls: { readonly cert: Buffer, readonly key: Buffer } | null
+  /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
+  readonly updateCommand: string
+  readonly rollbackCommand: string
 }
 
 // Raised for a bad flag, value or environment variable; the CLI exits 78 with its message.
@@ -103,6 +108,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'corsOrigin', flag: '--cors-origin <origin>', env: 'AGENT_RUNTIME_CORS_ORIGINS', description: 'allowed browser origin (repeatable; env: comma-separated)', parse: origin, repeatable: true },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'AGENT_RUNTIME_TLS_CERT', description: 'TLS certificate (PEM); serve HTTPS', parse: text },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'AGENT_RUNTIME_TLS_KEY', description: 'TLS private key (PEM)', parse: text },
+  { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
+  { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
 ]
 
 // Raw option values as the CLI parsed them: strings, or string lists for repeatable flags.
@@ -153,5 +160,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     jobRetentionDays: pick('jobRetentionDays', DEFAULTS.jobRetentionDays),
     corsOrigins: Object.freeze([...pick<string[]>('corsOrigin', DEFAULTS.corsOrigin)]),
     tls: readTls(value.tlsCert as string | undefined, value.tlsKey as string | undefined),
+    updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
+    rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
   })
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { CLI_PATH, runCli } from '../helpers/cli-process.js'
+import { killMatching } from '../helpers/processes.js'
+import { makeStateDir } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+async function freePort (): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const address = probe.address()
+  await new Promise((resolve) => probe.close(resolve))
+  return typeof address === 'object' && address ? address.port : 0
+}
+
+const serverPid = (dir: string): number | undefined => {
+  try { return JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8')).pid } catch { return undefined }
+}
+
+test('agent-server --wrapper restarts the real server after POST /update, and stop ends both', async () => {
+  const dir = makeStateDir()
+  const port = await freePort()
+  const marker = join(dir, 'update-ran')
+  const key = 'wrapper-test-key'
+  const wrapper = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, '--wrapper', '--port', String(port), '--state-dir', dir,
+    '--log-level', 'warn', '--update-command', `touch ${marker}`], {
+    env: { ...process.env, AGENT_RUNTIME_API_KEY: key },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  wrapper.stdout.on('data', (d: Buffer) => { output += d.toString() })
+  wrapper.stderr.on('data', (d: Buffer) => { output += d.toString() })
+  const exited = once(wrapper, 'exit')
+  try {
+    const firstPid = await waitFor(() => serverPid(dir), 'the first server', 30_000)
+    const update = await fetch(`http://127.0.0.1:${port}/update`, { method: 'POST', headers: { 'x-api-key': key } })
+    assert.equal(update.status, 200)
+    await waitFor(() => existsSync(marker), 'the update command to run', 30_000)
+    const secondPid = await waitFor(() => { const pid = serverPid(dir); return pid !== undefined && pid !== firstPid ? pid : undefined }, 'the restarted server', 30_000)
+    const health = await waitFor(async () => {
+      try { return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200 } catch { return false }
+    }, 'the restarted server to answer', 30_000)
+    assert.ok(health && secondPid !== firstPid)
+    const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
+    assert.equal(stopped.code, 0, stopped.stderr)
+    const [code] = await exited as [number | null]
+    assert.equal(code, 0, output)
+  } finally {
+    wrapper.kill('SIGKILL')
+    killMatching(dir)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('agent-server --wrapper refuses --port 0 with exit 78', async () => {
+  const dir = makeStateDir()
+  try {
+    const result = await runCli(['--wrapper', '--port', '0', '--state-dir', dir])
+    assert.equal(result.code, 78)
+    assert.match(result.stderr, /--wrapper needs a fixed --port/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
