@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       jobRetentionDays: 7,
       corsOrigins: [],
       tls: null,
+      updateCommand: 'npm install -g agent-runtime@latest',
+      rollbackCommand: 'npm install -g agent-runtime@{version}',
     })
   })
 
