@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
@@ -6,6 +5,7 @@ import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import type { JobProcess } from '../exec/job-process.js'
 import type { Logger } from '../logger.js'
+import { FinishNotices } from './finish-notices.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner, type KillReason } from './runner.js'
@@ -29,10 +29,9 @@ export class JobManager {
   readonly #runner: JobRunner
   readonly #starting = new Map<string, Promise<void>>()
   readonly #cancelWhileStarting = new Set<string>()
-  readonly #finished = new EventEmitter().setMaxListeners(0)
+  readonly #notices = new FinishNotices()
   readonly #retention: RetentionSweeper
   #closed = false
-  readonly #closing = new AbortController()
   #pumpScheduled = false
 
   constructor (config: Config, store: JobStore, log: Logger) {
@@ -104,27 +103,13 @@ export class JobManager {
 
   /** Calls `listener` once when the job finishes; returns the way to stop listening. */
   onFinished (id: string, listener: () => void): () => void {
-    this.#finished.once(id, listener)
-    return () => this.#finished.off(id, listener)
+    return this.#notices.onFinished(id, listener)
   }
 
   /** Resolves when the job has finished, or after `timeoutMs`, or when `signal` aborts. */
   async waitFinished (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const job = this.#store.get(id)
-    if (!job || (job.status !== 'pending' && job.status !== 'running')) return
-    const signals = [this.#closing.signal, ...(signal ? [signal] : [])]
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#finished.off(id, done)
-        for (const s of signals) s.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, timeoutMs)
-      this.#finished.on(id, done)
-      for (const s of signals) s.addEventListener('abort', done)
-      if (signals.some((s) => s.aborted)) done()
-    })
+    if (job && (job.status === 'pending' || job.status === 'running')) await this.#notices.wait(id, timeoutMs, signal)
   }
 
   /**
@@ -180,31 +165,31 @@ export class JobManager {
    * Stops for a restart (self-update): nothing is killed or cancelled. Running jobs keep running and
    * pending ones stay queued in the store; the next server re-adopts and starts them.
    */
-  async detach (): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    this.#retention.close()
-    this.releaseWaiters()
-    await Promise.all(this.#starting.values())
-    this.#runner.detachAll()
+  detach (): Promise<void> {
+    return this.#stop('detach')
+  }
+
+  /** Stops: pending jobs and running ones end `cancelled` ("server stopped"); resolves when all are recorded. */
+  close (): Promise<void> {
+    return this.#stop('cancel')
   }
 
   /** Ends every long-poll now (they answer with the job as it is), so that HTTP can close. */
   releaseWaiters (): void {
-    this.#closing.abort()
+    this.#notices.releaseAll()
   }
 
-  /** Stops: pending jobs and running ones end `cancelled` ("server stopped"); resolves when all are recorded. */
-  async close (): Promise<void> {
+  async #stop (mode: 'detach' | 'cancel'): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#retention.close()
     this.releaseWaiters()
-    for (const id of this.#queue.drain()) {
-      this.#record(id, { exitCode: null, signal: null, error: 'server stopped' }, 'cancelled')
+    if (mode === 'cancel') {
+      for (const id of this.#queue.drain()) this.#record(id, { exitCode: null, signal: null, error: 'server stopped' }, 'cancelled')
     }
     await Promise.all(this.#starting.values())
-    await this.#runner.stopAll()
+    if (mode === 'cancel') await this.#runner.stopAll()
+    else this.#runner.detachAll()
   }
 
   #require (id: string): JobRecord {
@@ -282,6 +267,6 @@ export class JobManager {
       error: info.error,
     })
     this.#log.info({ jobId: id, status, exitCode: info.exitCode, signal: info.signal }, 'job finished')
-    this.#finished.emit(id)
+    this.#notices.notify(id)
   }
 }

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { CLI_PATH } from '../helpers/cli-process.js'
+import { freePort } from '../helpers/net.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -23,15 +23,6 @@ function runClient (server: TestServer, args: string[], env: NodeJS.ProcessEnv =
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const done = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout: Buffer.concat(out), stderr }))
   return { done, child }
-}
-
-// A port nothing listens on (it was free a moment ago).
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const address = probe.address()
-  await new Promise((resolve) => probe.close(resolve))
-  return typeof address === 'object' && address ? address.port : 0
 }
 
 const cli = async (server: TestServer, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => runClient(server, args, env).done

@@ -2,21 +2,13 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { CLI_PATH, runCli } from '../helpers/cli-process.js'
 import { killMatching } from '../helpers/processes.js'
+import { freePort } from '../helpers/net.js'
 import { makeStateDir } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
-
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const address = probe.address()
-  await new Promise((resolve) => probe.close(resolve))
-  return typeof address === 'object' && address ? address.port : 0
-}
 
 const serverPid = (dir: string): number | undefined => {
   try { return JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8')).pid } catch { return undefined }
