@@ -1,19 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RuntimeClient } from '../client/index.js'
+import { isSameProcess } from '../exec/process-group.js'
 import { readServerInfo } from '../update/server-info.js'
 import { resolveCredentials } from './credentials.js'
 import type { CommandIo } from './io.js'
 
 const STOP_POLL_MS = 100
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 const duration = (seconds: number): string => {
   const s = Math.round(seconds)
@@ -23,7 +15,7 @@ const duration = (seconds: number): string => {
 /** `agent-server status`: whether a server runs on this state directory, its version, uptime and jobs. */
 export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const info = readServerInfo(stateDir)
-  if (!info || !isAlive(info.pid)) {
+  if (!info || !isSameProcess(info.pid, null)) {
     io.stdout.write(`no server is running on ${stateDir}\n`)
     return 1
   }
@@ -38,13 +30,13 @@ export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: C
 /** `agent-server stop`: asks the server (and so its wrapper) to stop gracefully and waits for it. */
 export async function runStop (stateDir: string, timeoutSec: number, io: CommandIo): Promise<number> {
   const info = readServerInfo(stateDir)
-  if (!info || !isAlive(info.pid)) {
+  if (!info || !isSameProcess(info.pid, null)) {
     io.stdout.write(`no server is running on ${stateDir}\n`)
     return 0
   }
   process.kill(info.pid, 'SIGTERM')
   const deadline = Date.now() + timeoutSec * 1000
-  while (isAlive(info.pid)) {
+  while (isSameProcess(info.pid, null)) {
     if (Date.now() >= deadline) {
       io.stderr.write(`agent-server: the server (pid ${info.pid}) did not stop within ${timeoutSec} s\n`)
       return 1

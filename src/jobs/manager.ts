@@ -10,7 +10,7 @@ import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner, type KillReason } from './runner.js'
 import type { JobStore } from './store.js'
-import { newJobRecord, type ExitInfo, type JobRecord, type JobSpec, type JobStatus } from './types.js'
+import { isFinished, newJobRecord, type ExitInfo, type JobRecord, type JobSpec, type JobStatus } from './types.js'
 
 // Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
 const newJobId = customAlphabet('0123456789abcdef', 12)
@@ -109,7 +109,7 @@ export class JobManager {
   /** Resolves when the job has finished, or after `timeoutMs`, or when `signal` aborts. */
   async waitFinished (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const job = this.#store.get(id)
-    if (job && (job.status === 'pending' || job.status === 'running')) await this.#notices.wait(id, timeoutMs, signal)
+    if (job && !isFinished(job)) await this.#notices.wait(id, timeoutMs, signal)
   }
 
   /**

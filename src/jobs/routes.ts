@@ -11,7 +11,7 @@ import type { JobEventSource } from '../output/routes.js'
 import { parseExecRequest } from './exec-request.js'
 import type { JobManager } from './manager.js'
 import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, RawQuery, StdinBody } from './schemas.js'
-import type { JobRecord } from './types.js'
+import { isFinished, type JobRecord } from './types.js'
 import { jobView, type OutputSelection } from './view.js'
 
 const LIST_INLINE_CAP_BYTES = 64 * 1024
@@ -56,7 +56,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     const { id } = request.params
     let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
-    if (wait !== undefined && wait > 0 && (job.status === 'pending' || job.status === 'running')) {
+    if (wait !== undefined && wait > 0 && !isFinished(job)) {
       const aborted = new AbortController()
       request.raw.once('close', () => aborted.abort())
       await jobs.waitFinished(id, Math.min(wait, MAX_WAIT_SEC) * 1000, aborted.signal)

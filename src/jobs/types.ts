@@ -3,8 +3,6 @@
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
 export type JobMode = 'shell'
 
-export const FINISHED_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'timeout', 'cancelled']
-
 /** What the job runs and under which limits; fixed at submission. */
 export interface JobSpec {
   command: string
@@ -60,4 +58,9 @@ export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string 
     error: null,
     idempotencyKey,
   }
+}
+
+/** True once the job has reached its final status (anything but pending or running). */
+export function isFinished (job: Pick<JobRecord, 'status'>): boolean {
+  return job.status !== 'pending' && job.status !== 'running'
 }

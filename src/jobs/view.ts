@@ -1,6 +1,6 @@
 import { jobFiles } from '../exec/job-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
-import type { JobRecord } from './types.js'
+import { isFinished, type JobRecord } from './types.js'
 
 /** How much output a job view inlines, and from where. */
 export interface OutputSelection {
@@ -15,8 +15,6 @@ export interface LiveState {
   processAlive: boolean
   queuePosition: number | undefined
 }
-
-const isFinished = (job: JobRecord): boolean => job.status !== 'pending' && job.status !== 'running'
 
 function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffset: boolean): Record<string, unknown> {
   return {

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { JobFiles } from '../exec/job-files.js'
-import type { JobRecord, JobStatus } from '../jobs/types.js'
+import { isFinished, type JobRecord, type JobStatus } from '../jobs/types.js'
 import { completeLength, decodeUtf8 } from '../lib/utf8.js'
 
 /** Where a stream of job events stands: bytes sent of each stream, and lifecycle events sent. */
@@ -31,8 +31,6 @@ export function parseCursor (id: string): Cursor | null {
   if (!match) return null
   return { stdout: Number(match[1]), stderr: Number(match[2]), lifecycle: Number(match[3]) }
 }
-
-const isFinished = (job: JobRecord): boolean => job.status !== 'pending' && job.status !== 'running'
 
 /** The status events a job has gone through so far; a finished job adds its exit as the last one. */
 function lifecycle (job: JobRecord): Array<Omit<JobEvent, 'id'>> {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
+import { signalGroup } from '../exec/process-group.js'
 
 /** A program and its arguments, run without a shell. */
 export interface CommandSpec {
@@ -43,11 +44,7 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
     try {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
       log.warn({ event: 'kill', childPid: child.pid, graceMs }, 'child did not stop in time; killing')
-      try {
-        process.kill(-child.pid, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
+      if (!signalGroup(child.pid, 'SIGKILL')) child.kill('SIGKILL')
     } catch (err) {
       log.error({ err, event: 'kill' }, 'kill failed')
     }

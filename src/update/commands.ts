@@ -4,6 +4,7 @@ import { promisify } from 'node:util'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
 import type { CommandSpec } from './child.js'
+import { signalGroup } from '../exec/process-group.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -62,7 +63,7 @@ export async function runShellCommand (command: string, event: string, log: Logg
     try {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
       log.warn({ event, commandPid: child.pid, graceMs }, 'command did not finish after stop; killing')
-      process.kill(-child.pid, 'SIGKILL')
+      signalGroup(child.pid, 'SIGKILL')
     } catch (err) {
       log.error({ err, event }, 'kill failed')
     }
