@@ -1,0 +1,63 @@
+import { client, type ClientApp, type SessionNotification } from '@agentclientprotocol/sdk'
+import type { FsService } from './fs-service.js'
+import type { SessionRecorder } from './recorder.js'
+import type { TerminalService } from './terminals.js'
+import type { PermissionBroker } from './permission-broker.js'
+
+/** What the client's handlers work with. */
+export interface HandlerParts {
+  recorder: SessionRecorder
+  fs: FsService
+  terminals: TerminalService
+  permissions: PermissionBroker
+  /** Every session/update the SDK validated, in arrival order. */
+  onUpdate: (notification: SessionNotification) => void
+}
+
+const messageOf = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
+/**
+ * The ACP client app: answers every agent→client request we advertise (permissions, fs, terminals)
+ * and records each as an event; anything else the SDK answers with -32601.
+ */
+export function buildClientApp (parts: HandlerParts): ClientApp {
+  const { recorder, fs, terminals, permissions } = parts
+  // Records an event for a request once it is answered, with the error when it failed.
+  const recorded = async <T>(type: string, data: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await work()
+      recorder.record(type, data)
+      return result
+    } catch (err) {
+      recorder.record(type, { ...data, error: messageOf(err) })
+      throw err
+    }
+  }
+  return client({ name: 'agent-runtime' })
+    .onNotification('session/update', (ctx) => parts.onUpdate(ctx.params))
+    .onRequest('session/request_permission', (ctx) => permissions.decide(ctx.params, ctx.signal))
+    .onRequest('fs/read_text_file', (ctx) => {
+      const { path, line, limit } = ctx.params
+      return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, () => fs.read(ctx.params))
+    })
+    .onRequest('fs/write_text_file', (ctx) => {
+      const { path, content } = ctx.params
+      return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => { await fs.write(ctx.params); return {} })
+    })
+    .onRequest('terminal/create', async (ctx) => {
+      const { command, args, cwd } = ctx.params
+      try {
+        const start = await terminals.create(ctx.params)
+        recorder.record('terminal_run', { terminalId: start.terminalId, command, args: start.args, cwd: start.cwd })
+        start.ended.then((status) => recorder.record('terminal_exit', { terminalId: start.terminalId, ...status }), () => {})
+        return { terminalId: start.terminalId }
+      } catch (err) {
+        recorder.record('terminal_run', { terminalId: null, command, args: args ?? [], cwd: cwd ?? null, error: messageOf(err) })
+        throw err
+      }
+    })
+    .onRequest('terminal/output', (ctx) => terminals.output(ctx.params.terminalId))
+    .onRequest('terminal/wait_for_exit', (ctx) => terminals.waitForExit(ctx.params.terminalId))
+    .onRequest('terminal/kill', async (ctx) => { await terminals.kill(ctx.params.terminalId); return {} })
+    .onRequest('terminal/release', async (ctx) => { await terminals.release(ctx.params.terminalId); return {} })
+}

@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  RequestError,
+  type CreateTerminalRequest, type TerminalExitStatus, type TerminalOutputResponse,
+} from '@agentclientprotocol/sdk'
+import { groupAlive, signalGroup } from '../exec/process-group.js'
+import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
+import type { Sandbox } from './paths.js'
+
+// Output kept per terminal when the agent sets no `outputByteLimit`.
+const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
+// Terminals one run may have at once (each is a process group).
+const MAX_TERMINALS = 64
+// After SIGTERM, how long a terminal's group has before SIGKILL.
+const TERMINAL_KILL_GRACE_MS = 1500
+const GROUP_POLL_MS = 20
+
+// One terminal: a command in its own process group, its merged output (a bounded tail) and its end.
+class Terminal {
+  readonly id: string
+  readonly child: ChildProcess
+  readonly limit: number
+  readonly ended: Promise<TerminalExitStatus>
+  exitStatus: TerminalExitStatus | null = null
+  #chunks: Buffer[] = []
+  #bytes = 0
+  #dropped = false
+  #killing: Promise<void> | undefined
+
+  constructor (id: string, child: ChildProcess, limit: number) {
+    this.id = id
+    this.child = child
+    this.limit = limit
+    const append = (chunk: Buffer): void => this.#append(chunk)
+    child.stdout?.on('data', append)
+    child.stderr?.on('data', append)
+    // Why: 'close' comes after both pipes are drained, so the output is complete when the exit is seen.
+    this.ended = new Promise((resolve) => {
+      child.once('close', (exitCode: number | null, signal: NodeJS.Signals | null) => {
+        this.exitStatus = { exitCode, signal }
+        resolve(this.exitStatus)
+      })
+    })
+  }
+
+  #append (chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#bytes += chunk.length
+    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0] as Buffer).length >= this.limit) {
+      this.#bytes -= (this.#chunks.shift() as Buffer).length
+      this.#dropped = true
+    }
+  }
+
+  /** The output so far: the last `limit` bytes, never starting or (while running) ending inside a character. */
+  output (): TerminalOutputResponse {
+    let bytes = Buffer.concat(this.#chunks)
+    let truncated = this.#dropped
+    if (bytes.length > this.limit) {
+      bytes = bytes.subarray(bytes.length - this.limit)
+      truncated = true
+    }
+    if (truncated) bytes = bytes.subarray(leadingContinuationBytes(bytes))
+    if (this.exitStatus === null) bytes = bytes.subarray(0, completeLength(bytes))
+    return { output: decodeUtf8(bytes), truncated, ...(this.exitStatus ? { exitStatus: this.exitStatus } : {}) }
+  }
+
+  /** SIGTERM to the terminal's group, SIGKILL after the grace; resolves when the command has ended. */
+  kill (): Promise<void> {
+    this.#killing ??= (async () => {
+      const pid = this.child.pid as number
+      if (this.exitStatus !== null && !groupAlive(pid)) return
+      signalGroup(pid, 'SIGTERM')
+      const deadline = Date.now() + TERMINAL_KILL_GRACE_MS
+      while ((this.exitStatus === null || groupAlive(pid)) && Date.now() < deadline) await sleep(GROUP_POLL_MS)
+      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
+      await this.ended
+    })()
+    return this.#killing
+  }
+}
+
+/** What a terminal was started with, for the event log. */
+export interface TerminalStart {
+  terminalId: string
+  command: string
+  args: string[]
+  cwd: string
+  /** Settles when the command has ended. */
+  ended: Promise<TerminalExitStatus>
+}
+
+/**
+ * The agent's terminal/* requests. A command without `args` is a shell line and runs through
+ * `/bin/sh -c`; stdout and stderr are merged; cwd must be inside the workdir.
+ */
+export class TerminalService {
+  readonly #sandbox: Sandbox
+  readonly #env: NodeJS.ProcessEnv
+  readonly #terminals = new Map<string, Terminal>()
+  #next = 1
+
+  constructor (sandbox: Sandbox, env: NodeJS.ProcessEnv) {
+    this.#sandbox = sandbox
+    this.#env = env
+  }
+
+  /** Starts the command and returns at once; its output collects in the background. */
+  async create (params: CreateTerminalRequest): Promise<TerminalStart> {
+    if (this.#terminals.size >= MAX_TERMINALS) throw RequestError.internalError(undefined, `at most ${MAX_TERMINALS} terminals at once`)
+    const cwd = this.#sandbox.resolve(params.cwd ?? this.#sandbox.root)
+    if (cwd === null) throw RequestError.invalidParams({ cwd: params.cwd }, `cwd outside the workdir ${this.#sandbox.root}`)
+    const args = params.args ?? []
+    const [file, argv] = args.length === 0 ? ['/bin/sh', ['-c', params.command]] : [params.command, args]
+    const env = { ...this.#env }
+    for (const variable of params.env ?? []) env[variable.name] = variable.value
+    const child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => { throw err })])
+    } catch (err) {
+      throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
+    }
+    const limit = params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT_BYTES
+    const terminal = new Terminal(`term-${this.#next++}`, child, Math.max(0, limit))
+    this.#terminals.set(terminal.id, terminal)
+    return { terminalId: terminal.id, command: params.command, args, cwd, ended: terminal.ended }
+  }
+
+  output (terminalId: string): TerminalOutputResponse {
+    return this.#get(terminalId).output()
+  }
+
+  /** Resolves when the command has ended (other requests are served meanwhile). */
+  waitForExit (terminalId: string): Promise<TerminalExitStatus> {
+    return this.#get(terminalId).ended
+  }
+
+  /** Kills the command; the terminal stays readable until released. */
+  async kill (terminalId: string): Promise<void> {
+    await this.#get(terminalId).kill()
+  }
+
+  /** Kills the command if it still runs and forgets the terminal. */
+  async release (terminalId: string): Promise<TerminalExitStatus | null> {
+    const terminal = this.#get(terminalId)
+    this.#terminals.delete(terminalId)
+    await terminal.kill()
+    return terminal.exitStatus
+  }
+
+  /** Ends every terminal (the turn is over): kills what still runs and forgets them all. */
+  async releaseAll (): Promise<void> {
+    const all = [...this.#terminals.values()]
+    this.#terminals.clear()
+    await Promise.all(all.map((t) => t.kill()))
+  }
+
+  /** Stops every running terminal, keeping them readable (the turn is being cancelled). */
+  async killAll (): Promise<void> {
+    await Promise.all([...this.#terminals.values()].map((t) => t.kill()))
+  }
+
+  #get (terminalId: string): Terminal {
+    const terminal = this.#terminals.get(terminalId)
+    if (!terminal) throw RequestError.invalidParams({ terminalId }, `unknown terminal ${terminalId}`)
+    return terminal
+  }
+}
