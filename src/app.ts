@@ -63,6 +63,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
 
   await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
   const update = new UpdateCoordinator()
+  update.addBlocker(jobs.acpUpdateBlocker())
   registerUpdateRoutes(app, update, () => {
     jobs.detach()
       .then(() => hooks.onRestart?.())

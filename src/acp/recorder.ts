@@ -64,19 +64,25 @@ export class SessionRecorder {
     this.record(EVENT_TYPE[kind] ?? kind, { ...update })
   }
 
-  /**
-   * Creates or updates a tool call by id. Updates replace the fields they carry; a call known only
-   * from a permission request is created from it, but such a request never changes a known call.
-   */
+  /** Creates or updates a tool call by id (see `mergeToolCall`). */
   mergeToolCall (update: ToolCallUpdate, isUpdate: boolean): ToolCallState {
-    const { sessionUpdate: _, ...fields } = update as ToolCallUpdate & { sessionUpdate?: string }
-    const known = this.#toolCalls.get(update.toolCallId)
-    if (known && !isUpdate) return known
-    const merged: ToolCallState = { ...known, toolCallId: update.toolCallId }
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (merged as Record<string, unknown>)[key] = value
-    }
-    this.#toolCalls.set(update.toolCallId, merged)
-    return merged
+    return mergeToolCall(this.#toolCalls, update, isUpdate)
   }
+}
+
+/**
+ * Creates or updates a tool call by id. Updates replace the fields they carry; a call known only
+ * from a permission request (`isUpdate` false) is created from it, but such a request never
+ * changes a known call.
+ */
+export function mergeToolCall (calls: Map<string, ToolCallState>, update: ToolCallUpdate, isUpdate: boolean): ToolCallState {
+  const { sessionUpdate: _, ...fields } = update as ToolCallUpdate & { sessionUpdate?: string }
+  const known = calls.get(update.toolCallId)
+  if (known && !isUpdate) return known
+  const merged: ToolCallState = { ...known, toolCallId: update.toolCallId }
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value
+  }
+  calls.set(update.toolCallId, merged)
+  return merged
 }

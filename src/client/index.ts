@@ -137,6 +137,11 @@ export class RuntimeClient {
     return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/stdin`, { body: { data, eof } })
   }
 
+  /** Answers a permission request of an ACP job with policy `ask` (see its `permission_request` events). */
+  answerPermission (jobId: string, requestId: string, optionId: string): Promise<{ jobId: string, requestId: string, outcome: { outcome: 'selected', optionId: string } }> {
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/permission`, { body: { requestId, optionId } })
+  }
+
   kill (jobId: string, signal?: string): Promise<{ jobId: string, status: JobStatus, signal: string | null }> {
     return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/kill`, { body: signal ? { signal } : {} })
   }

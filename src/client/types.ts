@@ -14,7 +14,7 @@ export interface ShellJobRequest {
   shell?: string
 }
 
-/** POST /exec in ACP mode (served once the ACP capability lands). */
+/** POST /exec in ACP mode. */
 export interface AcpJobRequest {
   prompt: string
   agent?: string
@@ -64,6 +64,19 @@ export interface Job {
   stderrTruncated: boolean
   stdoutOffset?: number
   stderrOffset?: number
+  /** ACP jobs only (devpilot's names). */
+  acpSessionId?: string | null
+  stopReason?: string | null
+  events?: AcpEvent[]
+  toolCalls?: Array<Record<string, unknown>>
+  acpError?: string
+}
+
+/** One event of an ACP job (in `events` of the job, and as `acp` events of the stream). */
+export interface AcpEvent {
+  type: string
+  timestamp: number
+  data: Record<string, unknown>
 }
 
 /** Every key a job object can carry; a test checks it against what the server sends. */
@@ -71,6 +84,7 @@ export const JOB_KEYS: ReadonlyArray<keyof Job> = [
   'jobId', 'status', 'mode', 'command', 'workdir', 'submittedAt', 'startedAt', 'finishedAt', 'lastOutputAt',
   'processAlive', 'pid', 'exitCode', 'signal', 'durationMs', 'timedOut', 'error', 'queuePosition',
   'stdout', 'stderr', 'stdoutBytes', 'stderrBytes', 'stdoutTruncated', 'stderrTruncated', 'stdoutOffset', 'stderrOffset',
+  'acpSessionId', 'stopReason', 'events', 'toolCalls', 'acpError',
 ]
 
 export interface JobQuery {
@@ -83,6 +97,7 @@ export interface JobQuery {
 export type JobEvent =
   | { id: string, event: 'status', data: { status: JobStatus, at: number } }
   | { id: string, event: 'output', data: { stream: 'stdout' | 'stderr', offset: number, data: string } }
+  | { id: string, event: 'acp', data: AcpEvent }
   | { id: string, event: 'exit', data: { status: JobStatus, exitCode: number | null, signal: string | null, error: string | null } }
 
 export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }

@@ -9,12 +9,14 @@ export interface JobFiles {
   stdout: string
   stderr: string
   exit: string
+  /** ACP jobs: one JSON event per line. */
+  events: string
 }
 
 /** The files of job `id` under the state directory. */
 export function jobFiles (stateDir: string, id: string): JobFiles {
   const dir = join(stateDir, 'jobs', id)
-  return { dir, stdout: join(dir, 'stdout'), stderr: join(dir, 'stderr'), exit: join(dir, 'exit') }
+  return { dir, stdout: join(dir, 'stdout'), stderr: join(dir, 'stderr'), exit: join(dir, 'exit'), events: join(dir, 'events.ndjson') }
 }
 
 /** The exit status the job's wrapper recorded, or null when it recorded none. */

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Errors } from '../errors.js'
+import { parseAcpSpec } from './acp-request.js'
 import type { JobSpec } from './types.js'
 
 export const DEFAULT_TIMEOUT_SEC = 300
@@ -51,9 +52,11 @@ export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
   if (!isPlainObject(env) || !Object.values(env).every((v) => typeof v === 'string')) {
     throw new Errors.INVALID_REQUEST('env must be an object of string key/value pairs')
   }
-  if (mode !== 'shell') throw new Errors.MODE_NOT_AVAILABLE(mode)
+  if (mode === 'persistent_shell') throw new Errors.MODE_NOT_AVAILABLE(mode)
+  const acp = mode === 'acp' ? parseAcpSpec(body) : undefined
 
-  const command = body.command
+  // Why: devpilot showed an ACP job's command as "[acp] <agent>".
+  const command = acp ? `[acp] ${acp.agent}` : body.command
   if (isPythonFalsy(command)) throw new Errors.INVALID_REQUEST('command is required')
   if (typeof command !== 'string') throw new Errors.INVALID_REQUEST('command must be a string')
 
@@ -76,7 +79,8 @@ export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
     env: env as Record<string, string>,
     timeoutSec: seconds(body, 'timeout', DEFAULT_TIMEOUT_SEC),
     idleTimeoutSec: seconds(body, 'idleTimeout', 0),
-    stdin,
-    stdinEof,
+    stdin: acp ? null : stdin,
+    stdinEof: acp ? true : stdinEof,
+    ...(acp ? { acp } : {}),
   }
 }

@@ -3,8 +3,9 @@ import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
-import type { JobProcess } from '../exec/job-process.js'
 import type { Logger } from '../logger.js'
+import type { UpdateBlocker } from '../update/coordinator.js'
+import { AcpJobRunner, type AcpLiveState } from './acp-runner.js'
 import { FinishNotices } from './finish-notices.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
@@ -20,13 +21,14 @@ const now = (): number => Date.now() / 1000
 /** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
 export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
 
-// Runs shell jobs: admission, FIFO queue, process start, limits, kill, stdin, finish, recovery.
+// Runs jobs (shell and ACP): admission, FIFO queue, start, limits, kill, stdin, finish, recovery.
 export class JobManager {
   readonly #config: Config
   readonly #store: JobStore
   readonly #log: Logger
   readonly #queue = new JobQueue()
   readonly #runner: JobRunner
+  readonly #acp: AcpJobRunner
   readonly #starting = new Map<string, Promise<void>>()
   readonly #cancelWhileStarting = new Set<string>()
   readonly #notices = new FinishNotices()
@@ -41,6 +43,13 @@ export class JobManager {
     this.#runner = new JobRunner({
       stateDir: config.stateDir,
       killGraceMs: config.killGraceMs,
+      log,
+      onExit: (id, info, reason) => this.#finish(id, info, reason),
+    })
+    this.#acp = new AcpJobRunner({
+      stateDir: config.stateDir,
+      killGraceMs: config.killGraceMs,
+      store,
       log,
       onExit: (id, info, reason) => this.#finish(id, info, reason),
     })
@@ -89,12 +98,37 @@ export class JobManager {
   }
 
   isRunning (id: string): boolean {
-    return this.#runner.has(id)
+    return this.#runner.has(id) || this.#acp.has(id)
+  }
+
+  /** A running ACP job's session id and tool calls so far. */
+  acpLive (id: string): AcpLiveState | undefined {
+    return this.#acp.live(id)
+  }
+
+  /** Answers a permission request of a running ACP job (policy `ask`). */
+  answerPermission (id: string, requestId: string, optionId: string): void {
+    const job = this.#require(id)
+    if (job.mode !== 'acp') throw new Errors.NOT_AN_ACP_JOB()
+    this.#acp.answer(id, requestId, optionId)
+  }
+
+  /** ACP jobs cannot survive a restart: while they run, POST /update answers 409 (devpilot's shape). */
+  acpUpdateBlocker (): UpdateBlocker {
+    return {
+      error: 'cannot update while ACP jobs are running',
+      countKey: 'acp_jobs',
+      count: () => this.#acp.size,
+      setAccepting: (accepting) => {
+        this.#acp.accepting = accepting
+        if (accepting) this.#pumpSoon()
+      },
+    }
   }
 
   stats (): { running: number, pending: number, maxConcurrent: number, maxPending: number } {
     return {
-      running: this.#runner.size + this.#starting.size,
+      running: this.#runner.size + this.#acp.size + this.#starting.size,
       pending: this.#queue.size,
       maxConcurrent: this.#config.maxConcurrentJobs,
       maxPending: this.#config.maxPendingJobs,
@@ -126,14 +160,16 @@ export class JobManager {
       this.#cancelWhileStarting.add(id)
       return { job, signalled: 'SIGTERM' }
     }
-    if (!this.#runner.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
-    this.#runner.signal(id, signal)
+    if (this.#acp.has(id)) this.#acp.signal(id, signal)
+    else if (this.#runner.has(id)) this.#runner.signal(id, signal)
+    else throw new Errors.JOB_NOT_RUNNING(job.status)
     return { job, signalled: signal }
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
   writeStdin (id: string, data: string, eof: boolean): number {
     const job = this.#require(id)
+    if (job.mode === 'acp') throw new Errors.STDIN_CLOSED()
     if (!this.#runner.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
     return this.#runner.writeStdin(id, data, eof)
   }
@@ -153,7 +189,7 @@ export class JobManager {
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
   recover (): void {
     for (const job of this.#store.withStatus('running')) {
-      const ended = this.#runner.resume(job)
+      const ended = job.mode === 'acp' ? this.#acp.lost(job) : this.#runner.resume(job)
       if (ended) this.#record(job.id, ended, this.#statusFor(ended, null))
     }
     for (const job of this.#store.withStatus('pending')) this.#queue.push(job.id)
@@ -188,8 +224,8 @@ export class JobManager {
       for (const id of this.#queue.drain()) this.#record(id, { exitCode: null, signal: null, error: 'server stopped' }, 'cancelled')
     }
     await Promise.all(this.#starting.values())
-    if (mode === 'cancel') await this.#runner.stopAll()
-    else this.#runner.detachAll()
+    if (mode === 'detach') this.#runner.detachAll()
+    await Promise.all([mode === 'cancel' && this.#runner.stopAll(), this.#acp.stopAll()])
   }
 
   #require (id: string): JobRecord {
@@ -199,7 +235,7 @@ export class JobManager {
   }
 
   #freeSlots (): number {
-    return this.#config.maxConcurrentJobs - this.#runner.size - this.#starting.size
+    return this.#config.maxConcurrentJobs - this.#runner.size - this.#acp.size - this.#starting.size
   }
 
   // Why: forking blocks the event loop for milliseconds; doing it after the 202 is written keeps submits fast.
@@ -214,7 +250,8 @@ export class JobManager {
 
   #pump (): void {
     while (!this.#closed && this.#freeSlots() > 0) {
-      const id = this.#queue.shift()
+      // Why: while an update drains, ACP jobs stay queued (they would block it) and shell jobs go on.
+      const id = this.#queue.shift(this.#acp.accepting ? undefined : (id) => this.#store.get(id)?.mode !== 'acp')
       if (id === undefined) return
       const start = this.#start(id)
         .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'job start failed'))
@@ -229,9 +266,9 @@ export class JobManager {
     // Why: recorded before the spawn, so a crash in between can lose the job but never run it twice.
     const startedAt = now()
     this.#store.update(id, { status: 'running', startedAt })
-    let process: JobProcess
+    let process: { pid: number | null, startTime: string | null }
     try {
-      process = await this.#runner.start({ ...job, startedAt })
+      process = await (job.mode === 'acp' ? this.#acp : this.#runner).start({ ...job, startedAt })
     } catch (err) {
       this.#record(id, { exitCode: null, signal: null, error: `cannot start the job: ${(err as Error).message}` }, 'failed')
       return

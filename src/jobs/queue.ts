@@ -10,8 +10,11 @@ export class JobQueue {
     this.#ids.push(id)
   }
 
-  shift (): string | undefined {
-    return this.#ids.shift()
+  /** Takes the first id (or the first that `eligible` accepts, leaving the others in place). */
+  shift (eligible?: (id: string) => boolean): string | undefined {
+    if (!eligible) return this.#ids.shift()
+    const index = this.#ids.findIndex(eligible)
+    return index === -1 ? undefined : this.#ids.splice(index, 1)[0]
   }
 
   /** 1 for the next job to start, undefined when the id is not queued. */

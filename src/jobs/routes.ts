@@ -10,7 +10,7 @@ import { START } from '../output/events.js'
 import type { JobEventSource } from '../output/routes.js'
 import { parseExecRequest } from './exec-request.js'
 import type { JobManager } from './manager.js'
-import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, RawQuery, StdinBody } from './schemas.js'
+import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, PermissionBody, RawQuery, StdinBody } from './schemas.js'
 import { isFinished, type JobRecord } from './types.js'
 import { jobView, type OutputSelection } from './view.js'
 
@@ -19,13 +19,14 @@ const DEFAULT_LIST_LIMIT = 20
 const IDEMPOTENCY_KEY_MAX_LENGTH = 256
 const MAX_WAIT_SEC = 60
 
-/** HTTP routes of shell jobs: submit, read, list, raw output, stdin, nudge, kill. */
+/** HTTP routes of jobs: submit, read, list, raw output, stdin, nudge, kill, ACP permission answers. */
 export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager, events: JobEventSource): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
     jobView(job, config.stateDir, select, {
       processAlive: jobs.isRunning(job.id),
       queuePosition: jobs.queuePosition(job.id),
+      acp: jobs.acpLive(job.id),
     })
   const requireJob = (id: string): JobRecord => {
     const job = jobs.get(id)
@@ -91,6 +92,12 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
   app.post('/jobs/:id/kill', { schema: { params: JobParams, body: KillBody } }, async (request) =>
     kill(request.params.id, request.body?.signal))
   app.delete('/jobs/:id', { schema: { params: JobParams } }, async (request) => kill(request.params.id, undefined))
+
+  app.post('/jobs/:id/permission', { schema: { params: JobParams, body: PermissionBody } }, async (request) => {
+    const { requestId, optionId } = request.body
+    jobs.answerPermission(request.params.id, requestId, optionId)
+    return { jobId: request.params.id, requestId, outcome: { outcome: 'selected', optionId } }
+  })
 }
 
 function sendRaw (reply: FastifyReply, path: string, rangeHeader: string | undefined, offset: number | undefined): FastifyReply {

@@ -36,3 +36,8 @@ export const StdinBody = Type.Object({
   data: Type.String(),
   eof: Type.Optional(Type.Boolean()),
 })
+
+export const PermissionBody = Type.Object({
+  requestId: Type.String({ minLength: 1, maxLength: 64 }),
+  optionId: Type.String({ minLength: 1, maxLength: 256 }),
+})

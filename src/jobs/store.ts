@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import type { JobRecord, JobSpec, JobStatus } from './types.js'
+import type { AcpOutcome, JobRecord, JobSpec, JobStatus } from './types.js'
 
 interface Row {
   id: string
@@ -17,6 +17,7 @@ interface Row {
   timed_out: number
   error: string | null
   idempotency_key: string | null
+  acp: string | null
 }
 
 const SCHEMA = `
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   signal TEXT,
   timed_out INTEGER NOT NULL DEFAULT 0,
   error TEXT,
-  idempotency_key TEXT UNIQUE
+  idempotency_key TEXT UNIQUE,
+  acp TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 `
@@ -55,10 +57,11 @@ const fromRow = (row: Row): JobRecord => ({
   timedOut: row.timed_out === 1,
   error: row.error,
   idempotencyKey: row.idempotency_key,
+  acp: row.acp === null ? null : JSON.parse(row.acp) as AcpOutcome,
 })
 
 /** The fields that change after a job is created. */
-export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'pid' | 'pidStartTime' | 'exitCode' | 'signal' | 'timedOut' | 'error' | 'idempotencyKey'>>
+export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'pid' | 'pidStartTime' | 'exitCode' | 'signal' | 'timedOut' | 'error' | 'idempotencyKey' | 'acp'>>
 
 const COLUMN: Record<keyof JobUpdate, string> = {
   status: 'status',
@@ -71,6 +74,7 @@ const COLUMN: Record<keyof JobUpdate, string> = {
   timedOut: 'timed_out',
   error: 'error',
   idempotencyKey: 'idempotency_key',
+  acp: 'acp',
 }
 
 // Job records in SQLite (WAL): the durable truth that a restarted server reads back.
@@ -92,6 +96,9 @@ export class JobStore {
     // Why: NORMAL keeps every commit across a process crash (kill -9); only a power loss can drop the last ones.
     this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(SCHEMA)
+    // Why: databases made before ACP jobs existed lack the column.
+    const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all()
+    if (!columns.some((c) => c.name === 'acp')) this.#db.exec('ALTER TABLE jobs ADD COLUMN acp TEXT')
     this.#insert = this.#db.prepare(`INSERT INTO jobs (id, mode, spec, status, submitted_at, idempotency_key)
       VALUES (@id, @mode, @spec, @status, @submittedAt, @idempotencyKey)`)
     this.#get = this.#db.prepare('SELECT * FROM jobs WHERE id = ?')
@@ -140,7 +147,9 @@ export class JobStore {
       this.#updates.set(sqlKey, statement)
     }
     const params: Record<string, unknown> = { id }
-    for (const k of keys) params[k] = k === 'timedOut' ? (fields[k] ? 1 : 0) : fields[k]
+    for (const k of keys) {
+      params[k] = k === 'timedOut' ? (fields[k] ? 1 : 0) : k === 'acp' ? (fields.acp ? JSON.stringify(fields.acp) : null) : fields[k]
+    }
     statement.run(params)
   }
 

@@ -1,7 +1,28 @@
 // Shapes shared by the job store, manager and views, and the one way to make a new record.
+import type { PermissionPolicy } from '../acp/permissions.js'
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
-export type JobMode = 'shell'
+export type JobMode = 'shell' | 'acp'
+
+/** What an ACP job runs (POST /exec with mode "acp"). */
+export interface AcpJobSpec {
+  agent: string
+  prompt: string
+  sessionId: string | null
+  model: string | null
+  effort: string | null
+  mode: string | null
+  permissionPolicy: PermissionPolicy
+  mcpServers: unknown[]
+}
+
+/** What an ACP job produced besides its output files (the session id is known early). */
+export interface AcpOutcome {
+  sessionId: string | null
+  stopReason: string | null
+  toolCalls: unknown[]
+  error: string | null
+}
 
 /** What the job runs and under which limits; fixed at submission. */
 export interface JobSpec {
@@ -13,6 +34,8 @@ export interface JobSpec {
   idleTimeoutSec: number
   stdin: string | null
   stdinEof: boolean
+  /** Set for ACP jobs only. */
+  acp?: AcpJobSpec
 }
 
 /** One job as the store keeps it. Times are epoch seconds (fractional). */
@@ -31,6 +54,7 @@ export interface JobRecord {
   timedOut: boolean
   error: string | null
   idempotencyKey: string | null
+  acp: AcpOutcome | null
 }
 
 /** How a job's process ended, before it is turned into a status. */
@@ -44,7 +68,7 @@ export interface ExitInfo {
 export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string | null): JobRecord {
   return {
     id,
-    mode: 'shell',
+    mode: spec.acp ? 'acp' : 'shell',
     spec,
     status: 'pending',
     submittedAt: Date.now() / 1000,
@@ -57,6 +81,7 @@ export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string 
     timedOut: false,
     error: null,
     idempotencyKey,
+    acp: null,
   }
 }
 

@@ -1,5 +1,7 @@
 import { jobFiles } from '../exec/job-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
+import type { AcpLiveState } from './acp-runner.js'
+import { acpFields } from './acp-view.js'
 import { isFinished, type JobRecord } from './types.js'
 
 /** How much output a job view inlines, and from where. */
@@ -14,6 +16,8 @@ export interface OutputSelection {
 export interface LiveState {
   processAlive: boolean
   queuePosition: number | undefined
+  /** A running ACP job's session id and tool calls so far. */
+  acp?: AcpLiveState | undefined
 }
 
 function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffset: boolean): Record<string, unknown> {
@@ -25,7 +29,7 @@ function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffs
   }
 }
 
-/** The job as GET /jobs/:id shows it: devpilot's keys plus output totals, truncation and queue data. */
+/** The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals, truncation and queue data. */
 export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState): Record<string, unknown> {
   const files = jobFiles(stateDir, job.id)
   const final = isFinished(job)
@@ -55,5 +59,6 @@ export function jobView (job: JobRecord, stateDir: string, select: OutputSelecti
     ...(live.queuePosition !== undefined ? { queuePosition: live.queuePosition } : {}),
     ...streamFields('stdout', stdout, withOffsets),
     ...streamFields('stderr', stderr, withOffsets),
+    ...(job.mode === 'acp' ? acpFields(job, files.events, live.acp) : {}),
   }
 }

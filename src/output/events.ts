@@ -3,33 +3,44 @@ import type { JobFiles } from '../exec/job-files.js'
 import { isFinished, type JobRecord, type JobStatus } from '../jobs/types.js'
 import { completeLength, decodeUtf8 } from '../lib/utf8.js'
 
-/** Where a stream of job events stands: bytes sent of each stream, and lifecycle events sent. */
+/** Where a stream of job events stands: bytes sent of each stream, lifecycle events sent, ACP event log bytes sent. */
 export interface Cursor {
   stdout: number
   stderr: number
   lifecycle: number
+  events: number
 }
 
 /** One event of a job, in the order a stream sends them; `id` resumes right after it. */
 export type JobEvent =
   | { id: string, event: 'status', data: { status: JobStatus, at: number } }
   | { id: string, event: 'output', data: { stream: 'stdout' | 'stderr', offset: number, data: string } }
+  | { id: string, event: 'acp', data: Record<string, unknown> }
   | { id: string, event: 'exit', data: { status: JobStatus, exitCode: number | null, signal: string | null, error: string | null } }
 
 export type OutputEncoding = 'utf8' | 'base64'
 
-export const START: Cursor = Object.freeze({ stdout: 0, stderr: 0, lifecycle: 0 })
+export const START: Cursor = Object.freeze({ stdout: 0, stderr: 0, lifecycle: 0, events: 0 })
 
-/** Event ids are the cursor after the event: "<stdout bytes>.<stderr bytes>.<lifecycle events>". */
+/**
+ * Event ids are the cursor after the event: "<stdout bytes>.<stderr bytes>.<lifecycle events>",
+ * plus ".<ACP event log bytes>" once an ACP event was sent.
+ */
 export function formatCursor (cursor: Cursor): string {
-  return `${cursor.stdout}.${cursor.stderr}.${cursor.lifecycle}`
+  const base = `${cursor.stdout}.${cursor.stderr}.${cursor.lifecycle}`
+  return cursor.events > 0 ? `${base}.${cursor.events}` : base
 }
 
 /** Parses an event id (Last-Event-ID or ?since=); null when it is not one of ours. */
 export function parseCursor (id: string): Cursor | null {
-  const match = /^(\d{1,15})\.(\d{1,15})\.(\d{1,3})$/.exec(id.trim())
+  const match = /^(\d{1,15})\.(\d{1,15})\.(\d{1,3})(?:\.(\d{1,15}))?$/.exec(id.trim())
   if (!match) return null
-  return { stdout: Number(match[1]), stderr: Number(match[2]), lifecycle: Number(match[3]) }
+  return { stdout: Number(match[1]), stderr: Number(match[2]), lifecycle: Number(match[3]), events: Number(match[4] ?? 0) }
+}
+
+// Why: a server killed in the middle of a write can leave half a line; it is skipped.
+function parseEventLine (line: string): Record<string, unknown> | null {
+  try { return JSON.parse(line) as Record<string, unknown> } catch { return null }
 }
 
 /** The status events a job has gone through so far; a finished job adds its exit as the last one. */
@@ -43,17 +54,17 @@ function lifecycle (job: JobRecord): Array<Omit<JobEvent, 'id'>> {
   return events
 }
 
-// The job's two output files, opened once (when they exist) and read chunk by chunk.
+// The job's output files (and ACP event log), opened once (when they exist) and read chunk by chunk.
 class OutputFiles {
   readonly #paths: JobFiles
-  readonly #fds: Partial<Record<'stdout' | 'stderr', number>> = {}
+  readonly #fds: Partial<Record<'stdout' | 'stderr' | 'events', number>> = {}
 
   constructor (paths: JobFiles) {
     this.#paths = paths
   }
 
   /** Up to `maxBytes` from `offset`, never ending inside a character unless the stream is `final`. */
-  read (stream: 'stdout' | 'stderr', offset: number, maxBytes: number, final: boolean): Buffer | null {
+  read (stream: 'stdout' | 'stderr' | 'events', offset: number, maxBytes: number, final: boolean): Buffer | null {
     let fd = this.#fds[stream]
     if (fd === undefined) {
       try { fd = this.#fds[stream] = openSync(this.#paths[stream], 'r') } catch { return null }
@@ -66,6 +77,17 @@ class OutputFiles {
     const atEnd = offset + read >= size
     const keep = final && atEnd ? read : completeLength(buf.subarray(0, read))
     return keep > 0 ? buf.subarray(0, keep) : null
+  }
+
+  /** The whole lines of the event log from `offset` on (at least one, however long), or null. */
+  readLines (offset: number, maxBytes: number): Buffer | null {
+    for (let size = maxBytes; ; size *= 2) {
+      const bytes = this.read('events', offset, size, true)
+      if (!bytes) return null
+      const end = bytes.lastIndexOf(0x0a)
+      if (end !== -1) return bytes.subarray(0, end + 1)
+      if (bytes.length < size) return null // a line still being written
+    }
   }
 
   close (): void {
@@ -116,6 +138,18 @@ export async function * followJob (options: FollowOptions): AsyncGenerator<JobEv
           progressed = true
           const data = encoding === 'base64' ? bytes.toString('base64') : decodeUtf8(bytes)
           yield { id: formatCursor(cursor), event: 'output', data: { stream, offset, data } }
+        }
+        const lines = outputs.readLines(cursor.events, chunkBytes)
+        if (lines) {
+          progressed = true
+          for (let start = 0; start < lines.length;) {
+            const end = lines.indexOf(0x0a, start)
+            const line = lines.subarray(start, end).toString('utf8')
+            cursor.events += end + 1 - start
+            start = end + 1
+            const data = parseEventLine(line)
+            if (data) yield { id: formatCursor(cursor), event: 'acp', data }
+          }
         }
       }
       if (finished) {

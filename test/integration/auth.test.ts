@@ -56,7 +56,7 @@ describe('API key authentication', () => {
       assert.ok(field in body, `health has ${field}`)
     }
     assert.equal(body.authenticated, true)
-    assert.deepEqual(body.execution_modes, ['shell'])
+    assert.deepEqual(body.execution_modes, ['shell', 'acp'])
   })
 
   test('a job cannot see the API key in its environment, under either variable name', async () => {

@@ -63,8 +63,8 @@ describe('bad input gets a clear error and loses nothing', () => {
     }
   })
 
-  test('acp and persistent_shell modes answer 400 saying they are not available yet', async () => {
-    for (const mode of ['acp', 'persistent_shell']) {
+  test('persistent_shell mode answers 400 saying it is not available yet', async () => {
+    for (const mode of ['persistent_shell']) {
       const response = await server.api('POST', '/exec', { mode, command: 'x', prompt: 'hi' })
       assert.equal(response.status, 400)
       assert.equal(response.body.code, 'MODE_NOT_AVAILABLE')

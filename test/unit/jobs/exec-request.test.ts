@@ -94,9 +94,21 @@ describe('parseExecRequest', () => {
       rejects({ mode: 'x', env: 'a' }, 'UNSUPPORTED_MODE', 'unsupported mode: x')
     })
 
-    test('acp and persistent_shell are known but not available in this version', () => {
-      rejects({ mode: 'acp', prompt: 'hi' }, 'MODE_NOT_AVAILABLE', 'mode acp is not available in this version of agent-runtime')
+    test('persistent_shell is known but not available in this version', () => {
       rejects({ mode: 'persistent_shell', command: 'ls' }, 'MODE_NOT_AVAILABLE', /^mode persistent_shell is not available/)
+    })
+
+    test('acp needs no command; its fields get defaults and the command shows the agent', () => {
+      const spec = parse({ mode: 'acp', prompt: 'hi', command: 'ignored', stdin: 'ignored' })
+      assert.equal(spec.command, '[acp] copilot --acp --stdio')
+      assert.equal(spec.stdin, null)
+      assert.deepEqual(spec.acp, {
+        agent: 'copilot --acp --stdio', prompt: 'hi', sessionId: null, model: null, effort: null, mode: null, permissionPolicy: 'workdir', mcpServers: [],
+      })
+      const full = parse({ mode: 'acp', agent: 'gemini --acp', acp_session_id: 's1', model: 'm', effort: 'high', acpMode: 'plan', permissionPolicy: 'ask', mcpServers: [{ name: 'fs' }] })
+      assert.deepEqual(full.acp, {
+        agent: 'gemini --acp', prompt: '', sessionId: 's1', model: 'm', effort: 'high', mode: 'plan', permissionPolicy: 'ask', mcpServers: [{ name: 'fs' }],
+      })
     })
   })
 

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, test } from 'node:test'
+import Database from 'better-sqlite3'
 import { JobStore } from '../../../src/jobs/store.js'
 import { newJobRecord, type JobRecord, type JobStatus } from '../../../src/jobs/types.js'
 
@@ -189,4 +190,22 @@ describe('JobStore', () => {
     }
     assert.ok(existsSync(`${path}-wal`), 'the database runs in WAL mode')
   })
+})
+
+test('a database made before ACP jobs gains the acp column, and ACP outcomes round-trip', () => {
+  store.close()
+  rmSync(path)
+  const old = new Database(path)
+  old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, mode TEXT NOT NULL, spec TEXT NOT NULL,
+    status TEXT NOT NULL, submitted_at REAL NOT NULL, started_at REAL, finished_at REAL, pid INTEGER, pid_start_time TEXT,
+    exit_code INTEGER, signal TEXT, timed_out INTEGER NOT NULL DEFAULT 0, error TEXT, idempotency_key TEXT UNIQUE)`)
+  old.prepare("INSERT INTO jobs (id, mode, spec, status, submitted_at) VALUES ('old', 'shell', '{}', 'completed', 1)").run()
+  old.close()
+  store = new JobStore(path)
+  assert.equal(store.get('old')?.acp, null)
+  const record = job()
+  store.insert(record)
+  const outcome = { sessionId: 's', stopReason: 'end_turn', toolCalls: [{ toolCallId: 't' }], error: null }
+  store.update(record.id, { acp: outcome })
+  assert.deepEqual(store.get(record.id)?.acp, outcome)
 })

@@ -11,9 +11,13 @@ const spec = { command: 'x', shell: '/bin/sh', workdir: '/', env: {}, timeoutSec
 
 describe('event cursors', () => {
   test('format and parse are inverses; anything else is rejected', () => {
-    const cursor = { stdout: 123, stderr: 4, lifecycle: 2 }
+    const cursor = { stdout: 123, stderr: 4, lifecycle: 2, events: 0 }
     assert.deepEqual(parseCursor(formatCursor(cursor)), cursor)
-    for (const bad of ['', '1.2', '1.2.3.4', 'a.b.c', '-1.0.0', '1.2.3x']) assert.equal(parseCursor(bad), null, bad)
+    assert.equal(formatCursor(cursor), '123.4.2')
+    const withEvents = { ...cursor, events: 77 }
+    assert.equal(formatCursor(withEvents), '123.4.2.77')
+    assert.deepEqual(parseCursor(formatCursor(withEvents)), withEvents)
+    for (const bad of ['', '1.2', '1.2.3.4.5', 'a.b.c', '-1.0.0', '1.2.3x', '1.2.3.']) assert.equal(parseCursor(bad), null, bad)
   })
 })
 
@@ -49,6 +53,22 @@ describe('followJob', () => {
     for (let i = 0; i < all.length; i++) {
       const rest = await collect(job, parseCursor(all[i]?.id as string) ?? START)
       assert.deepEqual(rest, all.slice(i + 1), `after ${all[i]?.id}`)
+    }
+  })
+
+  test('an ACP job\'s event log is sent as acp events, whole lines only (even longer than a chunk), resumable from any id', async () => {
+    const job = { ...newJobRecord('a1', spec, null), mode: 'acp' as const, status: 'completed' as const, startedAt: 1, finishedAt: 2, exitCode: 0 }
+    const files = jobFiles(dir, 'a1')
+    mkdirSync(files.dir, { recursive: true })
+    writeFileSync(files.stdout, 'hi')
+    const logged = [{ type: 'message', timestamp: 1, data: { text: 'hi' } }, { type: 'stop', timestamp: 2, data: { stopReason: 'end_turn' } }]
+    writeFileSync(files.events, logged.map((e) => JSON.stringify(e) + '\n').join('') + '{"half": ')
+    const events = await collect(job, START, 8)
+    assert.deepEqual(events.filter((e) => e.event === 'acp').map((e) => e.data), logged)
+    assert.deepEqual(events.map((e) => e.event), ['status', 'status', 'output', 'acp', 'acp', 'status', 'exit'])
+    for (let i = 0; i < events.length; i++) {
+      const rest = await collect(job, parseCursor(events[i]?.id as string) ?? START, 8)
+      assert.deepEqual(rest, events.slice(i + 1), `after ${events[i]?.id}`)
     }
   })
 })

@@ -1,0 +1,54 @@
+import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy } from '../acp/permissions.js'
+import { DEFAULT_AGENT } from '../acp/run-session.js'
+import { Errors } from '../errors.js'
+import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
+import type { AcpJobSpec } from './types.js'
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function optionalString (body: Record<string, unknown>, name: string): string | null {
+  const value = body[name]
+  if (value === undefined || value === null || value === '') return null
+  if (typeof value !== 'string') throw new Errors.INVALID_REQUEST(`${name} must be a string`)
+  return value
+}
+
+/** The ACP fields of a POST /exec body (mode "acp"), checked; throws the API error for the first problem. */
+export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
+  // Why: devpilot's own checks and messages for the persistent-shell fields come first.
+  const key = body.persistent_session_key
+  if (key !== undefined && key !== null && typeof key !== 'string') throw new Errors.INVALID_REQUEST('persistent_session_key must be a string')
+  const shell = body.persistent_shell
+  if (shell !== undefined && shell !== null && typeof shell !== 'string') throw new Errors.INVALID_REQUEST('persistent_shell must be a string')
+  if (key) {
+    if (!shell) throw new Errors.INVALID_REQUEST('persistent_shell is required')
+    throw new Errors.INVALID_REQUEST('persistent_session_key is not supported yet: ACP terminals run as separate processes')
+  }
+
+  const agent = optionalString(body, 'agent') ?? DEFAULT_AGENT
+  try {
+    if (splitShellWords(agent).length === 0) throw new Errors.INVALID_REQUEST('agent must name a command')
+  } catch (err) {
+    if (err instanceof ShellWordsError) throw new Errors.INVALID_REQUEST(`agent: ${err.message}`)
+    throw err
+  }
+  const policy = body.permissionPolicy ?? DEFAULT_PERMISSION_POLICY
+  if (typeof policy !== 'string' || !PERMISSION_POLICIES.includes(policy as PermissionPolicy)) {
+    throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}`)
+  }
+  const mcpServers = body.mcpServers ?? []
+  if (!Array.isArray(mcpServers) || !mcpServers.every((s) => isPlainObject(s) && typeof s.name === 'string')) {
+    throw new Errors.INVALID_REQUEST('mcpServers must be an array of MCP server objects, each with a name')
+  }
+  return {
+    agent,
+    prompt: optionalString(body, 'prompt') ?? '',
+    sessionId: optionalString(body, 'acp_session_id'),
+    model: optionalString(body, 'model'),
+    effort: optionalString(body, 'effort'),
+    mode: optionalString(body, 'acpMode'),
+    permissionPolicy: policy as PermissionPolicy,
+    mcpServers,
+  }
+}
