@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
@@ -15,9 +16,20 @@ import type { Logger } from './logger.js'
 import { UpdateCoordinator } from './update/coordinator.js'
 import { registerUpdateRoutes } from './update/routes.js'
 import { JobEventSource, registerStreamRoutes } from './output/routes.js'
+import { createTerminalPortServer } from './terminal/port-server.js'
+import { TerminalRegistry } from './terminal/registry.js'
+import { registerTerminalRoutes } from './terminal/routes.js'
+import { TerminalService } from './terminal/service.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** devpilot's terminal port (`--terminal-port`), built but not listening; server.ts listens on it. */
+    terminalPortServer: Server | null
+  }
+}
 
 /** What the process running the app decides. */
 export interface AppHooks {
@@ -69,16 +81,37 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
       .then(() => hooks.onRestart?.())
       .catch((err: unknown) => log.error({ err }, 'restart for update failed'))
   })
-  await registerAuth(app, keys, new TicketStore(), config.corsOrigins)
+  const tickets = new TicketStore()
+  await registerAuth(app, keys, tickets, config.corsOrigins)
   const events = new JobEventSource(config, jobs)
-  // Why: open streams and long-polls would hold the HTTP server open; they end first, clients resume.
+  const terminals = new TerminalService(
+    new TerminalRegistry(config.maxTerminals, {
+      idleMs: config.terminalIdleTimeoutMs,
+      lifetimeMs: config.terminalLifetimeMs,
+      orphanTtlMs: config.terminalOrphanTtlMs,
+    }, log.child({ component: 'terminal' })),
+    keys, log.child({ component: 'terminal' }))
+  update.addBlocker({
+    error: 'cannot update while terminal sessions are active',
+    countKey: 'terminal_sessions',
+    count: () => terminals.registry.count,
+    setAccepting: (accepting) => terminals.registry.setAccepting(accepting),
+  })
+  const terminalPortServer = config.terminalPort
+    ? createTerminalPortServer({ service: terminals, keys, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: log.child({ component: 'terminal' }) })
+    : null
+  app.decorate('terminalPortServer', terminalPortServer)
+  // Why: open streams, long-polls and terminal sockets would hold the HTTP server open; they end first.
   app.addHook('preClose', async () => {
     events.close()
     jobs.releaseWaiters()
+    terminalPortServer?.close()
+    await terminals.registry.close()
   })
-  registerHealthRoutes(app, jobs, update, Date.now())
+  registerHealthRoutes(app, jobs, update, terminals.registry, Date.now())
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, keys)
+  registerTerminalRoutes(app, terminals)
   jobs.recover()
   return app
 }

@@ -15,6 +15,10 @@ export const DEFAULTS = Object.freeze({
   jobRetention: 1000,
   jobRetentionDays: 7,
   corsOrigin: [] as string[],
+  maxTerminals: 8,
+  terminalOrphanTtl: 300,
+  terminalIdleTimeout: 900,
+  terminalLifetime: 3600,
   updateCommand: 'npm install -g agent-runtime@latest',
   rollbackCommand: 'npm install -g agent-runtime@{version}',
 })
@@ -36,6 +40,12 @@ export interface Config {
   readonly jobRetentionDays: number
   readonly corsOrigins: readonly string[]
   readonly tls: { readonly cert: Buffer, readonly key: Buffer } | null
+  /** devpilot's terminal port (every path is the terminal socket), or null when off. */
+  readonly terminalPort: { readonly port: number, readonly explicit: boolean } | null
+  readonly maxTerminals: number
+  readonly terminalOrphanTtlMs: number
+  readonly terminalIdleTimeoutMs: number
+  readonly terminalLifetimeMs: number
   /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
   readonly updateCommand: string
   readonly rollbackCommand: string
@@ -108,6 +118,11 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'corsOrigin', flag: '--cors-origin <origin>', env: 'AGENT_RUNTIME_CORS_ORIGINS', description: 'allowed browser origin (repeatable; env: comma-separated)', parse: origin, repeatable: true },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'AGENT_RUNTIME_TLS_CERT', description: 'TLS certificate (PEM); serve HTTPS', parse: text },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'AGENT_RUNTIME_TLS_KEY', description: 'TLS private key (PEM)', parse: text },
+  { key: 'terminalPort', flag: '--terminal-port <n>', env: 'AGENT_RUNTIME_TERMINAL_PORT', description: "devpilot's terminal WebSocket port (default: port + 1; 0 = off)", parse: integer(0, 65535) },
+  { key: 'maxTerminals', flag: '--max-terminals <n>', env: 'AGENT_RUNTIME_MAX_TERMINALS', description: 'terminal sessions at once', parse: integer(0, 10_000) },
+  { key: 'terminalOrphanTtl', flag: '--terminal-orphan-ttl <s>', env: 'AGENT_RUNTIME_TERMINAL_ORPHAN_TTL', description: 'seconds a terminal without clients waits to be reattached', parse: number(0, 7 * 86400) },
+  { key: 'terminalIdleTimeout', flag: '--terminal-idle-timeout <s>', env: 'AGENT_RUNTIME_TERMINAL_IDLE_TIMEOUT', description: 'seconds without input before a terminal ends', parse: number(1, 30 * 86400) },
+  { key: 'terminalLifetime', flag: '--terminal-lifetime <s>', env: 'AGENT_RUNTIME_TERMINAL_LIFETIME', description: 'seconds a terminal may live in total', parse: number(1, 365 * 86400) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
 ]
@@ -142,6 +157,16 @@ function readTls (certPath: string | undefined, keyPath: string | undefined): Co
   return { cert: read(certPath, '--tls-cert'), key: read(keyPath, '--tls-key') }
 }
 
+function readTerminalPort (port: number, terminalPort: number | undefined): Config['terminalPort'] {
+  if (terminalPort === 0) return null
+  if (terminalPort !== undefined) {
+    if (terminalPort === port) throw new ConfigError(`--terminal-port must differ from --port (${port})`)
+    return { port: terminalPort, explicit: true }
+  }
+  // Why: with --port 0 (an ephemeral port) there is no "port + 1" to derive.
+  return port === 0 || port === 65535 ? null : { port: port + 1, explicit: false }
+}
+
 /** Validates CLI options over env over defaults, once, and returns frozen settings. */
 export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const value: Record<string, unknown> = {}
@@ -160,6 +185,11 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     jobRetentionDays: pick('jobRetentionDays', DEFAULTS.jobRetentionDays),
     corsOrigins: Object.freeze([...pick<string[]>('corsOrigin', DEFAULTS.corsOrigin)]),
     tls: readTls(value.tlsCert as string | undefined, value.tlsKey as string | undefined),
+    terminalPort: readTerminalPort(pick('port', DEFAULTS.port), value.terminalPort as number | undefined),
+    maxTerminals: pick('maxTerminals', DEFAULTS.maxTerminals),
+    terminalOrphanTtlMs: Math.round(pick('terminalOrphanTtl', DEFAULTS.terminalOrphanTtl) * 1000),
+    terminalIdleTimeoutMs: Math.round(pick('terminalIdleTimeout', DEFAULTS.terminalIdleTimeout) * 1000),
+    terminalLifetimeMs: Math.round(pick('terminalLifetime', DEFAULTS.terminalLifetime) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
   })

@@ -31,8 +31,17 @@ export function presentedKey (request: Pick<FastifyRequest, 'headers'>): string 
   return match?.[1]
 }
 
-function isSameOrigin (request: FastifyRequest, origin: string): boolean {
-  return origin === `${request.protocol}://${request.host}`
+// Query parameters a key could be smuggled in; refused on sockets so keys never end up in URLs and logs.
+const KEY_QUERY_PARAMS = new Set(['key', 'apikey', 'api_key', 'api-key', 'token', 'access_token', 'x-api-key'])
+
+/** True when a browser `origin` may call us: listed, or the server's own (`scheme://host[:port]`). */
+export function originAllowed (origin: string | undefined, allowed: ReadonlySet<string>, ownOrigin: string): boolean {
+  return origin === undefined || allowed.has(origin) || origin === ownOrigin
+}
+
+/** True when the query carries something named like an API key. */
+export function keyInQuery (query: unknown): boolean {
+  return typeof query === 'object' && query !== null && Object.keys(query).some((name) => KEY_QUERY_PARAMS.has(name.toLowerCase()))
 }
 
 /**
@@ -55,9 +64,8 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
   app.addHook('onRequest', async (request, reply) => {
     if (reply.sent) return // a CORS preflight that @fastify/cors already answered
     const origin = request.headers.origin
-    if (origin !== undefined && !allowed.has(origin) && !isSameOrigin(request, origin)) {
-      throw new Errors.ORIGIN_NOT_ALLOWED(origin)
-    }
+    if (!originAllowed(origin, allowed, `${request.protocol}://${request.host}`)) throw new Errors.ORIGIN_NOT_ALLOWED(origin)
+    if (request.routeOptions.config.socket === true && keyInQuery(request.query)) throw new Errors.KEY_IN_URL()
     request.authenticated = keys.verify(presentedKey(request))
     if (request.authenticated || request.routeOptions.config.public === true) return
     if (request.routeOptions.config.socket === true && request.headers.upgrade?.toLowerCase() === 'websocket') {

@@ -35,12 +35,39 @@ export function groupAlive (pgid: number): boolean {
 }
 
 function groupMembers (pgid: number): number[] {
-  const members: number[] = []
+  return procMembers(2, pgid) ?? [pgid]
+}
+
+/**
+ * Live (non-zombie) processes of session `sid` — a terminal's shell and everything started from
+ * it, `nohup` and disowned jobs included. Without /proc (macOS) only the leader's group is known.
+ */
+export function sessionMembers (sid: number): number[] {
+  const members = procMembers(3, sid)
+  if (members) return members.filter((pid) => procState(pid) !== 'Z')
+  return signalGroup(sid, 0) ? [-sid] : []
+}
+
+/** Sends a signal to every process of session `sid`; the number of processes signalled. */
+export function signalSession (sid: number, signal: NodeJS.Signals): number {
+  let signalled = 0
+  for (const pid of sessionMembers(sid)) {
+    try {
+      process.kill(pid, signal)
+      signalled++
+    } catch { /* gone meanwhile */ }
+  }
+  return signalled
+}
+
+/** Pids whose /proc stat field `field` (2 = pgrp, 3 = session) equals `value`; undefined without /proc. */
+function procMembers (field: number, value: number): number[] | undefined {
   let entries: string[]
-  try { entries = readdirProc() } catch { return [pgid] }
+  try { entries = readdirProc() } catch { return undefined }
+  const members: number[] = []
   for (const entry of entries) {
     const stat = procStat(Number(entry))
-    if (stat && Number(stat[2]) === pgid) members.push(Number(entry))
+    if (stat && Number(stat[field]) === value) members.push(Number(entry))
   }
   return members
 }

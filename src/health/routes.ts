@@ -1,11 +1,12 @@
 import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { JobManager } from '../jobs/manager.js'
+import type { TerminalRegistry } from '../terminal/registry.js'
 import type { UpdateCoordinator } from '../update/coordinator.js'
 import { VERSION } from '../version.js'
 
 /** GET /health: a minimal answer without a key (never 401), the full status with one. */
-export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, update: UpdateCoordinator, startedAt: number): void {
+export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, update: UpdateCoordinator, terminals: TerminalRegistry, startedAt: number): void {
   app.get('/health', { config: { public: true } }, async (request) => {
     if (!request.authenticated) return { status: 'ok', authenticated: false }
     return {
@@ -15,8 +16,8 @@ export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, up
       jobs: jobs.count(),
       cwd: process.cwd(),
       authenticated: true,
-      terminal_supported: false,
-      terminal_sessions: 0,
+      terminal_supported: true,
+      terminal_sessions: terminals.count,
       acp_supported: true,
       execution_modes: ['shell', 'acp'],
       persistent_shell_supported: false,

@@ -38,9 +38,23 @@ describe('loadConfig', () => {
       jobRetentionDays: 7,
       corsOrigins: [],
       tls: null,
+      terminalPort: { port: 8586, explicit: false },
+      maxTerminals: 8,
+      terminalOrphanTtlMs: 300_000,
+      terminalIdleTimeoutMs: 900_000,
+      terminalLifetimeMs: 3_600_000,
       updateCommand: 'npm install -g agent-runtime@latest',
       rollbackCommand: 'npm install -g agent-runtime@{version}',
     })
+  })
+
+  test('the terminal port is port + 1 by default, off with 0 or with an ephemeral --port 0, and never the main port', () => {
+    assert.deepEqual(loadConfig({ port: '9000' }, {}).terminalPort, { port: 9001, explicit: false })
+    assert.equal(loadConfig({ port: '9000', terminalPort: '0' }, {}).terminalPort, null)
+    assert.equal(loadConfig({ port: '0' }, {}).terminalPort, null)
+    assert.deepEqual(loadConfig({ port: '0', terminalPort: '7000' }, {}).terminalPort, { port: 7000, explicit: true })
+    assert.throws(() => loadConfig({ port: '9000', terminalPort: '9000' }, {}), ConfigError)
+    assert.throws(() => loadConfig({ maxTerminals: '-1' }, {}), ConfigError)
   })
 
   test('every setting can be given by its environment variable', () => {
@@ -58,7 +72,17 @@ describe('loadConfig', () => {
       AGENT_RUNTIME_CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
       AGENT_RUNTIME_TLS_CERT: certPath,
       AGENT_RUNTIME_TLS_KEY: keyPath,
+      AGENT_RUNTIME_TERMINAL_PORT: '9100',
+      AGENT_RUNTIME_MAX_TERMINALS: '3',
+      AGENT_RUNTIME_TERMINAL_ORPHAN_TTL: '10',
+      AGENT_RUNTIME_TERMINAL_IDLE_TIMEOUT: '20',
+      AGENT_RUNTIME_TERMINAL_LIFETIME: '30',
     })
+    assert.deepEqual(config.terminalPort, { port: 9100, explicit: true })
+    assert.equal(config.maxTerminals, 3)
+    assert.equal(config.terminalOrphanTtlMs, 10_000)
+    assert.equal(config.terminalIdleTimeoutMs, 20_000)
+    assert.equal(config.terminalLifetimeMs, 30_000)
     assert.equal(config.port, 9000)
     assert.equal(config.host, '0.0.0.0')
     assert.equal(config.stateDir, dir)

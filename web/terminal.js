@@ -1,0 +1,150 @@
+// The web terminal: asks for the API key once per tab, connects with a single-use ticket,
+// follows the window size, and reattaches to the same shell after a dropped connection.
+/* global Terminal, FitAddon, location */
+'use strict'
+
+const KEY_ITEM = 'agent-runtime.key'
+const SESSION_ITEM = 'agent-runtime.session'
+const RECONNECT_MAX_MS = 5000
+const CLOSE_UNAUTHORIZED = 3401
+
+const el = (id) => document.getElementById(id)
+const ui = {
+  status: el('status'),
+  login: el('login'),
+  key: el('key'),
+  loginError: el('login-error'),
+  screen: el('terminal'),
+  newTerminal: el('new-terminal'),
+  forgetKey: el('forget-key'),
+}
+
+const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontFamily: 'monospace' })
+const fit = new FitAddon.FitAddon()
+term.loadAddon(fit)
+
+let socket = null
+let reconnectDelay = 250
+let exited = false
+
+function setState (state, text) {
+  document.body.dataset.state = state
+  ui.status.textContent = text
+}
+
+function showLogin (message) {
+  setState('login', 'not connected')
+  ui.login.hidden = false
+  ui.screen.hidden = true
+  ui.forgetKey.hidden = true
+  ui.loginError.textContent = message || ''
+  ui.key.focus()
+}
+
+function send (message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
+}
+
+async function ticket (key) {
+  const response = await fetch('/terminal/tickets', { method: 'POST', headers: { 'X-API-Key': key } })
+  if (response.status === 401) return null
+  if (!response.ok) throw new Error(`ticket request failed: ${response.status}`)
+  return (await response.json()).ticket
+}
+
+function scheduleReconnect (why) {
+  setState('reconnecting', `${why}; reconnecting…`)
+  setTimeout(connect, reconnectDelay)
+  reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS)
+}
+
+function onControl (message) {
+  if (message.type === 'session') {
+    sessionStorage.setItem(SESSION_ITEM, message.id)
+    reconnectDelay = 250
+    setState('connected', `connected · ${message.id}${message.readonly ? ' · read-only' : ''}`)
+    if (message.replay) term.reset()
+    send({ type: 'resize', cols: term.cols, rows: term.rows })
+  } else if (message.type === 'exit') {
+    exited = true
+    sessionStorage.removeItem(SESSION_ITEM)
+    const how = message.signal ? `killed by ${message.signal}` : `exit code ${message.exitCode}`
+    setState('exited', `shell ended (${message.reason}, ${how})`)
+    term.write(`\r\n\x1b[33m[shell ended: ${message.reason}, ${how}]\x1b[0m\r\n`)
+    ui.newTerminal.hidden = false
+  } else if (message.type === 'error') {
+    term.write(`\r\n\x1b[31m[${message.message}]\x1b[0m\r\n`)
+  }
+}
+
+async function connect () {
+  const key = sessionStorage.getItem(KEY_ITEM)
+  if (!key) return showLogin()
+  ui.login.hidden = true
+  ui.screen.hidden = false
+  ui.forgetKey.hidden = false
+  fit.fit()
+  let granted
+  try {
+    granted = await ticket(key)
+  } catch (err) {
+    return scheduleReconnect('server unreachable')
+  }
+  if (granted === null) {
+    sessionStorage.removeItem(KEY_ITEM)
+    return showLogin('That key was not accepted.')
+  }
+  const session = sessionStorage.getItem(SESSION_ITEM)
+  const query = new URLSearchParams({ ticket: granted, cols: String(term.cols), rows: String(term.rows) })
+  if (session) query.set('session', session)
+  setState('connecting', session ? 'reattaching…' : 'starting a shell…')
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/terminal?${query}`)
+  socket = ws
+  let attached = false
+  ws.onmessage = (event) => {
+    const data = event.data
+    if (data.charCodeAt(0) === 0) {
+      const message = JSON.parse(data.slice(1))
+      if (message.type === 'session') attached = true
+      onControl(message)
+    } else {
+      term.write(data)
+    }
+  }
+  ws.onclose = (event) => {
+    if (socket !== ws) return
+    socket = null
+    if (exited) return
+    if (event.code === CLOSE_UNAUTHORIZED) {
+      sessionStorage.removeItem(KEY_ITEM)
+      return showLogin('That key was not accepted.')
+    }
+    // A session that could not be reattached has ended (or the server restarted): start a new one.
+    if (!attached && session) sessionStorage.removeItem(SESSION_ITEM)
+    scheduleReconnect(event.code === 1013 ? event.reason || 'server busy' : 'connection lost')
+  }
+}
+
+ui.login.addEventListener('submit', (event) => {
+  event.preventDefault()
+  sessionStorage.setItem(KEY_ITEM, ui.key.value.trim())
+  ui.key.value = ''
+  connect()
+})
+ui.newTerminal.addEventListener('click', () => {
+  exited = false
+  ui.newTerminal.hidden = true
+  term.reset()
+  connect()
+})
+ui.forgetKey.addEventListener('click', () => {
+  sessionStorage.removeItem(KEY_ITEM)
+  if (socket) socket.close()
+  showLogin()
+})
+term.onData((data) => send({ type: 'input', data }))
+term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }))
+window.addEventListener('resize', () => fit.fit())
+
+term.open(ui.screen)
+connect()
