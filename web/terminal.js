@@ -7,6 +7,9 @@ const KEY_ITEM = 'agent-runtime.key'
 const SESSION_ITEM = 'agent-runtime.session'
 const RECONNECT_MAX_MS = 5000
 const CLOSE_UNAUTHORIZED = 3401
+// Page URL parameters passed on to a new terminal. Not `command`: a link must not be able to run
+// something in the user's shell once they enter their key.
+const FORWARDED_PARAMS = ['workdir', 'shell', 'readonly']
 
 const el = (id) => document.getElementById(id)
 const ui = {
@@ -97,6 +100,10 @@ async function connect () {
   const session = sessionStorage.getItem(SESSION_ITEM)
   const query = new URLSearchParams({ ticket: granted, cols: String(term.cols), rows: String(term.rows) })
   if (session) query.set('session', session)
+  const page = new URLSearchParams(location.search)
+  for (const name of FORWARDED_PARAMS) {
+    if (page.has(name) && (!session || name === 'readonly')) query.set(name, page.get(name))
+  }
   setState('connecting', session ? 'reattaching…' : 'starting a shell…')
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/terminal?${query}`)
   socket = ws
