@@ -18,7 +18,7 @@ COPY src ./src
 RUN npm run build
 RUN npm prune --omit=dev
 
-# ---- runtime: Node, tini, the pruned node_modules and dist/
+# ---- runtime: Node, tini, the pruned node_modules, dist/ and web/
 FROM node:${NODE_VERSION}-bookworm-slim
 
 # Why: tini as PID 1 reaps orphaned job processes; the server waits for a job's process group to be
@@ -45,6 +45,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web terminal page (GET /); xterm.js itself comes from node_modules.
+COPY web ./web
 
 # Why: numeric, so runtimes that enforce "run as non-root" (e.g. Kubernetes runAsNonRoot) can check it.
 USER 10001:10001
