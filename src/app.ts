@@ -73,16 +73,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
 
-  await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
-  const update = new UpdateCoordinator()
-  update.addBlocker(jobs.acpUpdateBlocker())
-  registerUpdateRoutes(app, update, () => {
-    jobs.detach()
-      .then(() => hooks.onRestart?.())
-      .catch((err: unknown) => log.error({ err }, 'restart for update failed'))
-  })
   const tickets = new TicketStore()
-  await registerAuth(app, keys, tickets, config.corsOrigins)
   const events = new JobEventSource(config, jobs)
   const terminals = new TerminalService(
     new TerminalRegistry(config.maxTerminals, {
@@ -91,23 +82,33 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
       orphanTtlMs: config.terminalOrphanTtlMs,
     }, log.child({ component: 'terminal' })),
     keys, log.child({ component: 'terminal' }))
-  update.addBlocker({
-    error: 'cannot update while terminal sessions are active',
-    countKey: 'terminal_sessions',
-    count: () => terminals.registry.count,
-    setAccepting: (accepting) => terminals.registry.setAccepting(accepting),
-  })
   const terminalPortServer = config.terminalPort
     ? createTerminalPortServer({ service: terminals, keys, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: log.child({ component: 'terminal' }) })
     : null
   app.decorate('terminalPortServer', terminalPortServer)
-  // Why: open streams, long-polls and terminal sockets would hold the HTTP server open; they end first.
+  // Why: open streams, long-polls and terminal sockets would hold the HTTP server open; they end
+  // first — and before @fastify/websocket's own preClose closes every socket without a word.
   app.addHook('preClose', async () => {
     events.close()
     jobs.releaseWaiters()
     terminalPortServer?.close()
     await terminals.registry.close()
   })
+  await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
+  const update = new UpdateCoordinator()
+  update.addBlocker(jobs.acpUpdateBlocker())
+  update.addBlocker({
+    error: 'cannot update while terminal sessions are active',
+    countKey: 'terminal_sessions',
+    count: () => terminals.registry.count,
+    setAccepting: (accepting) => terminals.registry.setAccepting(accepting),
+  })
+  registerUpdateRoutes(app, update, () => {
+    jobs.detach()
+      .then(() => hooks.onRestart?.())
+      .catch((err: unknown) => log.error({ err }, 'restart for update failed'))
+  })
+  await registerAuth(app, keys, tickets, config.corsOrigins)
   registerHealthRoutes(app, jobs, update, terminals.registry, Date.now())
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, keys)

@@ -196,10 +196,21 @@ describe('GET /jobs/:id/stream (WebSocket)', () => {
     assert.equal(status, 404)
   })
 
-  test('the raw key in the URL is not accepted', async () => {
+  test('the raw key in the URL is refused before the upgrade: 400 KEY_IN_URL', async () => {
     const id = await server.submit({ command: 'true' })
-    const socket = new WebSocket(wsUrl(id, `?key=${server.key}&apiKey=${server.key}&api_key=${server.key}`))
-    const { code } = await receive(socket)
-    assert.equal(code, 3401)
+    for (const query of [`?key=${server.key}`, `?apiKey=${server.key}`, `?api_key=${server.key}`, '?token=x']) {
+      const socket = new WebSocket(wsUrl(id, query))
+      const refused = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+        socket.once('open', () => reject(new Error('the socket opened')))
+        socket.once('error', () => {})
+        socket.once('unexpected-response', (_request, response) => {
+          let body = ''
+          response.on('data', (chunk: Buffer) => { body += chunk.toString() })
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+        })
+      })
+      assert.equal(refused.status, 400)
+      assert.equal(JSON.parse(refused.body).code, 'KEY_IN_URL')
+    }
   })
 })

@@ -280,6 +280,43 @@ describe('terminal limits and lifetimes', () => {
     }
   })
 
+  test('the lifetime ends a terminal even while someone types', async () => {
+    const server = await startServer({ terminalLifetime: '1' })
+    try {
+      const client = await openTerminal(server)
+      const typing = setInterval(() => client.type(' '), 100)
+      await client.closed
+      clearInterval(typing)
+      assert.equal(client.controls.at(-1)?.reason, 'lifetime reached')
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('stopping the server ends every terminal and every process of their sessions', async () => {
+    const server = await startServer({})
+    const client = await openTerminal(server)
+    client.type('nohup sleep 1004 >/dev/null 2>&1 & echo "nohup:$!"; echo "shell:$$"\r')
+    const pids = [await printedPid(client, 'nohup'), await printedPid(client, 'shell')]
+    await server.close()
+    assert.equal((await client.closed).code, 1000)
+    assert.equal(client.controls.at(-1)?.reason, 'server stopping')
+    assert.deepEqual(pids.filter(alive), [])
+  })
+
+  test('hostile and oversized terminal ids are a 404 or 400, never a crash', async () => {
+    const server = await startServer({})
+    try {
+      assert.equal((await server.api('DELETE', '/terminals/..%2F..%2Fetc%2Fpasswd')).status, 404)
+      assert.equal((await server.api('DELETE', '/terminals/__proto__')).status, 404)
+      assert.equal((await server.api('DELETE', `/terminals/${'x'.repeat(65)}`)).status, 400)
+      const client = await TerminalClient.open(wsUrl(server, { session: '__proto__' }), { 'x-api-key': server.key })
+      assert.equal(client.refused?.status, 404)
+    } finally {
+      await server.close()
+    }
+  })
+
   test('the idle timeout ends a terminal nobody types in', async () => {
     const server = await startServer({ terminalIdleTimeout: '1' })
     try {
