@@ -1,14 +1,14 @@
 import { client, type ClientApp, type SessionNotification } from '@agentclientprotocol/sdk'
 import type { FsService } from './fs-service.js'
 import type { SessionRecorder } from './recorder.js'
-import type { TerminalService } from './terminals.js'
+import type { AcpTerminals } from './terminals.js'
 import type { PermissionBroker } from './permission-broker.js'
 
 /** What the client's handlers work with. */
 export interface HandlerParts {
   recorder: SessionRecorder
   fs: FsService
-  terminals: TerminalService
+  terminals: AcpTerminals
   permissions: PermissionBroker
   /** Every session/update the SDK validated, in arrival order. */
   onUpdate: (notification: SessionNotification) => void

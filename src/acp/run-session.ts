@@ -18,7 +18,7 @@ import { DEFAULT_PERMISSION_POLICY } from './permissions.js'
 import { SessionRecorder } from './recorder.js'
 import { settingRequests, type SessionSettings } from './session-settings.js'
 import { REPLAY_META_KEY, StreamTap } from './stream-tap.js'
-import { TerminalService } from './terminals.js'
+import { AcpTerminals } from './terminals.js'
 import type { AcpResult, RunAcpOptions } from './types.js'
 
 export const DEFAULT_AGENT = 'copilot --acp --stdio'
@@ -49,7 +49,7 @@ class AcpRun {
   readonly #env: NodeJS.ProcessEnv
   readonly #cancelGraceMs: number
   #sandbox!: Sandbox
-  #terminals!: TerminalService
+  #terminals!: AcpTerminals
   #permissions!: PermissionBroker
   #proc: AgentProcess | null = null
   #conn: ClientConnection | null = null
@@ -96,7 +96,7 @@ class AcpRun {
 
   async #session (): Promise<void> {
     this.#sandbox = new Sandbox(this.#cwd)
-    this.#terminals = new TerminalService(this.#sandbox, this.#env)
+    this.#terminals = new AcpTerminals(this.#sandbox, this.#env)
     this.#permissions = new PermissionBroker({
       policy: this.#o.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
       sandbox: this.#sandbox,

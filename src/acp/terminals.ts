@@ -96,7 +96,7 @@ export interface TerminalStart {
  * The agent's terminal/* requests. A command without `args` is a shell line and runs through
  * `/bin/sh -c`; stdout and stderr are merged; cwd must be inside the workdir.
  */
-export class TerminalService {
+export class AcpTerminals {
   readonly #sandbox: Sandbox
   readonly #env: NodeJS.ProcessEnv
   readonly #terminals = new Map<string, Terminal>()
