@@ -5,6 +5,7 @@ import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import { isSignalName } from '../exec/process-group.js'
+import { OpenFiles } from '../output/open-files.js'
 import { parseRange } from '../output/range.js'
 import { START } from '../output/events.js'
 import type { JobEventSource } from '../output/routes.js'
@@ -22,12 +23,15 @@ const MAX_WAIT_SEC = 60
 /** HTTP routes of jobs: submit, read, list, raw output, stdin, nudge, kill, ACP permission answers. */
 export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager, events: JobEventSource): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const outputFiles = new OpenFiles()
+  fastify.addHook('onClose', async () => outputFiles.close())
   const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
     jobView(job, config.stateDir, select, {
       processAlive: jobs.isRunning(job.id),
-      queuePosition: jobs.queuePosition(job.id),
+      // Why: a search of the whole queue; only pending jobs are in it.
+      queuePosition: job.status === 'pending' ? jobs.queuePosition(job.id) : undefined,
       acp: jobs.acpLive(job.id),
-    })
+    }, outputFiles)
   const requireJob = (id: string): JobRecord => {
     const job = jobs.get(id)
     if (!job) throw new Errors.JOB_NOT_FOUND()

@@ -1,4 +1,5 @@
 import { jobFiles } from '../exec/job-files.js'
+import type { OpenFiles } from '../output/open-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
 import type { AcpLiveState } from './acp-runner.js'
 import { acpFields } from './acp-view.js'
@@ -29,12 +30,15 @@ function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffs
   }
 }
 
-/** The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals, truncation and queue data. */
-export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState): Record<string, unknown> {
+/**
+ * The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals,
+ * truncation and queue data. `openFiles` keeps the output files open for the next read.
+ */
+export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Record<string, unknown> {
   const files = jobFiles(stateDir, job.id)
   const final = isFinished(job)
   const read = (path: string, offset: number | undefined): InlineOutput =>
-    readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines })
+    readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines }, openFiles)
   const withOffsets = select.stdoutOffset !== undefined || select.stderrOffset !== undefined
   const stdout = read(files.stdout, select.stdoutOffset ?? (withOffsets ? 0 : undefined))
   const stderr = read(files.stderr, select.stderrOffset ?? (withOffsets ? 0 : undefined))

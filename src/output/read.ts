@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs'
+import type { OpenFiles } from './open-files.js'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 
 /** A stream's output as inlined in a job: text plus the numbers a client needs to page. */
@@ -71,16 +72,28 @@ function fromEnd (fd: number, size: number, options: ReadOptions): InlineOutput 
   return { text, bytes: size, truncated, nextOffset: start + keep, lastWriteAt: null }
 }
 
-/** Reads a job's stream for inlining: the end (capped), the last lines, or the bytes after an offset. */
-export function readInline (path: string, options: ReadOptions): InlineOutput {
+function readFrom (fd: number, stat: Pick<Stats, 'size' | 'mtimeMs'> | undefined, options: ReadOptions): InlineOutput {
+  if (!stat || stat.size === 0) return { text: '', bytes: 0, truncated: false, nextOffset: 0, lastWriteAt: null }
+  const output = options.offset !== undefined ? fromOffset(fd, stat.size, options) : fromEnd(fd, stat.size, options)
+  output.lastWriteAt = stat.mtimeMs / 1000
+  return output
+}
+
+/**
+ * Reads a job's stream for inlining: the end (capped), the last lines, or the bytes after an offset.
+ * With `files`, the file's descriptor is kept open for the next read.
+ */
+export function readInline (path: string, options: ReadOptions, files?: OpenFiles): InlineOutput {
+  if (files) {
+    const fd = files.fd(path)
+    return fd === undefined ? readFrom(-1, undefined, options) : readFrom(fd, fstatSync(fd), options)
+  }
   // Why: most streams are empty; one stat answers for them without opening the file.
   const stat = statSync(path, { throwIfNoEntry: false })
-  if (!stat || stat.size === 0) return { text: '', bytes: 0, truncated: false, nextOffset: 0, lastWriteAt: null }
+  if (!stat || stat.size === 0) return readFrom(-1, undefined, options)
   const fd = openSync(path, 'r')
   try {
-    const output = options.offset !== undefined ? fromOffset(fd, stat.size, options) : fromEnd(fd, stat.size, options)
-    output.lastWriteAt = stat.mtimeMs / 1000
-    return output
+    return readFrom(fd, stat, options)
   } finally {
     closeSync(fd)
   }

@@ -94,6 +94,19 @@ describe('JobStore', () => {
     })
   })
 
+  test('every read after an update or a deletion sees it (records are kept in memory between writes)', () => {
+    const [record] = insertAll(['pending'])
+    const id = record?.id ?? ''
+    assert.equal(store.get(id)?.status, 'pending')
+    store.update(id, { status: 'running', pid: 42 })
+    assert.equal(store.get(id)?.pid, 42)
+    store.update(id, { status: 'completed', finishedAt: 1, exitCode: 0 })
+    assert.equal(store.get(id)?.status, 'completed')
+    assert.throws(() => { (store.get(id) as JobRecord).status = 'failed' }, TypeError)
+    assert.deepEqual(store.deleteExpired(0, 0), [id])
+    assert.equal(store.get(id), undefined)
+  })
+
   test('timedOut can be set back to false', () => {
     const record = job({ timedOut: true })
     store.insert(record)

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
+import { OpenFiles } from '../../../src/output/open-files.js'
 import { lastWriteAt, readInline } from '../../../src/output/read.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-runtime-read-'))
@@ -215,6 +216,28 @@ describe('readInline from an offset (incremental polling)', () => {
         if (!out.truncated) break
       }
       assert.equal(text, MIXED, `cap ${maxBytes}`)
+    }
+  })
+})
+
+describe('readInline through kept-open files', () => {
+  test('it answers like a fresh read: growth, a file created later, and after close', () => {
+    const files = new OpenFiles()
+    try {
+      const path = file('one\n')
+      const missing = join(dir, 'created-later.log')
+      const read = (p: string): ReturnType<typeof readInline> => readInline(p, { maxBytes: 1024, final: false }, files)
+      assert.deepEqual(read(path), readInline(path, { maxBytes: 1024, final: false }))
+      appendFileSync(path, 'two\n')
+      utimesSync(path, 1_700_000_000, 1_700_000_500)
+      assert.deepEqual(read(path), { text: 'one\ntwo\n', bytes: 8, truncated: false, nextOffset: 8, lastWriteAt: 1_700_000_500 })
+      assert.equal(read(missing).bytes, 0)
+      writeFileSync(missing, 'late')
+      assert.equal(read(missing).text, 'late')
+      files.close()
+      assert.equal(read(path).text, 'one\ntwo\n')
+    } finally {
+      files.close()
     }
   })
 })
