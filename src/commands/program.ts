@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { loadConfig } from '../config.js'
+import { runAttach } from './attach.js'
 import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
 import type { CommandIo } from './io.js'
@@ -34,7 +35,7 @@ const withClientOptions = (command: Command): Command => command
   .option('--state-dir <dir>', 'local state directory holding the key file (env AGENT_RUNTIME_HOME)')
 
 /**
- * Adds the client commands (exec, logs, jobs, kill, health) to the program; each reports its exit
+ * Adds the client commands (exec, logs, jobs, kill, attach, health) to the program; each reports its exit
  * code through `done`.
  */
 export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
@@ -82,6 +83,21 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         io.stdout.write(`${answer.jobId} ${answer.status}${answer.signal ? ` (${answer.signal} sent)` : ''}\n`)
         return 0
       }))
+
+  withClientOptions(program.command('attach'))
+    .description("open a terminal on the server in this one (Ctrl-] detaches; the shell's exit code is ours)")
+    .option('--workdir <dir>', 'start directory on the server')
+    .option('--shell <shell>', 'shell on the server (default: the login shell of the server user)')
+    .option('--session <id>', 'reattach to a running terminal instead of starting one')
+    .option('--readonly', 'watch without typing')
+    .action(async (flags: ClientFlags & { workdir?: string, shell?: string, session?: string, readonly?: boolean }) => {
+      const credentials = resolveCredentials(flags, env, stateDirOf(flags, env))
+      try {
+        done(await runAttach(credentials, flags, io))
+      } catch (err) {
+        throw new Error(describeClientError(err, { url: credentials.url }), { cause: err })
+      }
+    })
 
   withClientOptions(program.command('health'))
     .description("print the server's health")

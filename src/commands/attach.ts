@@ -1,0 +1,117 @@
+import WebSocket from 'ws'
+import type { Credentials } from './credentials.js'
+import type { CommandIo } from './io.js'
+
+// Ctrl-] leaves the terminal running on the server, like telnet's escape key.
+const DETACH_KEY = '\u001d'
+const CLOSE_UNAUTHORIZED = 3401
+
+/** What `agent-server attach` was asked for. */
+export interface AttachOptions {
+  workdir?: string | undefined
+  shell?: string | undefined
+  session?: string | undefined
+  readonly?: boolean | undefined
+}
+
+type TtyIo = CommandIo & {
+  stdin: CommandIo['stdin'] & { setRawMode?: (raw: boolean) => void }
+  stdout: CommandIo['stdout'] & { columns?: number, rows?: number }
+}
+
+/** The terminal socket URL for these options (the key goes in a header, never in the URL). */
+export function terminalUrl (serverUrl: string, options: AttachOptions, size: { cols?: number | undefined, rows?: number | undefined }): string {
+  const url = new URL('/terminal', serverUrl)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  const query: Record<string, string | undefined> = {
+    session: options.session,
+    workdir: options.session ? undefined : options.workdir,
+    shell: options.session ? undefined : options.shell,
+    readonly: options.readonly ? '1' : undefined,
+    cols: size.cols ? String(size.cols) : undefined,
+    rows: size.rows ? String(size.rows) : undefined,
+  }
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value)
+  return url.toString()
+}
+
+/**
+ * Connects this terminal to a shell on the server (a new one, or `--session` to reattach) until
+ * the shell ends — the exit code is the shell's — or the user detaches with Ctrl-].
+ */
+export async function runAttach (credentials: Credentials, options: AttachOptions, io: TtyIo): Promise<number> {
+  const size = { cols: io.stdout.columns, rows: io.stdout.rows }
+  const socket = new WebSocket(terminalUrl(credentials.url, options, size), {
+    headers: credentials.apiKey ? { 'x-api-key': credentials.apiKey } : {},
+  })
+  const raw = io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function'
+  let sessionId: string | undefined
+  let exitCode: number | undefined
+  let refusal: string | undefined
+  let detached = false
+
+  const send = (message: unknown): void => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
+  }
+  const onInput = (chunk: Buffer | string): void => {
+    const data = chunk.toString()
+    if (raw && data.includes(DETACH_KEY)) {
+      detached = true
+      socket.close(1000, 'detached')
+      return
+    }
+    send({ type: 'input', data })
+  }
+  const onResize = (): void => send({ type: 'resize', cols: io.stdout.columns, rows: io.stdout.rows })
+
+  socket.on('message', (frame: Buffer) => {
+    const text = frame.toString('utf8')
+    if (!text.startsWith('\u0000')) {
+      io.stdout.write(text)
+      return
+    }
+    const message = JSON.parse(text.slice(1)) as { type: string, id?: string, exitCode?: number | null, signal?: string | null, message?: string }
+    if (message.type === 'session') {
+      sessionId = message.id
+      if (raw) io.stderr.write(`[attached to terminal ${sessionId}; Ctrl-] detaches]\r\n`)
+    } else if (message.type === 'exit') {
+      exitCode = message.exitCode ?? 129
+    } else if (message.type === 'error') {
+      refusal = message.message
+    }
+  })
+  socket.once('unexpected-response', (_request, response) => {
+    let body = ''
+    response.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    response.on('end', () => {
+      try { refusal = (JSON.parse(body) as { error?: string }).error } catch { refusal = `HTTP ${response.statusCode ?? '?'}` }
+      socket.terminate()
+    })
+  })
+
+  const closed = new Promise<{ code: number, error?: Error }>((resolve) => {
+    socket.once('error', (error) => resolve({ code: 0, error }))
+    socket.once('close', (code) => resolve({ code }))
+  })
+  socket.once('open', () => {
+    if (raw) io.stdin.setRawMode?.(true)
+    io.stdin.on('data', onInput)
+    io.stdin.resume()
+    io.stdout.on('resize', onResize)
+  })
+  const { code, error } = await closed
+  io.stdin.off('data', onInput)
+  io.stdout.off('resize', onResize)
+  if (raw) io.stdin.setRawMode?.(false)
+  io.stdin.pause()
+
+  if (exitCode !== undefined) return exitCode
+  if (detached) {
+    io.stderr.write(`\r\n[detached; the shell keeps running: agent-server attach --session ${sessionId ?? '?'}]\n`)
+    return 0
+  }
+  if (code === CLOSE_UNAUTHORIZED) throw new Error('the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
+  if (refusal) throw new Error(refusal)
+  if (error && !sessionId) throw new Error(`cannot connect to ${credentials.url}: ${error.message}`)
+  throw new Error(`connection lost${sessionId ? `; the shell keeps running: agent-server attach --session ${sessionId}` : ''}`)
+}
