@@ -19,9 +19,9 @@ import { SessionRecorder } from './recorder.js'
 import { settingRequests, type SessionSettings } from './session-settings.js'
 import { REPLAY_META_KEY, StreamTap } from './stream-tap.js'
 import { AcpTerminals } from './terminals.js'
-import type { AcpResult, RunAcpOptions } from './types.js'
+import { DEFAULT_AGENT, type AcpResult, type RunAcpOptions } from './types.js'
 
-export const DEFAULT_AGENT = 'copilot --acp --stdio'
+export { DEFAULT_AGENT }
 const DEFAULT_CANCEL_GRACE_MS = 5000
 // After the agent exits, how long its last messages may take to arrive (Zed drains for 250 ms).
 const EXIT_DRAIN_MS = 250

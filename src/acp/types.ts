@@ -1,6 +1,10 @@
 import type { McpServer, PermissionOption, ToolCallUpdate } from '@agentclientprotocol/sdk'
 import type { PermissionPolicy } from './permissions.js'
 
+// Why here: request parsing needs it without loading the ACP SDK (run-session.ts) at start-up.
+/** The agent command a job runs when it names none. */
+export const DEFAULT_AGENT = 'copilot --acp --stdio'
+
 /**
  * One thing that happened in an ACP run, in devpilot's shape. `type` is e.g. `message`, `thought`,
  * `tool_call`, `tool_call_update`, `plan`, `replay`, `permission_request`, `permission`,

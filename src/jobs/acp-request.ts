@@ -1,5 +1,5 @@
 import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy } from '../acp/permissions.js'
-import { DEFAULT_AGENT } from '../acp/run-session.js'
+import { DEFAULT_AGENT } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
 import type { AcpJobSpec } from './types.js'

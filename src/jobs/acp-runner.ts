@@ -1,6 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { mergeToolCall } from '../acp/recorder.js'
-import { runAcpSession } from '../acp/run-session.js'
 import type { AcpEvent, AcpResult, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
@@ -88,7 +87,8 @@ export class AcpJobRunner {
       if (event.type === 'message' && content?.type === 'text' && typeof content.text === 'string') writeSync(fds.stdout, content.text)
       if (event.type === 'tool_call' || event.type === 'tool_call_update') mergeToolCall(running.toolCalls, event.data as ToolCallState, true)
     }
-    running.done = runAcpSession({
+    // Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
+    running.done = import('../acp/run-session.js').then(({ runAcpSession }) => runAcpSession({
       agent: acp.agent,
       prompt: acp.prompt,
       workdir: spec.workdir,
@@ -119,7 +119,7 @@ export class AcpJobRunner {
         running.questions.set(request.requestId, { options: new Set(request.options.map((o) => o.optionId)), answer: resolve })
         request.signal.addEventListener('abort', () => { running.questions.delete(request.requestId); resolve(null) }, { once: true })
       }),
-    })
+    }))
       .then((result) => {
         started(null)
         for (const fd of Object.values(fds)) closeSync(fd)

@@ -275,7 +275,11 @@ export class JobManager {
     }
     this.#store.update(id, { pid: process.pid, pidStartTime: process.startTime })
     this.#log.debug({ jobId: id, pid: process.pid }, 'job started')
-    if (this.#cancelWhileStarting.delete(id)) this.kill(id)
+    if (this.#cancelWhileStarting.delete(id)) {
+      // Why: while the id is in #starting, kill() would only queue the cancel again, and it would be lost.
+      this.#starting.delete(id)
+      this.kill(id)
+    }
   }
 
   #statusFor (info: ExitInfo, reason: KillReason | null): JobStatus {
