@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
 import { once } from 'node:events'
 import { constants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -10,11 +9,12 @@ import { groupAlive, isSameProcess, processStartTime, signalGroup } from './proc
 
 // The outer shell that runs the command and records its status in the exit file, so that a
 // later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
-// enough to write the status; the command itself gets default signal handling. The command's
-// stderr arrives as fd 3 and the wrapper's own stderr is /dev/null, so its messages
+// enough to write the status; the command itself gets default signal handling. The wrapper opens
+// the output files itself (stdout as fd 1, the command's stderr as fd 3): creating them cost the
+// server's event loop ~15 % of its time under load. Its own stderr is /dev/null, so its messages
 // ("Terminated") stay out of the log. Why the subshell: dash keeps a command's redirections in
 // force while it waits for it, and would print its message into the job's stderr.
-const WRAPPER_SCRIPT = 'trap : INT TERM; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
+const WRAPPER_SCRIPT = 'trap : INT TERM; exec >>"$4" 3>>"$5"; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
 const LOST_ERROR = 'the job ended while no server was running and left no exit status'
 const ADOPTED_POLL_MS = 100
 const GROUP_POLL_MS = 20
@@ -70,20 +70,12 @@ export class JobProcess {
   /** Starts `shell -c command` in a new process group with output going straight into the job's files. */
   static async start (options: SpawnOptions): Promise<JobProcess> {
     const { files } = options
-    const out = openSync(files.stdout, 'a')
-    const err = openSync(files.stderr, 'a')
-    let child: ChildProcess
-    try {
-      child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'agent-job', options.shell, options.command, files.exit], {
-        cwd: options.cwd,
-        env: options.env,
-        detached: true,
-        stdio: [options.stdin, out, 'ignore', err],
-      })
-    } finally {
-      closeSync(out)
-      closeSync(err)
-    }
+    const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'agent-job', options.shell, options.command, files.exit, files.stdout, files.stderr], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.stdin, 'ignore', 'ignore'],
+    })
     const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
       child.once('exit', (code, signal) => {
         const recorded = readExitFile(files.exit)
