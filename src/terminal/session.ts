@@ -81,7 +81,6 @@ export class TerminalSession {
   #endReason: TerminalEndReason | null = null
   readonly #ended: Promise<void>
   #invalidFrames = 0
-  readonly #pending: string[] = []
 
   /** Starts the shell; throws when it cannot be spawned. `onEnded` runs once, after every process of it is gone. */
   constructor (spec: TerminalSpec, timeouts: TerminalTimeouts, log: Logger, onEnded: (session: TerminalSession) => void) {
@@ -238,15 +237,7 @@ export class TerminalSession {
     if (killed > 0) this.#log.info({ killed }, 'killed processes left in the terminal session')
   }
 
-  // Why: the PTY hands over output in ~4 KiB reads; one frame per event-loop turn costs far less than one per read.
   #output (data: string): void {
-    this.#pending.push(data)
-    if (this.#pending.length === 1) setImmediate(() => this.#flushOutput())
-  }
-
-  #flushOutput (): void {
-    const data = this.#pending.length === 1 ? this.#pending[0] as string : this.#pending.join('')
-    this.#pending.length = 0
     this.#screen.write(data)
     for (const client of this.#clients) {
       if (client.held) client.held.push(data)
