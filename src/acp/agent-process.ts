@@ -1,14 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { groupAlive, signalGroup } from '../exec/process-group.js'
 import { decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
+import { waitUntil } from '../lib/wait.js'
 
 // How much of the agent's stderr is kept for results and error messages.
 const STDERR_TAIL_BYTES = 64 * 1024
 // How much of that tail an error message quotes.
 const ERROR_STDERR_CHARS = 2000
-const GROUP_POLL_MS = 20
 const AFTER_KILL_WAIT_MS = 5000
 
 /** How the agent process ended. */
@@ -128,13 +127,4 @@ export class AgentProcess {
     })()
     return this.#stopping
   }
-}
-
-async function waitUntil (condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() >= deadline) return false
-    await sleep(GROUP_POLL_MS)
-  }
-  return true
 }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import {
   RequestError,
   type CreateTerminalRequest, type TerminalExitStatus, type TerminalOutputResponse,
@@ -8,6 +7,7 @@ import {
 import { groupAlive, signalGroup } from '../exec/process-group.js'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 import type { Sandbox } from './paths.js'
+import { waitUntil } from '../lib/wait.js'
 
 // Output kept per terminal when the agent sets no `outputByteLimit`.
 const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
@@ -15,7 +15,6 @@ const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
 const MAX_TERMINALS = 64
 // After SIGTERM, how long a terminal's group has before SIGKILL.
 const TERMINAL_KILL_GRACE_MS = 1500
-const GROUP_POLL_MS = 20
 
 // One terminal: a command in its own process group, its merged output (a bounded tail) and its end.
 class Terminal {
@@ -73,8 +72,7 @@ class Terminal {
       const pid = this.child.pid as number
       if (this.exitStatus !== null && !groupAlive(pid)) return
       signalGroup(pid, 'SIGTERM')
-      const deadline = Date.now() + TERMINAL_KILL_GRACE_MS
-      while ((this.exitStatus === null || groupAlive(pid)) && Date.now() < deadline) await sleep(GROUP_POLL_MS)
+      await waitUntil(() => this.exitStatus !== null && !groupAlive(pid), TERMINAL_KILL_GRACE_MS)
       if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
       await this.ended
     })()

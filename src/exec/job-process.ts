@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { constants } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Writable } from 'node:stream'
 import type { ExitInfo } from '../jobs/types.js'
 import { exitInfoFromStatus, readExitFile, type JobFiles } from './job-files.js'
 import { groupAlive, isSameProcess, processStartTime, signalGroup } from './process-group.js'
+import { waitUntil } from '../lib/wait.js'
 
 // The outer shell that runs the command and records its status in the exit file, so that a
 // later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
@@ -17,7 +17,6 @@ import { groupAlive, isSameProcess, processStartTime, signalGroup } from './proc
 const WRAPPER_SCRIPT = 'trap : INT TERM; exec >>"$4" 3>>"$5"; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
 const LOST_ERROR = 'the job ended while no server was running and left no exit status'
 const ADOPTED_POLL_MS = 100
-const GROUP_POLL_MS = 20
 const AFTER_KILL_WAIT_MS = 5000
 
 /** How to start a job's process. */
@@ -28,15 +27,6 @@ export interface SpawnOptions {
   cwd: string
   env: NodeJS.ProcessEnv
   stdin: 'pipe' | 'ignore'
-}
-
-async function waitUntil (condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() >= deadline) return false
-    await sleep(GROUP_POLL_MS)
-  }
-  return true
 }
 
 // One job's process group, started here or adopted from an earlier server; owns its kill sequence.

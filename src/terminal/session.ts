@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import * as pty from 'node-pty'
 import type { WebSocket } from 'ws'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
+import { waitUntil } from '../lib/wait.js'
 import type { Logger } from '../logger.js'
 import { controlFrame, type ControlMessage, type TerminalEndReason } from './protocol.js'
 import { Screen } from './screen.js'
@@ -15,7 +15,6 @@ const FLOW_POLL_MS = 5
 const STALLED_CLIENT_MS = 30_000
 // After SIGHUP, how long the session's processes get before SIGKILL.
 const END_GRACE_MS = 1000
-const END_POLL_MS = 20
 
 /** What to start: a shell in a directory, at a size, optionally typing a first command. */
 export interface TerminalSpec {
@@ -231,8 +230,7 @@ export class TerminalSession {
   async #killSession (): Promise<void> {
     if (sessionMembers(this.pid).length === 0) return
     signalSession(this.pid, 'SIGHUP')
-    const deadline = Date.now() + END_GRACE_MS
-    while (sessionMembers(this.pid).length > 0 && Date.now() < deadline) await sleep(END_POLL_MS)
+    await waitUntil(() => sessionMembers(this.pid).length === 0, END_GRACE_MS)
     const killed = signalSession(this.pid, 'SIGKILL')
     if (killed > 0) this.#log.info({ killed }, 'killed processes left in the terminal session')
   }
