@@ -4,15 +4,10 @@ import type { WebSocket } from 'ws'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
 import { waitUntil } from '../lib/wait.js'
 import type { Logger } from '../logger.js'
+import { FlowControl } from './flow-control.js'
 import { controlFrame, type ControlMessage, type TerminalEndReason } from './protocol.js'
 import { Screen } from './screen.js'
 
-// Socket buffer above which the terminal's output is paused, and below which it resumes.
-const HIGH_WATER_BYTES = 1024 * 1024
-const LOW_WATER_BYTES = 256 * 1024
-const FLOW_POLL_MS = 5
-// A client that keeps the terminal paused this long is disconnected (it can reattach).
-const STALLED_CLIENT_MS = 30_000
 // After SIGHUP, how long the session's processes get before SIGKILL.
 const END_GRACE_MS = 1000
 
@@ -52,7 +47,6 @@ interface Client {
   readonly: boolean
   /** Live output held back while the client's screen replay is being prepared. */
   held: string[] | null
-  aboveHighWaterSince: number | null
 }
 
 /**
@@ -76,7 +70,7 @@ export class TerminalSession {
   readonly #idleTimer: NodeJS.Timeout
   readonly #lifetimeTimer: NodeJS.Timeout
   #orphanTimer: NodeJS.Timeout | null = null
-  #flowTimer: NodeJS.Timeout | null = null
+  readonly #flow: FlowControl
   #endReason: TerminalEndReason | null = null
   readonly #ended: Promise<void>
   #invalidFrames = 0
@@ -99,6 +93,10 @@ export class TerminalSession {
     this.#log = log.child({ terminalId: this.id, pid: this.pid })
     this.#screen = new Screen(spec.cols, spec.rows)
     this.#pty.onData((data) => this.#output(data))
+    this.#flow = new FlowControl(this.#pty, () => [...this.#clients].map((client) => client.socket), (socket) => {
+      this.#log.warn('disconnecting a client that stopped reading')
+      socket.terminate()
+    })
     this.#ended = new Promise((resolve) => {
       this.#pty.onExit(({ exitCode, signal }) => {
         this.#finish(exitCode, signal)
@@ -145,7 +143,7 @@ export class TerminalSession {
   attach (socket: WebSocket, readonly: boolean, replay: boolean): Client {
     if (this.#orphanTimer) clearTimeout(this.#orphanTimer)
     this.#orphanTimer = null
-    const client: Client = { socket, readonly, held: replay ? [] : null, aboveHighWaterSince: null }
+    const client: Client = { socket, readonly, held: replay ? [] : null }
     this.#clients.add(client)
     this.#send(client, controlFrame({ type: 'session', id: this.id, cols: this.#cols, rows: this.#rows, readonly, replay }))
     if (replay) {
@@ -197,7 +195,7 @@ export class TerminalSession {
     if (this.#endReason === null) {
       this.#endReason = reason
       this.#log.info({ reason }, 'ending terminal')
-      this.#resumeOutput()
+      this.#flow.release()
       await this.#killSession()
     }
     return this.#ended
@@ -212,7 +210,7 @@ export class TerminalSession {
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#lifetimeTimer)
     if (this.#orphanTimer) clearTimeout(this.#orphanTimer)
-    if (this.#flowTimer) clearInterval(this.#flowTimer)
+    this.#flow.release()
     const reason = this.#endReason ?? 'exited'
     this.#endReason = reason
     await this.#killSession()
@@ -241,47 +239,12 @@ export class TerminalSession {
       if (client.held) client.held.push(data)
       else this.#send(client, data)
     }
-    this.#applyBackPressure()
+    this.#flow.check()
   }
 
   #send (client: Client, frame: string): void {
     if (client.socket.readyState !== client.socket.OPEN) return
     client.socket.send(frame)
-  }
-
-  /** Pauses the PTY while any client's socket buffer is above the high-water mark. */
-  #applyBackPressure (): void {
-    if (this.#flowTimer || this.ending) return
-    if (![...this.#clients].some((c) => c.socket.bufferedAmount > HIGH_WATER_BYTES)) return
-    this.#pty.pause()
-    this.#flowTimer = setInterval(() => this.#checkFlow(), FLOW_POLL_MS)
-  }
-
-  #checkFlow (): void {
-    const now = Date.now()
-    let blocked = false
-    for (const client of this.#clients) {
-      if (client.socket.readyState !== client.socket.OPEN || client.socket.bufferedAmount <= LOW_WATER_BYTES) {
-        client.aboveHighWaterSince = null
-        continue
-      }
-      client.aboveHighWaterSince ??= now
-      if (now - client.aboveHighWaterSince > STALLED_CLIENT_MS) {
-        this.#log.warn('disconnecting a client that stopped reading')
-        client.socket.terminate()
-        this.detach(client)
-        continue
-      }
-      blocked = true
-    }
-    if (!blocked) this.#resumeOutput()
-  }
-
-  #resumeOutput (): void {
-    if (!this.#flowTimer) return
-    clearInterval(this.#flowTimer)
-    this.#flowTimer = null
-    this.#pty.resume()
   }
 }
 
