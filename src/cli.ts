@@ -33,6 +33,7 @@ function banner (url: string, config: Config, keySource: string): string {
     'First job:',
     `  curl -s -X POST ${url}/exec -H "X-API-Key: $(agent-server key show)" -H 'Content-Type: application/json' -d '{"command":"echo hello"}'`,
     `  curl -s "${url}/jobs/<jobId>?wait=10" -H "X-API-Key: $(agent-server key show)"`,
+    `Web terminal: ${url}/`,
     '',
   ].join('\n')
 }
