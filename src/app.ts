@@ -75,15 +75,16 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
 
   const tickets = new TicketStore()
   const events = new JobEventSource(config, jobs)
+  const terminalLog = log.child({ component: 'terminal' })
   const terminals = new TerminalService(
     new TerminalRegistry(config.maxTerminals, {
       idleMs: config.terminalIdleTimeoutMs,
       lifetimeMs: config.terminalLifetimeMs,
       orphanTtlMs: config.terminalOrphanTtlMs,
-    }, log.child({ component: 'terminal' })),
-    keys, log.child({ component: 'terminal' }))
+    }, terminalLog),
+    keys, terminalLog)
   const terminalPortServer = config.terminalPort
-    ? createTerminalPortServer({ service: terminals, keys, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: log.child({ component: 'terminal' }) })
+    ? createTerminalPortServer({ service: terminals, keys, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: terminalLog })
     : null
   app.decorate('terminalPortServer', terminalPortServer)
   // Why: open streams, long-polls and terminal sockets would hold the HTTP server open; they end
