@@ -1,7 +1,6 @@
 import type { Server } from 'node:http'
 import { join } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import websocket from '@fastify/websocket'
 import { ensureStateDir, KeyStore } from './auth/key-store.js'
 import { registerAuth } from './auth/routes.js'
@@ -20,6 +19,7 @@ import { createTerminalPortServer } from './terminal/port-server.js'
 import { TerminalRegistry } from './terminal/registry.js'
 import { registerTerminalRoutes } from './terminal/routes.js'
 import { TerminalService } from './terminal/service.js'
+import { validatorCompiler } from './validation.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
@@ -56,7 +56,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     store.close()
     keys.close()
   })
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setValidatorCompiler(validatorCompiler)
 
   // Why: devpilot parsed every body as JSON whatever its Content-Type (curl -d sends a form type).
   const parseJson = app.getDefaultJsonParser('error', 'error')

@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
@@ -22,7 +22,7 @@ const MAX_WAIT_SEC = 60
 
 /** HTTP routes of jobs: submit, read, list, raw output, stdin, nudge, kill, ACP permission answers. */
 export function registerJobRoutes (fastify: FastifyInstance, config: Config, jobs: JobManager, events: JobEventSource): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const outputFiles = new OpenFiles()
   fastify.addHook('onClose', async () => outputFiles.close())
   const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>

@@ -1,43 +1,66 @@
-import { Type } from 'typebox'
+// Request shapes of the job routes, as JSON Schema (POST /exec is checked by parseExecRequest for devpilot's messages).
+// `as const` lets the json-schema-to-ts type provider type each handler's request from its schema.
 
-// Request shapes of the job routes (POST /exec is checked by parseExecRequest for devpilot's messages).
+const STATUS_NAMES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const
 
-export const ExecQuery = Type.Object({
-  stream: Type.Optional(Type.Enum(['sse'])),
-  encoding: Type.Optional(Type.Enum(['utf8', 'base64'])),
-})
+export const ExecQuery = {
+  type: 'object',
+  properties: {
+    stream: { enum: ['sse'] },
+    encoding: { enum: ['utf8', 'base64'] },
+  },
+} as const
 
-export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+export const JobParams = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 64 } },
+  required: ['id'],
+} as const
 
-export const JobQuery = Type.Object({
-  wait: Type.Optional(Type.Number({ minimum: 0 })),
-  tailLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-  stdoutOffset: Type.Optional(Type.Integer({ minimum: 0 })),
-  stderrOffset: Type.Optional(Type.Integer({ minimum: 0 })),
-})
+export const JobQuery = {
+  type: 'object',
+  properties: {
+    wait: { type: 'number', minimum: 0 },
+    tailLines: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    stdoutOffset: { type: 'integer', minimum: 0 },
+    stderrOffset: { type: 'integer', minimum: 0 },
+  },
+} as const
 
-export const JobStatusName = Type.Enum(['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'])
+export const ListQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000 },
+    status: { enum: STATUS_NAMES },
+  },
+} as const
 
-export const ListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  status: Type.Optional(JobStatusName),
-})
+export const RawQuery = {
+  type: 'object',
+  properties: { offset: { type: 'integer', minimum: 0 } },
+} as const
 
-export const RawQuery = Type.Object({
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-})
+export const KillBody = {
+  anyOf: [
+    { type: 'null' },
+    { type: 'object', properties: { signal: { type: 'string', pattern: '^SIG[A-Z0-9]+$' } } },
+  ],
+} as const
 
-export const KillBody = Type.Union([
-  Type.Null(),
-  Type.Object({ signal: Type.Optional(Type.String({ pattern: '^SIG[A-Z0-9]+$' })) }),
-])
+export const StdinBody = {
+  type: 'object',
+  properties: {
+    data: { type: 'string' },
+    eof: { type: 'boolean' },
+  },
+  required: ['data'],
+} as const
 
-export const StdinBody = Type.Object({
-  data: Type.String(),
-  eof: Type.Optional(Type.Boolean()),
-})
-
-export const PermissionBody = Type.Object({
-  requestId: Type.String({ minLength: 1, maxLength: 64 }),
-  optionId: Type.String({ minLength: 1, maxLength: 256 }),
-})
+export const PermissionBody = {
+  type: 'object',
+  properties: {
+    requestId: { type: 'string', minLength: 1, maxLength: 64 },
+    optionId: { type: 'string', minLength: 1, maxLength: 256 },
+  },
+  required: ['requestId', 'optionId'],
+} as const

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type {} from '@fastify/websocket'
-import { Type } from 'typebox'
 import type { WebSocket } from 'ws'
 import { authenticateSocket } from '../auth/socket-auth.js'
 import type { KeyStore } from '../auth/key-store.js'
@@ -17,12 +16,19 @@ const CHUNK_BYTES = 64 * 1024
 const POLL_MS = 250
 const WS_HIGH_WATER_BYTES = 1024 * 1024
 
-const StreamParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-const StreamQuery = Type.Object({
-  since: Type.Optional(Type.String({ maxLength: 64 })),
-  encoding: Type.Optional(Type.Enum(['utf8', 'base64'])),
-  ticket: Type.Optional(Type.String({ maxLength: 128 })),
-})
+const StreamParams = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 64 } },
+  required: ['id'],
+} as const
+const StreamQuery = {
+  type: 'object',
+  properties: {
+    since: { type: 'string', maxLength: 64 },
+    encoding: { enum: ['utf8', 'base64'] },
+    ticket: { type: 'string', maxLength: 128 },
+  },
+} as const
 
 /** Reads the resume point from Last-Event-ID or ?since=; a malformed one is a 400. */
 export function cursorFrom (lastEventId: string | string[] | undefined, since: string | undefined): Cursor {
@@ -106,7 +112,7 @@ async function sendWs (socket: WebSocket, event: JobEvent, encoding: OutputEncod
 
 /** GET /jobs/:id/events (SSE) and GET /jobs/:id/stream (WebSocket): live, resumable job events. */
 export function registerStreamRoutes (fastify: FastifyInstance, source: JobEventSource, jobs: JobManager, keys: KeyStore): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
 
   app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery } }, async (request, reply) => {
     if (!jobs.get(request.params.id)) throw new Errors.JOB_NOT_FOUND()

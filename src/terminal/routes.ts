@@ -1,28 +1,34 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type {} from '@fastify/websocket'
-import { Type } from 'typebox'
 import { Errors } from '../errors.js'
 import { registerTerminalPage } from './page.js'
 import type { TerminalQuery, TerminalRequest } from './request.js'
 import type { TerminalService } from './service.js'
 
-export const TerminalQuerySchema = Type.Object({
-  workdir: Type.Optional(Type.String({ maxLength: 4096 })),
-  command: Type.Optional(Type.String({ maxLength: 16384 })),
-  shell: Type.Optional(Type.String({ maxLength: 1024 })),
-  cols: Type.Optional(Type.String({ maxLength: 16 })),
-  rows: Type.Optional(Type.String({ maxLength: 16 })),
-  session: Type.Optional(Type.String({ maxLength: 64 })),
-  readonly: Type.Optional(Type.String({ maxLength: 8 })),
-  ticket: Type.Optional(Type.String({ maxLength: 128 })),
-})
+export const TerminalQuerySchema = {
+  type: 'object',
+  properties: {
+    workdir: { type: 'string', maxLength: 4096 },
+    command: { type: 'string', maxLength: 16384 },
+    shell: { type: 'string', maxLength: 1024 },
+    cols: { type: 'string', maxLength: 16 },
+    rows: { type: 'string', maxLength: 16 },
+    session: { type: 'string', maxLength: 64 },
+    readonly: { type: 'string', maxLength: 8 },
+    ticket: { type: 'string', maxLength: 128 },
+  },
+} as const
 
-const TerminalParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+const TerminalParams = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 64 } },
+  required: ['id'],
+} as const
 
 /** GET /terminal (WebSocket), GET /terminals, DELETE /terminals/:id, and the web terminal page. */
 export function registerTerminalRoutes (fastify: FastifyInstance, service: TerminalService): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const prepared = new WeakMap<FastifyRequest, TerminalRequest>()
 
   app.get('/terminal', {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { Errors } from '../errors.js'
 import { VERSION } from '../version.js'
 import type { UpdateCoordinator } from './coordinator.js'
@@ -8,17 +7,19 @@ import type { UpdateCoordinator } from './coordinator.js'
 // The longest drain a caller may ask for.
 const MAX_DRAIN_SEC = 3600
 
-const UpdateBody = Type.Union([
-  Type.Null(),
-  Type.Object({ drain: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_DRAIN_SEC })) }),
-])
+const UpdateBody = {
+  anyOf: [
+    { type: 'null' },
+    { type: 'object', properties: { drain: { type: 'number', minimum: 0, maximum: MAX_DRAIN_SEC } } },
+  ],
+} as const
 
 /**
  * POST /update (*compat*): 200 and then `onRestart` once the answer is sent, or devpilot's 409 when
  * a restart would lose work. From the 200 on, every other request (but GET /health) gets 503.
  */
 export function registerUpdateRoutes (fastify: FastifyInstance, coordinator: UpdateCoordinator, onRestart: () => void): void {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   app.addHook('onRequest', async (request) => {
     if (coordinator.draining && !(request.method === 'GET' && request.url.split('?')[0] === '/health')) {
       throw new Errors.SERVER_DRAINING()

@@ -92,6 +92,26 @@ describe('bad input gets a clear error and loses nothing', () => {
     }
   })
 
+  test('query strings are converted to numbers, JSON bodies are not', async () => {
+    const id = await server.submit({ command: 'sleep 30' })
+    assert.equal((await server.api('GET', `/jobs/${id}?wait=0.1&tailLines=2`)).status, 200)
+    assert.equal((await server.api('GET', `/jobs/${id}?tailLines=1.5`)).body.error, 'querystring/tailLines must be integer')
+    const cases: Array<[string, unknown, string]> = [
+      [`/jobs/${id}/stdin`, { data: 5 }, 'body/data must be string'],
+      [`/jobs/${id}/stdin`, { data: 'x', eof: 'true' }, 'body/eof must be boolean'],
+      [`/jobs/${id}/stdin`, {}, "body must have required property 'data'"],
+      [`/jobs/${id}/kill`, { signal: 9 }, 'body must be null, body/signal must be string, body must match a schema in anyOf'],
+      ['/update', { drain: '5' }, 'body must be null, body/drain must be number, body must match a schema in anyOf'],
+    ]
+    for (const [path, body, error] of cases) {
+      const response = await server.api('POST', path, body)
+      assert.equal(response.status, 400, JSON.stringify(body))
+      assert.deepEqual(response.body, { error, code: 'INVALID_REQUEST' })
+    }
+    assert.equal((await server.api('GET', `/jobs/${id}`)).body.status, 'running', 'nothing was written to the job')
+    assert.equal((await server.api('POST', `/jobs/${id}/kill`)).status, 200)
+  })
+
   test('hostile job ids never reach the file system', async () => {
     for (const id of ['..%2F..%2Fetc%2Fpasswd', '%2e%2e', '..', 'x'.repeat(100)]) {
       const response = await server.api('GET', `/jobs/${id}/stdout`)

@@ -28,10 +28,15 @@ export async function runJob (client: BenchClient, command: string, query = ''):
   }
 }
 
-/** 1. Start-up: spawn → /health 200, several times; idle RSS shortly after each start. */
-export async function measureStartup (launch: () => Promise<ServerProcess>, runs: number) {
+/**
+ * 1. Start-up: spawn → /health 200, several times; RSS 250 ms after each start. The last server
+ * then sits idle for `idleWatchSec` while its RSS is read every second: V8 gives back the young
+ * generation that start-up filled only once it sees the process idle (its memory reducer).
+ */
+export async function measureStartup (launch: () => Promise<ServerProcess>, runs: number, idleWatchSec: number) {
   const readyMs: number[] = []
   const bannerMs: number[] = []
+  const startRss: number[] = []
   const idleRss: number[] = []
   for (let i = 0; i < runs; i++) {
     const server = await launch()
@@ -39,18 +44,28 @@ export async function measureStartup (launch: () => Promise<ServerProcess>, runs
       readyMs.push(server.readyMs)
       await sleep(IDLE_SETTLE_MS)
       bannerMs.push(server.bannerMs)
-      idleRss.push(statusBytes(server.pid, 'VmRSS') ?? Number.NaN)
+      startRss.push(statusBytes(server.pid, 'VmRSS') ?? Number.NaN)
+      if (i === runs - 1) {
+        for (let sec = 1; sec <= idleWatchSec; sec++) {
+          await sleep(1000)
+          idleRss.push(statusBytes(server.pid, 'VmRSS') ?? Number.NaN)
+        }
+      }
     } finally {
       await server.stop()
     }
   }
+  const settledAt = idleRss.findIndex((rss, i) => idleRss.slice(i).every((later) => later === rss))
   return {
     runs,
     readyMs: readyMs.map((v) => round(v, 1)),
     readyMsMedian: round(median(readyMs), 1),
     bannerMsMedian: round(median(bannerMs), 1),
-    idleRssMiB: idleRss.map(mib),
-    idleRssMiBMedian: mib(median(idleRss)),
+    startRssMiB: startRss.map(mib),
+    startRssMiBMedian: mib(median(startRss)),
+    idleWatchSec,
+    idleRssMiB: idleRss.length > 0 ? mib(idleRss.at(-1) as number) : null,
+    idleRssSettledAfterSec: settledAt === -1 ? null : settledAt + 1,
   }
 }
 
