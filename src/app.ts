@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import { ensureStateDir, KeyStore } from './auth/key-store.js'
+import { AuthFailures } from './auth/failures.js'
 import { registerAuth } from './auth/routes.js'
+import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
@@ -74,6 +76,8 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
 
   const tickets = new TicketStore()
+  const failures = await AuthFailures.register(app)
+  const socketAuth = new SocketAuth(keys, failures)
   const events = new JobEventSource(config, jobs)
   const terminalLog = log.child({ component: 'terminal' })
   const terminals = new TerminalService(
@@ -82,9 +86,9 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
       lifetimeMs: config.terminalLifetimeMs,
       orphanTtlMs: config.terminalOrphanTtlMs,
     }, terminalLog),
-    keys, terminalLog)
+    socketAuth, terminalLog)
   const terminalPortServer = config.terminalPort
-    ? createTerminalPortServer({ service: terminals, keys, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: terminalLog })
+    ? createTerminalPortServer({ service: terminals, socketAuth, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: terminalLog })
     : null
   app.decorate('terminalPortServer', terminalPortServer)
   // Why: open streams, long-polls and terminal sockets would hold the HTTP server open; they end
@@ -109,10 +113,10 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
       .then(() => hooks.onRestart?.())
       .catch((err: unknown) => log.error({ err }, 'restart for update failed'))
   })
-  await registerAuth(app, keys, tickets, config.corsOrigins)
+  await registerAuth(app, keys, tickets, failures, config.corsOrigins)
   registerHealthRoutes(app, jobs, update, terminals.registry, Date.now())
   registerJobRoutes(app, config, jobs, events)
-  registerStreamRoutes(app, events, jobs, keys)
+  registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
   jobs.recover()
   return app

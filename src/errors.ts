@@ -34,15 +34,20 @@ export const Errors = {
 
 export type ErrorCode = keyof typeof Errors
 
+/** 429 for an address that failed to authenticate too often, with the seconds until it may retry (Retry-After). */
+export function tooManyAuthFailures (retryAfterSec: number): Error {
+  return Object.assign(new Errors.TOO_MANY_AUTH_FAILURES(retryAfterSec), { retryAfterSec })
+}
+
 // Seconds a client should wait before retrying, sent as Retry-After with these errors.
 const RETRY_AFTER_SEC: Partial<Record<string, number>> = { QUEUE_FULL: 1, SERVER_DRAINING: 5 }
 
 /** The JSON body and status of an error response: `{ error, code }`; 5xx never carry internals. */
 export function toErrorResponse (err: unknown): { status: number, body: { error: string, code: string }, retryAfterSec?: number } {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string, statusCode?: number, message?: string, validation?: unknown }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: string, statusCode?: number, message?: string, validation?: unknown, retryAfterSec?: number }
   const known = e.code !== undefined && Object.hasOwn(Errors, e.code)
   if (known && e.statusCode !== undefined) {
-    const retryAfterSec = RETRY_AFTER_SEC[e.code as string]
+    const retryAfterSec = e.retryAfterSec ?? RETRY_AFTER_SEC[e.code as string]
     return { status: e.statusCode, body: { error: e.message ?? '', code: e.code as string }, ...(retryAfterSec ? { retryAfterSec } : {}) }
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fromCatalogue(new Errors.BODY_TOO_LARGE(BODY_LIMIT_BYTES))

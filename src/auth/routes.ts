@@ -1,13 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import cors from '@fastify/cors'
-import { Errors } from '../errors.js'
+import { Errors, tooManyAuthFailures } from '../errors.js'
+import type { AuthFailures } from './failures.js'
 import type { KeyStore } from './key-store.js'
 import type { TicketStore } from './tickets.js'
-
-// Failed authentications allowed per address and window before answering 429.
-const AUTH_FAILURES_PER_WINDOW = 30
-const AUTH_FAILURE_WINDOW_MS = 60_000
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,9 +42,10 @@ export function keyInQuery (query: unknown): boolean {
 
 /**
  * Guards every route: browser origins against the allowlist, then the API key. Failures are
- * counted per address and rate limited; successes are not.
+ * counted per address and rate limited; successes are not. A socket that will authenticate with
+ * its first message is refused at the upgrade while its address is over the limit.
  */
-export async function registerAuth (app: FastifyInstance, keys: KeyStore, tickets: TicketStore, corsOrigins: readonly string[]): Promise<void> {
+export async function registerAuth (app: FastifyInstance, keys: KeyStore, tickets: TicketStore, failures: AuthFailures, corsOrigins: readonly string[]): Promise<void> {
   const allowed = new Set(corsOrigins)
   await app.register(cors, {
     origin: [...allowed],
@@ -57,8 +54,6 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
     credentials: false,
     maxAge: 600,
   })
-  await app.register(rateLimit, { global: false })
-  const countFailure = app.createRateLimit({ max: AUTH_FAILURES_PER_WINDOW, timeWindow: AUTH_FAILURE_WINDOW_MS })
   app.decorateRequest('authenticated', false)
 
   app.addHook('onRequest', async (request, reply) => {
@@ -70,13 +65,13 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
     if (request.authenticated || request.routeOptions.config.public === true) return
     if (request.routeOptions.config.socket === true && request.headers.upgrade?.toLowerCase() === 'websocket') {
       request.authenticated = tickets.consume((request.query as { ticket?: string }).ticket)
+      if (request.authenticated) return
+      const retryAfterSec = await failures.retryAfter(request.ip)
+      if (retryAfterSec !== null) throw tooManyAuthFailures(retryAfterSec)
       return // not authenticated yet: the socket handler waits for a first-message auth
     }
-    const limit = await countFailure(request)
-    if (!limit.isAllowed && limit.isExceeded) {
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw new Errors.TOO_MANY_AUTH_FAILURES(limit.ttlInSeconds)
-    }
+    const retryAfterSec = await failures.count(request.ip)
+    if (retryAfterSec !== null) throw tooManyAuthFailures(retryAfterSec)
     throw new Errors.UNAUTHORIZED()
   })
 

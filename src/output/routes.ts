@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type {} from '@fastify/websocket'
 import type { WebSocket } from 'ws'
-import { authenticateSocket } from '../auth/socket-auth.js'
-import type { KeyStore } from '../auth/key-store.js'
+import type { SocketAuth } from '../auth/socket-auth.js'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
@@ -111,7 +110,7 @@ async function sendWs (socket: WebSocket, event: JobEvent, encoding: OutputEncod
 }
 
 /** GET /jobs/:id/events (SSE) and GET /jobs/:id/stream (WebSocket): live, resumable job events. */
-export function registerStreamRoutes (fastify: FastifyInstance, source: JobEventSource, jobs: JobManager, keys: KeyStore): void {
+export function registerStreamRoutes (fastify: FastifyInstance, source: JobEventSource, jobs: JobManager, auth: SocketAuth): void {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
 
   app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery } }, async (request, reply) => {
@@ -133,7 +132,7 @@ export function registerStreamRoutes (fastify: FastifyInstance, source: JobEvent
     const { id } = request.params
     const aborted = new AbortController()
     socket.once('close', () => aborted.abort())
-    if (!await authenticateSocket(socket, request.authenticated, keys)) return
+    if (!await auth.authenticate(socket, request.authenticated, request.ip)) return
     try {
       const cursor = cursorFrom(undefined, request.query.since)
       const encoding = request.query.encoding ?? 'utf8'

@@ -3,10 +3,10 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import { STATUS_CODES } from 'node:http'
 import { WebSocketServer } from 'ws'
-import type { KeyStore } from '../auth/key-store.js'
 import { keyInQuery, originAllowed, presentedKey } from '../auth/routes.js'
+import type { SocketAuth } from '../auth/socket-auth.js'
 import type { TicketStore } from '../auth/tickets.js'
-import { Errors, toErrorResponse } from '../errors.js'
+import { Errors, tooManyAuthFailures, toErrorResponse } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { MAX_MESSAGE_BYTES } from './protocol.js'
 import type { TerminalQuery } from './request.js'
@@ -15,7 +15,7 @@ import type { TerminalService } from './service.js'
 /** What the compatibility port needs from the main server. */
 export interface TerminalPortOptions {
   service: TerminalService
-  keys: KeyStore
+  socketAuth: SocketAuth
   tickets: TicketStore
   corsOrigins: readonly string[]
   tls: { cert: Buffer, key: Buffer } | null
@@ -23,9 +23,10 @@ export interface TerminalPortOptions {
 }
 
 function writeError (socket: Duplex, err: unknown): void {
-  const { status, body } = toErrorResponse(err)
+  const { status, body, retryAfterSec } = toErrorResponse(err)
   const json = JSON.stringify(body)
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n` +
+  const retryAfter = retryAfterSec === undefined ? '' : `Retry-After: ${retryAfterSec}\r\n`
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n${retryAfter}` +
     `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`)
 }
 
@@ -35,7 +36,7 @@ function writeError (socket: Duplex, err: unknown): void {
  * Returns a server that is not listening yet.
  */
 export function createTerminalPortServer (options: TerminalPortOptions): Server {
-  const { service, keys, tickets, log } = options
+  const { service, socketAuth, tickets, log } = options
   const allowed = new Set(options.corsOrigins)
   const scheme = options.tls ? 'https' : 'http'
   const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer()
@@ -45,24 +46,28 @@ export function createTerminalPortServer (options: TerminalPortOptions): Server 
     const { status, body } = toErrorResponse(new Errors.UPGRADE_REQUIRED())
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   })
+  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const query = Object.fromEntries(new URL(request.url ?? '/', 'http://localhost').searchParams) as TerminalQuery & { ticket?: string }
+    const origin = request.headers.origin
+    if (!originAllowed(origin, allowed, `${scheme}://${request.headers.host ?? ''}`)) throw new Errors.ORIGIN_NOT_ALLOWED(origin)
+    if (keyInQuery(query)) throw new Errors.KEY_IN_URL()
+    const address = request.socket.remoteAddress ?? ''
+    const authenticated = socketAuth.verify(presentedKey(request)) || tickets.consume(query.ticket)
+    if (!authenticated) {
+      const retryAfterSec = await socketAuth.failures.retryAfter(address)
+      if (retryAfterSec !== null) throw tooManyAuthFailures(retryAfterSec)
+    }
+    const terminal = service.prepare(query)
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      service.connect(ws, terminal, authenticated, address).catch((err: unknown) => {
+        log.warn({ err }, 'terminal socket failed')
+        ws.terminate()
+      })
+    })
+  }
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'terminal port socket error'))
-    try {
-      const query = Object.fromEntries(new URL(request.url ?? '/', 'http://localhost').searchParams) as TerminalQuery & { ticket?: string }
-      const origin = request.headers.origin
-      if (!originAllowed(origin, allowed, `${scheme}://${request.headers.host ?? ''}`)) throw new Errors.ORIGIN_NOT_ALLOWED(origin)
-      if (keyInQuery(query)) throw new Errors.KEY_IN_URL()
-      const authenticated = keys.verify(presentedKey(request)) || tickets.consume(query.ticket)
-      const terminal = service.prepare(query)
-      sockets.handleUpgrade(request, socket, head, (ws) => {
-        service.connect(ws, terminal, authenticated).catch((err: unknown) => {
-          log.warn({ err }, 'terminal socket failed')
-          ws.terminate()
-        })
-      })
-    } catch (err) {
-      writeError(socket, err)
-    }
+    upgrade(request, socket, head).catch((err: unknown) => writeError(socket, err))
   })
   server.on('close', () => {
     for (const client of sockets.clients) client.terminate()

@@ -41,7 +41,7 @@ export function registerTerminalRoutes (fastify: FastifyInstance, service: Termi
   }, async (socket, request) => {
     const terminal = prepared.get(request)
     if (!terminal) return socket.close(1011, 'not prepared')
-    await service.connect(socket, terminal, request.authenticated)
+    await service.connect(socket, terminal, request.authenticated, request.ip)
   })
 
   app.get('/terminals', async () => ({ terminals: service.registry.list() }))

@@ -1,6 +1,5 @@
 import type { WebSocket } from 'ws'
-import { authenticateSocket } from '../auth/socket-auth.js'
-import type { KeyStore } from '../auth/key-store.js'
+import type { SocketAuth } from '../auth/socket-auth.js'
 import { Errors } from '../errors.js'
 import { childEnv } from '../lib/child-env.js'
 import type { Logger } from '../logger.js'
@@ -20,13 +19,13 @@ const CLOSE_SESSION_GONE = 4404
 // Connects authenticated WebSockets to terminals: new shells or reattached sessions.
 export class TerminalService {
   readonly registry: TerminalRegistry
-  readonly #keys: KeyStore
+  readonly #auth: SocketAuth
   readonly #log: Logger
   readonly #shell = defaultShell()
 
-  constructor (registry: TerminalRegistry, keys: KeyStore, log: Logger) {
+  constructor (registry: TerminalRegistry, auth: SocketAuth, log: Logger) {
     this.registry = registry
-    this.#keys = keys
+    this.#auth = auth
     this.#log = log
   }
 
@@ -37,9 +36,9 @@ export class TerminalService {
     return request
   }
 
-  /** Serves one socket: authenticate (unless done by header or ticket), then start or reattach its terminal. */
-  async connect (socket: WebSocket, request: TerminalRequest, authenticated: boolean): Promise<void> {
-    if (!await authenticateSocket(socket, authenticated, this.#keys)) return
+  /** Serves one socket from `address`: authenticate (unless done by header or ticket), then start or reattach its terminal. */
+  async connect (socket: WebSocket, request: TerminalRequest, authenticated: boolean, address: string): Promise<void> {
+    if (!await this.#auth.authenticate(socket, authenticated, address)) return
     const session = this.#sessionFor(socket, request)
     if (!session) return
     const client = session.attach(socket, request.readonly, request.sessionId !== undefined)

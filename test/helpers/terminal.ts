@@ -11,8 +11,8 @@ export class TerminalClient {
   output = ''
   readonly controls: Control[] = []
   readonly closed: Promise<{ code: number, reason: string }>
-  /** Set when the server refused the upgrade: its HTTP status and JSON body. */
-  refused?: { status: number, body: any }
+  /** Set when the server refused the upgrade: its HTTP status, headers and JSON body. */
+  refused?: { status: number, headers: Record<string, string | string[] | undefined>, body: any }
 
   private constructor (socket: WebSocket) {
     this.socket = socket
@@ -36,7 +36,7 @@ export class TerminalClient {
         response.on('end', () => {
           let parsed: unknown = body
           try { parsed = JSON.parse(body) } catch { /* not JSON */ }
-          client.refused = { status: response.statusCode ?? 0, body: parsed }
+          client.refused = { status: response.statusCode ?? 0, headers: response.headers, body: parsed }
           resolve()
         })
       })

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
+import { TerminalClient } from '../helpers/terminal.js'
 
 // 11 routes × 2 failures stay under the failed-auth limit (30 per minute); the limit has its own test.
 const ROUTES: Array<[string, string]> = [
@@ -88,6 +89,38 @@ describe('auth failure rate limit', () => {
     assert.ok(Number(limited.headers.get('retry-after')) > 0)
     assert.equal((await server.api('GET', '/jobs')).status, 200)
     assert.equal((await server.api('GET', '/health', undefined, { 'x-api-key': 'wrong' })).status, 200)
+  })
+})
+
+describe('failed socket authentication', () => {
+  let server: TestServer
+  before(async () => { server = await startServer() })
+  after(async () => server.close())
+
+  test('wrong first-message keys count like wrong headers: then the upgrade is refused 429, and HTTP too', async () => {
+    const url = `${server.url.replace(/^http/, 'ws')}/terminal?shell=/bin/sh`
+    let refused: TerminalClient['refused']
+    let failures = 0
+    for (let i = 0; i < 40 && !refused; i++) {
+      const client = await TerminalClient.open(url)
+      refused = client.refused
+      if (refused) break
+      client.send({ type: 'auth', key: 'wrong' })
+      assert.equal((await client.closed).code, 3401)
+      failures++
+    }
+    assert.equal(failures, 30, 'thirty failures are allowed per minute')
+    assert.equal(refused?.status, 429)
+    assert.equal(refused?.body.code, 'TOO_MANY_AUTH_FAILURES')
+    assert.ok(Number(refused?.headers['retry-after']) > 0)
+    assert.equal((await server.api('GET', '/jobs', undefined, { 'x-api-key': 'wrong' })).status, 429)
+    // The right key still works, by header and for the job stream as well.
+    assert.equal((await server.api('GET', '/jobs')).status, 200)
+    const keyed = await TerminalClient.open(url, { 'x-api-key': server.key })
+    await keyed.sessionId()
+    keyed.type('exit\r')
+    await keyed.closed
+    assert.deepEqual((await server.api('GET', '/terminals')).body.terminals, [], 'no shell was started for a failed socket')
   })
 })
 

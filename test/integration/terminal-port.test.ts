@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { runCli, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
+import { call, runCli, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { freePort } from '../helpers/net.js'
 import { startServer } from '../helpers/server.js'
 import { TerminalClient } from '../helpers/terminal.js'
@@ -55,6 +55,26 @@ describe("devpilot's terminal port (--terminal-port)", () => {
     assert.equal((await response.json()).code, 'UPGRADE_REQUIRED')
     const foreign = await TerminalClient.open(`ws://127.0.0.1:${port}/`, { 'x-api-key': server.key, origin: 'https://evil.example' })
     assert.equal(foreign.refused?.status, 403)
+  })
+
+  // Last in this group: it leaves the address over the failed-auth limit.
+  test('failed first-message auths are rate limited together with the main port', async () => {
+    let refused: TerminalClient['refused']
+    for (let i = 0; i < 40 && !refused; i++) {
+      const client = await TerminalClient.open(`ws://127.0.0.1:${port}/`)
+      refused = client.refused
+      if (refused) break
+      client.send({ type: 'auth', key: 'nope' })
+      assert.equal((await client.closed).code, 3401)
+    }
+    assert.equal(refused?.status, 429)
+    assert.equal(refused?.body.code, 'TOO_MANY_AUTH_FAILURES')
+    assert.ok(Number(refused?.headers['retry-after']) > 0)
+    assert.equal((await call({ url: server.url, key: 'nope' }, 'GET', '/jobs')).status, 429)
+    const keyed = await TerminalClient.open(`ws://127.0.0.1:${port}/?shell=/bin/sh`, { 'x-api-key': server.key })
+    await keyed.sessionId()
+    keyed.type('exit\r')
+    await keyed.closed
   })
 })
 
