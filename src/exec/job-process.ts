@@ -13,8 +13,12 @@ import { waitUntil } from '../lib/wait.js'
 // the output files itself (stdout as fd 1, the command's stderr as fd 3): creating them cost the
 // server's event loop ~15 % of its time under load. Its own stderr is /dev/null, so its messages
 // ("Terminated") stay out of the log. Why the subshell: dash keeps a command's redirections in
-// force while it waits for it, and would print its message into the job's stderr.
-const WRAPPER_SCRIPT = 'trap : INT TERM; exec >>"$4" 3>>"$5"; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
+// force while it waits for it, and would print its message into the job's stderr. Why `command
+// exec … || exit`: a failed redirection of a plain `exec` ends the shell with status 2, which
+// would look like the command's own exit status.
+const WRAPPER_SCRIPT = 'trap : INT TERM; command exec >>"$4" 3>>"$5" || exit 125; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
+// The wrapper's status when it could not open the output files (the command never ran).
+const OUTPUT_FILES_FAILED_STATUS = 125
 const LOST_ERROR = 'the job ended while no server was running and left no exit status'
 const ADOPTED_POLL_MS = 100
 const AFTER_KILL_WAIT_MS = 5000
@@ -71,6 +75,7 @@ export class JobProcess {
         const recorded = readExitFile(files.exit)
         if (recorded !== null) resolve(exitInfoFromStatus(recorded))
         else if (signal) resolve({ exitCode: 128 + constants.signals[signal], signal, error: null })
+        else if (code === OUTPUT_FILES_FAILED_STATUS) resolve({ exitCode: null, signal: null, error: `could not open the job's output files (${files.stdout})` })
         else resolve(exitInfoFromStatus(code ?? 1))
       })
     })
