@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { round } from './stats.js'
 
@@ -46,20 +46,6 @@ export function machineCpuTicks (): { busy: number, total: number } {
   } catch {
     return { busy: 0, total: 0 }
   }
-}
-
-/** Pids of live (non-zombie) processes other than this one whose command line contains `text`. */
-export function processesMatching (text: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
-      if (cmdline.includes(text) && stat[stat.lastIndexOf(')') + 2] !== 'Z') pids.push(Number(entry))
-    } catch { /* the process ended while we looked */ }
-  }
-  return pids
 }
 
 /** Samples VmRSS every `intervalMs` until stopped; `stop()` returns the largest sample (a fallback for VmHWM). */

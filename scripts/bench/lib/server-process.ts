@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { healthOk } from './http-client.js'
-import { processesMatching } from './proc.js'
+import { processesMatching } from '../../../test/helpers/processes.js'
 
 const READY_TIMEOUT_MS = 15_000
 const HEALTH_POLL_MS = 2
