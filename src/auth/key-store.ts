@@ -63,15 +63,11 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
 // Holds the API key, compares candidates in constant time and follows `key rotate`.
 export class KeyStore {
   #digest: Buffer
-  readonly source: KeySource
-  readonly path: string
   #watcher: FSWatcher | undefined
 
   constructor (stateDir: string, env: NodeJS.ProcessEnv, log: Logger) {
     const { key, source } = resolveKey(stateDir, env)
     this.#digest = digest(key)
-    this.source = source
-    this.path = join(stateDir, KEY_FILE_NAME)
     if (source !== 'env') this.#watcher = this.#watchFile(stateDir, log)
   }
 
