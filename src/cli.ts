@@ -2,26 +2,15 @@
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
-import { ConfigError, loadConfig, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
+import { ConfigError, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
 import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UPDATE } from './update/child-exit.js'
 import { VERSION } from './version.js'
-
-// Process exit codes (API.md §11).
-const EXIT_OK = 0
-// Why: devpilot's wrapper contract: 42 means "update me, then start me again".
-const EXIT_RESTART = 42
-const EXIT_FAILURE = 1
-const EXIT_CONFIG = 78
 
 function configFrom (options: RawOptions): Config {
   return loadConfig(options, process.env)
-}
-
-// The state directory alone, so that `key` commands do not trip over unrelated server settings.
-function stateDirFrom (options: RawOptions): string {
-  return loadConfig({ stateDir: options.stateDir }, { AGENT_RUNTIME_HOME: process.env.AGENT_RUNTIME_HOME }).stateDir
 }
 
 function banner (url: string, config: Config, keySource: string): string {
@@ -93,7 +82,7 @@ async function serve (options: RawOptions): Promise<void> {
   const server = running.server = await runServer(config, log, {
     onRestart: () => {
       log.info('restarting for an update')
-      exitAfterClose(EXIT_RESTART)
+      exitAfterClose(EXIT_UPDATE)
     },
   })
   if (stopSignal !== undefined) return exitAfterClose(EXIT_OK)
@@ -123,11 +112,11 @@ function buildProgram (done: (code: number) => void): Command {
   const key = program.command('key').description('show or rotate the API key').exitOverride()
   key.command('show').description('print the API key').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {
-      process.stdout.write(`${resolveKey(stateDirFrom(options), process.env).key}\n`)
+      process.stdout.write(`${resolveKey(resolveStateDir(options.stateDir as string | undefined), process.env).key}\n`)
     })
   key.command('rotate').description('replace the API key in the key file; running servers use it at once').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {
-      process.stdout.write(`${writeNewKey(stateDirFrom(options))}\n`)
+      process.stdout.write(`${writeNewKey(resolveStateDir(options.stateDir as string | undefined))}\n`)
       if (keyFromEnv(process.env)) {
         process.stderr.write('note: AGENT_RUNTIME_API_KEY is set here; servers started with it keep using that key until restarted without it\n')
       }

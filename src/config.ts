@@ -167,6 +167,16 @@ function readTerminalPort (port: number, terminalPort: number | undefined): Conf
   return port === 0 || port === 65535 ? null : { port: port + 1, explicit: false }
 }
 
+const STATE_DIR_OPTION = SERVER_OPTIONS.find((spec) => spec.key === 'stateDir') as OptionSpec
+
+/**
+ * The absolute state directory: `--state-dir`, else AGENT_RUNTIME_HOME, else ~/.agent-runtime. The one
+ * resolver for the server and for commands that need only the directory (`key`, `status`, `stop`, clients).
+ */
+export function resolveStateDir (stateDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve((readOption(STATE_DIR_OPTION, { stateDir }, env) as string | undefined) ?? DEFAULTS.stateDir)
+}
+
 /** Validates CLI options over env over defaults, once, and returns frozen settings. */
 export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const value: Record<string, unknown> = {}
@@ -175,7 +185,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
   return Object.freeze({
     port: pick('port', DEFAULTS.port),
     host: pick('host', DEFAULTS.host),
-    stateDir: resolve(pick('stateDir', DEFAULTS.stateDir)),
+    stateDir: resolveStateDir(cli.stateDir as string | undefined, env),
     logLevel: pick('logLevel', DEFAULTS.logLevel),
     maxConcurrentJobs: pick('maxConcurrentJobs', DEFAULTS.maxConcurrentJobs),
     maxPendingJobs: pick('maxPendingJobs', DEFAULTS.maxPendingJobs),

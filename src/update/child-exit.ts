@@ -4,9 +4,14 @@ export interface ChildExit {
   signal: NodeJS.Signals | null
 }
 
-// Exit codes of the server that the wrapper acts on (API.md §11).
+// The process exit codes of agent-server (API.md §11), defined once for the server, the CLI and the wrapper.
+/** Normal stop. */
 export const EXIT_OK = 0
+/** Any other failure. */
+export const EXIT_FAILURE = 1
+/** devpilot's wrapper contract (*compat*): "update me, then start me again", after POST /update. */
 export const EXIT_UPDATE = 42
+/** Bad flag, value or environment variable: restarting with the same settings would fail again. */
 export const EXIT_CONFIG = 78
 
 /** What an exit means to the wrapper: asked to stop, clean stop, update, bad configuration, crash. */

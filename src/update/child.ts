@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process'
+import { execa } from 'execa'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
-import { signalGroup } from '../exec/process-group.js'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { killGroup } from './group-kill.js'
 
 /** A program and its arguments, run without a shell. */
 export interface CommandSpec {
@@ -23,39 +24,35 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
   // Why: its own group, so a Ctrl-C in the terminal reaches only the wrapper, which forwards it once;
   // a second SIGINT would kill the server in the middle of its orderly stop. Stdin stays closed:
   // a background group reading the terminal would be stopped by SIGTTIN.
-  const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true })
-  let killTimer: NodeJS.Timeout | undefined
-  const exited = new Promise<ChildExit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      clearTimeout(killTimer)
-      resolve({ code, signal })
-    })
-    child.on('error', (err) => {
-      if (child.pid === undefined) {
-        log.error({ err, event: 'child-error' }, 'child did not start')
-        resolve({ code: null, signal: null })
-      } else {
-        log.error({ err, event: 'child-error', childPid: child.pid }, 'child error')
-      }
-    })
+  const subprocess = execa(spec.command, spec.args, {
+    stdin: 'ignore',
+    stdout: 'inherit',
+    stderr: 'inherit',
+    detached: true,
+    buffer: false,
+    reject: false,
+    // Why: execa would SIGKILL the server 5 s after a forwarded SIGTERM; the wrapper's grace decides.
+    forceKillAfterDelay: false,
+  })
+  const pid = subprocess.pid
+  const running = (): boolean => pid !== undefined && subprocess.exitCode === null && subprocess.signalCode === null
+  let killTimer: LongTimer | undefined
+  const exited = subprocess.then((result) => {
+    killTimer?.clear()
+    if (pid === undefined) log.error({ err: result, event: 'child-error' }, 'child did not start')
+    return { code: result.exitCode ?? null, signal: result.signal ?? null }
   })
 
-  const killGroup = (): void => {
-    try {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-      log.warn({ event: 'kill', childPid: child.pid, graceMs }, 'child did not stop in time; killing')
-      if (!signalGroup(child.pid, 'SIGKILL')) child.kill('SIGKILL')
-    } catch (err) {
-      log.error({ err, event: 'kill' }, 'kill failed')
-    }
-  }
-
   const stop = (signal: NodeJS.Signals): void => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-    child.kill(signal)
-    killTimer ??= setTimeout(killGroup, graceMs)
+    if (!running() || pid === undefined) return
+    subprocess.kill(signal)
+    killTimer ??= setLongTimeout(() => {
+      if (!running()) return
+      log.warn({ event: 'kill', childPid: pid, graceMs }, 'child did not stop in time; killing')
+      if (!killGroup(pid, log, { event: 'kill' })) subprocess.kill('SIGKILL')
+    }, graceMs)
   }
 
-  log.info({ event: 'child-start', childPid: child.pid, command: spec.command, args: spec.args }, 'child started')
-  return { pid: child.pid, exited, stop }
+  log.info({ event: 'child-start', childPid: pid, command: spec.command, args: spec.args }, 'child started')
+  return { pid, exited, stop }
 }

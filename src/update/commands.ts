@@ -1,12 +1,9 @@
-import { execFile, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { promisify } from 'node:util'
+import { execa } from 'execa'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
 import type { CommandSpec } from './child.js'
-import { signalGroup } from '../exec/process-group.js'
-
-const execFileAsync = promisify(execFile)
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { killGroup } from './group-kill.js'
 
 // The version command is a quick `--version`; anything slower is stuck.
 const VERSION_TIMEOUT_MS = 30_000
@@ -28,19 +25,52 @@ export function fillVersion (template: string, version: string): string {
   return template.replaceAll('{version}', version)
 }
 
-/** Runs the version command and returns the version it prints (last non-empty line), or undefined. */
-export async function readVersion (spec: CommandSpec, log: Logger): Promise<string | undefined> {
+/**
+ * Runs the version command and returns the version it prints (last non-empty line), or undefined.
+ * After `timeoutMs` its whole process group is killed.
+ */
+export async function readVersion (spec: CommandSpec, log: Logger, timeoutMs = VERSION_TIMEOUT_MS): Promise<string | undefined> {
+  const deadline = AbortSignal.timeout(timeoutMs)
+  const subprocess = execa(spec.command, spec.args, {
+    stdin: 'ignore',
+    stderr: 'ignore',
+    detached: true,
+    maxBuffer: MAX_VERSION_OUTPUT_BYTES,
+    cancelSignal: deadline,
+    killSignal: 'SIGKILL',
+    forceKillAfterDelay: false,
+    reject: false,
+  })
+  const onDeadline = (): void => {
+    if (subprocess.pid !== undefined) killGroup(subprocess.pid, log, { event: 'version' })
+  }
+  deadline.addEventListener('abort', onDeadline, { once: true })
   try {
-    const { stdout } = await execFileAsync(spec.command, spec.args, {
-      timeout: VERSION_TIMEOUT_MS, maxBuffer: MAX_VERSION_OUTPUT_BYTES, killSignal: 'SIGKILL', encoding: 'utf8',
-    })
-    const version = stdout.split('\n').map((line) => line.trim()).filter((line) => line !== '').at(-1) ?? ''
+    const result = await subprocess
+    if (result.failed) {
+      log.warn({ event: 'version', err: result }, 'version command failed')
+      return undefined
+    }
+    const version = result.stdout.split('\n').map((line) => line.trim()).filter((line) => line !== '').at(-1) ?? ''
     if (isSafeVersion(version)) return version
     log.warn({ event: 'version', output: version.slice(0, 200) }, 'version command printed no usable version')
-  } catch (err) {
-    log.warn({ event: 'version', err }, 'version command failed')
+    return undefined
+  } finally {
+    deadline.removeEventListener('abort', onDeadline)
   }
-  return undefined
+}
+
+/** An execa line transform that logs each line of `stream` under `event` and passes nothing on. */
+function logLines (log: Logger, event: string, stream: 'stdout' | 'stderr'): (line: unknown) => Generator<never, void, void> {
+  return function * (line: unknown) {
+    // Why: progress output redraws with a bare \r; each redraw is a line of its own, as readline had it.
+    const parts = String(line).split('\r').filter((part, i) => part !== '' || i === 0)
+    for (const part of parts) {
+      try {
+        log.info({ event, stream, line: part.slice(0, MAX_LOGGED_LINE_CHARS) }, 'command output')
+      } catch { /* a log line must never break the command */ }
+    }
+  }
 }
 
 /**
@@ -50,44 +80,42 @@ export async function readVersion (spec: CommandSpec, log: Logger): Promise<stri
  */
 export async function runShellCommand (command: string, event: string, log: Logger, stop: AbortSignal, graceMs: number): Promise<ChildExit> {
   // Why: its own group, so that Ctrl-C meant for the wrapper does not cut an install in half.
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  for (const [stream, readable] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
-    createInterface({ input: readable, crlfDelay: Infinity }).on('line', (line) => {
-      try {
-        log.info({ event, stream, line: line.slice(0, MAX_LOGGED_LINE_CHARS) }, 'command output')
-      } catch { /* a log line must never break the command */ }
-    })
+  const subprocess = execa('/bin/sh', ['-c', command], {
+    stdin: 'ignore',
+    stdout: logLines(log, event, 'stdout'),
+    stderr: logLines(log, event, 'stderr'),
+    detached: true,
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: false,
+  })
+  const pid = subprocess.pid
+  let killTimer: LongTimer | undefined
+  const onStop = (): void => {
+    killTimer ??= setLongTimeout(() => {
+      if (pid === undefined || subprocess.exitCode !== null || subprocess.signalCode !== null) return
+      log.warn({ event, commandPid: pid, graceMs }, 'command did not finish after stop; killing')
+      killGroup(pid, log, { event })
+    }, graceMs)
   }
-  let killTimer: NodeJS.Timeout | undefined
-  const killGroup = (): void => {
-    try {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
-      log.warn({ event, commandPid: child.pid, graceMs }, 'command did not finish after stop; killing')
-      signalGroup(child.pid, 'SIGKILL')
-    } catch (err) {
-      log.error({ err, event }, 'kill failed')
-    }
-  }
-  const onStop = (): void => { killTimer ??= setTimeout(killGroup, graceMs) }
   stop.addEventListener('abort', onStop, { once: true })
   if (stop.aborted) onStop()
+  // Why: execa settles once the output streams ended, so every line is logged before we go on; a
+  // background process of the command may hold them open, so after the exit they get a short while.
+  let drainTimer: NodeJS.Timeout | undefined
+  subprocess.once('exit', () => {
+    drainTimer = setTimeout(() => {
+      subprocess.stdout?.destroy()
+      subprocess.stderr?.destroy()
+    }, OUTPUT_DRAIN_MS).unref()
+  })
   try {
-    return await new Promise<ChildExit>((resolve) => {
-      // Why: 'close' comes after the output streams ended, so every line is logged before we go on.
-      child.once('close', (code, signal) => resolve({ code, signal }))
-      child.once('exit', () => {
-        setTimeout(() => {
-          child.stdout.destroy()
-          child.stderr.destroy()
-        }, OUTPUT_DRAIN_MS).unref()
-      })
-      child.once('error', (err) => {
-        log.error({ err, event }, 'command did not start')
-        resolve({ code: null, signal: null })
-      })
-    })
+    const result = await subprocess
+    if (pid === undefined) log.error({ err: result, event }, 'command did not start')
+    return { code: result.exitCode ?? null, signal: result.signal ?? null }
   } finally {
-    clearTimeout(killTimer)
+    killTimer?.clear()
+    clearTimeout(drainTimer)
     stop.removeEventListener('abort', onStop)
   }
 }

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../logger.js'
+import { sleepLong } from '../lib/long-sleep.js'
 import { DEFAULT_BACKOFF, RestartBackoff, type BackoffOptions } from './backoff.js'
 import { startChild, type CommandSpec, type RunningChild } from './child.js'
-import { classifyExit, EXIT_CONFIG, EXIT_OK } from './child-exit.js'
+import { classifyExit, EXIT_CONFIG, EXIT_FAILURE, EXIT_OK } from './child-exit.js'
 import { fillVersion, readVersion, runShellCommand } from './commands.js'
 import { waitForHealthy } from './health.js'
 
@@ -34,7 +34,6 @@ export const DEFAULT_HEALTH_DEADLINE_MS = 60_000
 export const DEFAULT_STOP_GRACE_MS = 30_000
 // Signals the wrapper forwards to the child instead of dying.
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
-const EXIT_FAILURE = 1
 
 /**
  * Runs the server as a child and keeps it running: update on exit 42 (with rollback when the new
@@ -139,7 +138,7 @@ class Supervisor {
       }
       const { delayMs, attempt } = this.#backoff.next(ranMs)
       this.#log.info({ event: 'restart', reason: 'crash', delayMs, attempt }, 'restarting')
-      await sleep(delayMs, undefined, { signal: this.#stop.signal }).catch(() => {})
+      await sleepLong(delayMs, this.#stop.signal)
     }
   }
 

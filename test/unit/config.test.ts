@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { ConfigError, DEFAULTS, loadConfig } from '../../src/config.js'
+import { ConfigError, DEFAULTS, loadConfig, resolveStateDir } from '../../src/config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-runtime-config-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -242,5 +242,23 @@ describe('loadConfig', () => {
       chmodSync(secret, 0o000)
       assertConfigError(() => loadConfig({ tlsCert: certPath, tlsKey: secret }, {}), /^--tls-key: cannot read .*: EACCES$/)
     })
+  })
+})
+
+describe('resolveStateDir', () => {
+  test('the flag wins over AGENT_RUNTIME_HOME, which wins over ~/.agent-runtime; the result is absolute', () => {
+    assert.equal(resolveStateDir('flag/dir', { AGENT_RUNTIME_HOME: '/env/dir' }), resolve('flag/dir'))
+    assert.equal(resolveStateDir(undefined, { AGENT_RUNTIME_HOME: '/env/dir' }), '/env/dir')
+    assert.equal(resolveStateDir(undefined, { AGENT_RUNTIME_HOME: '' }), DEFAULTS.stateDir)
+    assert.equal(resolveStateDir(undefined, {}), DEFAULTS.stateDir)
+  })
+
+  test('it gives the same directory as the full configuration, without reading other settings', () => {
+    const env = { AGENT_RUNTIME_HOME: 'rel/home', AGENT_RUNTIME_PORT: 'not-a-port' }
+    assert.equal(resolveStateDir(undefined, env), loadConfig({}, { AGENT_RUNTIME_HOME: 'rel/home' }).stateDir)
+  })
+
+  test('an empty --state-dir is refused like in the server configuration', () => {
+    assert.throws(() => resolveStateDir('  ', {}), ConfigError)
   })
 })
