@@ -14,6 +14,24 @@ const serverPid = (dir: string): number | undefined => {
   try { return JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8')).pid } catch { return undefined }
 }
 
+const processAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+const parentOf = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
+}
+
 test('agent-server --wrapper restarts the real server after POST /update, and stop ends both', async () => {
   const dir = makeStateDir()
   const port = await freePort()
@@ -28,16 +46,36 @@ test('agent-server --wrapper restarts the real server after POST /update, and st
   wrapper.stdout.on('data', (d: Buffer) => { output += d.toString() })
   wrapper.stderr.on('data', (d: Buffer) => { output += d.toString() })
   const exited = once(wrapper, 'exit')
+  // Every wait fails at once, with the output, when the wrapper is gone: it must outlive the update.
+  const wrapperRunning = (): void => {
+    if (wrapper.exitCode !== null || wrapper.signalCode !== null) throw new Error(`the wrapper exited (${wrapper.exitCode ?? wrapper.signalCode}):\n${output}`)
+  }
+  const healthFrom = async (pid: number): Promise<{ pid: number, draining: boolean } | undefined> => {
+    wrapperRunning()
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { headers: { 'x-api-key': key } })
+      const body = await response.json() as { pid: number, draining: boolean }
+      return response.status === 200 && body.pid === pid ? body : undefined
+    } catch {
+      return undefined
+    }
+  }
   try {
-    const firstPid = await waitFor(() => serverPid(dir), 'the first server', 30_000)
+    const firstPid = await waitFor(() => { wrapperRunning(); return serverPid(dir) }, 'the first server', 30_000)
+    await waitFor(() => healthFrom(firstPid), 'the first server to answer', 30_000)
     const update = await fetch(`http://127.0.0.1:${port}/update`, { method: 'POST', headers: { 'x-api-key': key } })
     assert.equal(update.status, 200)
-    await waitFor(() => existsSync(marker), 'the update command to run', 30_000)
-    const secondPid = await waitFor(() => { const pid = serverPid(dir); return pid !== undefined && pid !== firstPid ? pid : undefined }, 'the restarted server', 30_000)
-    const health = await waitFor(async () => {
-      try { return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200 } catch { return false }
-    }, 'the restarted server to answer', 30_000)
-    assert.ok(health && secondPid !== firstPid)
+    await waitFor(() => { wrapperRunning(); return existsSync(marker) }, 'the update command to run', 30_000)
+    const secondPid = await waitFor(() => {
+      wrapperRunning()
+      const pid = serverPid(dir)
+      return pid !== undefined && pid !== firstPid ? pid : undefined
+    }, 'a new server to start', 30_000)
+    // The server answering now is the new process, started by the same wrapper, and takes work again.
+    const health = await waitFor(() => healthFrom(secondPid), 'the new server to answer /health', 30_000)
+    assert.equal(health.draining, false)
+    assert.equal(processAlive(firstPid), false, 'the first server has exited')
+    assert.equal(parentOf(secondPid), wrapper.pid, 'the new server is the wrapper\'s child')
     const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
     assert.equal(stopped.code, 0, stopped.stderr)
     const [code] = await exited as [number | null]
