@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
@@ -75,20 +75,28 @@ describe('jobs survive a server that is killed with kill -9', () => {
     assert.equal(job.stdout, 'bye\n')
   })
 
-  test('pending jobs start on the next server, in order', async () => {
+  test('pending jobs start on the next server, in order, one after the other', async () => {
     const dir = fresh()
+    const ledger = join(dir, 'ledger')
     const first = await start(dir, ['--max-concurrent-jobs', '1'])
-    const blocker = (await call(first, 'POST', '/exec', { command: 'sleep 1' })).body.jobId
-    const a = (await call(first, 'POST', '/exec', { command: 'echo a' })).body.jobId
-    const b = (await call(first, 'POST', '/exec', { command: 'echo b' })).body.jobId
+    const blocker = (await call(first, 'POST', '/exec', { command: `sleep 2; echo blocker >> ${ledger}` })).body.jobId
+    const a = (await call(first, 'POST', '/exec', { command: `echo a >> ${ledger}; echo a` })).body.jobId
+    const b = (await call(first, 'POST', '/exec', { command: `echo b >> ${ledger}; echo b` })).body.jobId
     await first.stop('SIGKILL')
+    const killedAt = Date.now() / 1000
     const second = await start(dir, ['--max-concurrent-jobs', '1'])
-    assert.equal((await finished(second, blocker)).status, 'completed')
+    const jobBlocker = await finished(second, blocker)
+    assert.equal(jobBlocker.status, 'completed')
     const jobA = await finished(second, a)
     const jobB = await finished(second, b)
     assert.equal(jobA.stdout, 'a\n')
     assert.equal(jobB.stdout, 'b\n')
-    assert.ok(jobA.startedAt <= jobB.startedAt)
+    assert.deepEqual(readFileSync(ledger, 'utf8').split('\n'), ['blocker', 'a', 'b', ''], 'the jobs ran in the order they were submitted')
+    assert.ok(jobA.startedAt > killedAt, `a started on the second server (${jobA.startedAt} after ${killedAt})`)
+    // One run slot: each job started only once the one before it had ended.
+    assert.ok(jobBlocker.finishedAt <= jobA.startedAt, `a started at ${jobA.startedAt}, before the blocker ended at ${jobBlocker.finishedAt}`)
+    assert.ok(jobA.finishedAt <= jobB.startedAt, `b started at ${jobB.startedAt}, before a ended at ${jobA.finishedAt}`)
+    assert.ok(jobA.startedAt < jobB.startedAt, `a started at ${jobA.startedAt}, not before b at ${jobB.startedAt}`)
   })
 
   test('a normal stop cancels running and pending jobs, kills their processes and exits 0', async () => {
@@ -125,6 +133,28 @@ describe('retention', () => {
       assert.equal((await server.api('GET', `/jobs/${ids[0]}`)).status, 404)
       assert.deepEqual(readdirSync(join(server.stateDir, 'jobs')).sort(), [ids[2], ids[3]].sort())
     } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('the leak check of the tests', () => {
+  test('finds a job\'s background processes by the state directory, while the job runs and after its shell ended', async () => {
+    const server = await startServer()
+    const m = marker()
+    try {
+      // One background sleep keeps the job's stdout open; the other writes nowhere and is found through the job's session.
+      const running = await server.submit({ command: `sleep ${m} >/dev/null 2>&1 & echo $!; sleep ${m}` })
+      const quietPid = Number(await waitFor(async () => (await server.api('GET', `/jobs/${running}`)).body.stdout.trim(), 'the first job to start'))
+      assert.ok(processesMatching(server.stateDir).includes(quietPid), `pid ${quietPid} found while its job runs`)
+      const ended = await server.submit({ command: `sleep ${m} & echo $!` })
+      const orphanPid = Number((await server.finished(ended)).stdout.trim())
+      assert.ok(processesMatching(server.stateDir).includes(orphanPid), `pid ${orphanPid} found after its job ended`)
+      assert.ok(!processesMatching(server.stateDir).includes(process.pid), 'never the test process itself')
+      killMatching(server.stateDir)
+      await waitFor(() => processesMatching(`sleep ${m}`).length === 0, 'the sleeps to be killed')
+    } finally {
+      killMatching(`sleep ${m}`)
       await server.close()
     }
   })
