@@ -66,6 +66,16 @@ export function processesMatching (text: string): number[] {
   return [...found].filter((pid) => procs.get(pid)?.zombie === false).sort((x, y) => x - y)
 }
 
+/** True while `pid` is a live (non-zombie) process. */
+export function processAlive (pid: number): boolean {
+  return readProc(pid)?.zombie === false
+}
+
+/** The parent pid of a live process, or undefined once it is gone. */
+export function parentOf (pid: number): number | undefined {
+  return readProc(pid)?.ppid
+}
+
 /** Kills every process `processesMatching(text)` finds (test clean-up); returns their pids. */
 export function killMatching (text: string): number[] {
   const pids = processesMatching(text)

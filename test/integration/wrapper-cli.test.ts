@@ -5,31 +5,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { CLI_PATH, runCli } from '../helpers/cli-process.js'
-import { killMatching } from '../helpers/processes.js'
+import { killMatching, parentOf, processAlive } from '../helpers/processes.js'
 import { freePort } from '../helpers/net.js'
 import { makeStateDir } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
 const serverPid = (dir: string): number | undefined => {
   try { return JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8')).pid } catch { return undefined }
-}
-
-const processAlive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-const parentOf = (pid: number): number | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-  } catch {
-    return undefined
-  }
 }
 
 test('agent-server --wrapper restarts the real server after POST /update, and stop ends both', async () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../helpers/net.js'
 import { killMatching, processesMatching } from '../helpers/processes.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -61,15 +61,6 @@ async function fastifyFilesLoadedBy (module: string): Promise<string[]> {
   const [code] = await once(child, 'exit') as [number | null]
   assert.equal(code, 0)
   return JSON.parse(stdout) as string[]
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  return typeof address === 'object' && address !== null ? address.port : 0
 }
 
 /** Starts the wrapper with the fake server at `version`; the update command installs `nextVersion`. */
