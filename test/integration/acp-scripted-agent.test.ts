@@ -161,7 +161,7 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
   test('concurrent permission requests are each answered per policy with the right option', async () => {
     const result = await run([{
       permission: [
-        { toolCallId: 'a', title: 'Read', kind: 'read', locations: [{ path: '/etc/hosts' }] },
+        { toolCallId: 'a', title: 'Read', kind: 'read', locations: [{ path: join(workdir, 'docs', 'notes.txt') }] },
         { toolCallId: 'b', title: 'Edit inside', kind: 'edit', rawInput: { path: 'docs/notes.txt' } },
         { toolCallId: 'c', title: 'Edit via link', kind: 'edit', rawInput: { path: 'escape/secret.txt' } },
         { toolCallId: 'd', title: 'Run', kind: 'execute', rawInput: { command: 'rm -rf /', cwd: workdir } },
@@ -174,6 +174,29 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
       { outcome: 'selected', optionId: 'no' },
     ]])
     assert.deepEqual(result.toolCalls.map((c) => c.toolCallId), ['a', 'b', 'c', 'd'])
+  })
+
+  test('under workdir and read-only, an agent asking to read /etc/passwd, ~/.ssh/id_rsa or through a link out of the workdir is refused', async () => {
+    const asks = [
+      { toolCallId: 'p', title: 'Read passwd', kind: 'read', locations: [{ path: '/etc/passwd' }] },
+      { toolCallId: 'k', title: 'Read key', kind: 'read', rawInput: { file_path: '~/.ssh/id_rsa' } },
+      { toolCallId: 'l', title: 'Read via link', kind: 'read', rawInput: { path: 'escape/secret.txt' } },
+      { toolCallId: 's', title: 'Search home', kind: 'search', rawInput: { pattern: 'key', path: '/root' } },
+      { toolCallId: 'i', title: 'Read inside', kind: 'read', rawInput: { path: 'docs/notes.txt' } },
+    ]
+    for (const permissionPolicy of ['workdir', 'read-only'] as const) {
+      const result = await run([{ permission: asks }], { permissionPolicy })
+      assert.deepEqual(results(result)[0].map((o: { optionId: string }) => o.optionId), ['no', 'no', 'no', 'no', 'yes'], permissionPolicy)
+      const reasons = result.events.filter((e) => e.type === 'permission' && e.data.decision === 'reject').map((e) => e.data.reason)
+      assert.deepEqual(reasons.sort(), [
+        'path outside the workdir: escape/secret.txt',
+        'path outside the workdir: /etc/passwd',
+        'path outside the workdir: /root',
+        'path outside the workdir: ~/.ssh/id_rsa',
+      ].sort())
+    }
+    const open = await run([{ permission: asks }], { permissionPolicy: 'allow-all' })
+    assert.deepEqual(results(open)[0].map((o: { optionId: string }) => o.optionId), ['yes', 'yes', 'yes', 'yes', 'yes'])
   })
 
   test('policy ask: each request is surfaced, answered by the handler, and a missing answer is a rejection at the deadline', async () => {
