@@ -136,9 +136,32 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
     assert.deepEqual(results(result), [{ model: 'smart', effort: 'high', mode: 'ask' }])
     assert.deepEqual(result.events.filter((e) => e.type === 'setting').map((e) => e.data.configId), ['model', 'reasoning_effort'])
     assert.ok(result.events.some((e) => e.type === 'config_option_update'))
-    const bad = await run([{ settings: true }], { env, model: 'huge' })
+  })
+
+  test('a model or effort the agent refuses or does not advertise is a warning event and the turn still runs', async () => {
+    const refused = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'options' }, model: 'huge', effort: 'high' })
+    assert.equal(refused.error, null)
+    assert.equal(refused.stopReason, 'end_turn')
+    assert.deepEqual(results(refused), [{ model: 'fast', effort: 'high', mode: 'ask' }])
+    const warnings = refused.events.filter((e) => e.type === 'warning').map((e) => e.data)
+    assert.equal(warnings.length, 1)
+    assert.equal(warnings[0]?.setting, 'model')
+    assert.match(warnings[0]?.message as string, /^the agent did not take model "huge" \(session\/set_config_option failed: .*unknown value huge.*\(code -32602\); it offers: fast, smart\); going on with its current model$/)
+    assert.deepEqual(refused.events.filter((e) => e.type === 'setting').map((e) => e.data.setting), ['effort'])
+
+    const absent = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'legacy' }, effort: 'high' })
+    assert.equal(absent.error, null)
+    assert.equal(absent.stopReason, 'end_turn')
+    const warning = absent.events.find((e) => e.type === 'warning')?.data
+    assert.equal(warning?.method, 'session/set_config_option')
+    assert.match(warning?.message as string, /did not take effort "high" \(.*\(code -32601\); it advertises no choice\)/)
+  })
+
+  test('a mode the agent does not offer still fails the job before the prompt', async () => {
+    const bad = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'options' }, mode: 'yolo' })
     assert.equal(bad.stopReason, 'error')
-    assert.match(bad.error ?? '', /does not offer model "huge" \(it offers: fast, smart\)/)
+    assert.match(bad.error ?? '', /does not offer mode "yolo" \(it offers: ask, code\)/)
+    assert.equal(bad.outputText, '')
   })
 
   test('without config options, the legacy session/set_model and session/set_mode are used', async () => {
