@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { runAcpSession, type AcpResult, type RunAcpOptions } from '../../src/index.js'
+import type { AcpLiveView } from '../../src/acp/types.js'
 import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { processesMatching } from '../helpers/processes.js'
 
@@ -271,6 +272,49 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
     const busy = await run(Array.from({ length: 16 }, (_, i) => [{ say: i.toString(16) }, { sleep: 250 }]).flat(), { idleTimeoutMs: 2000 })
     assert.equal(busy.stopReason, 'end_turn')
     assert.equal(busy.outputText, '0123456789abcdef')
+  })
+
+  test('timeout, idle timeout, permission answer timeout and cancel grace above 2^31-1 ms do not end the run at once', async () => {
+    const beyond = 2 ** 31 + 1000
+    const result = await run([{ say: 'a' }, { permission: { toolCallId: 'e', title: 'Edit', kind: 'edit' } }, { say: 'b' }], {
+      timeoutMs: beyond,
+      idleTimeoutMs: beyond,
+      permissionPolicy: 'ask',
+      permissionTimeoutMs: beyond,
+      // Why a delay: a timer that overflowed fires after 1 ms and would answer first.
+      onPermissionRequest: async () => await new Promise((resolve) => setTimeout(() => resolve('yes'), 100)),
+    })
+    assert.equal(result.error, null)
+    assert.equal(result.stopReason, 'end_turn')
+    assert.equal(result.timeout, null)
+    assert.match(result.outputText, /^a\[\{"outcome":"selected","optionId":"yes"\}\]\nb$/)
+
+    const abort = new AbortController()
+    const cancelled = await run([{ say: 'a' }, { sleep: 100 }, { say: 'b' }, { sleep: 60_000 }], {
+      cancelGraceMs: beyond,
+      signal: abort.signal,
+      onEvent: (event) => { if (event.type === 'message' && (event.data.content as { text?: string }).text === 'b') abort.abort() },
+    })
+    assert.equal(cancelled.stopReason, 'cancelled', 'the agent ended the turn itself; the grace did not expire at once')
+    assert.equal(cancelled.error, null)
+    assert.equal(cancelled.aborted, true)
+  })
+
+  test('onLive hands out the recorder\'s live state: session id, tool calls (those known only from a permission request too) and text', async () => {
+    let live: AcpLiveView | undefined
+    let seen: { sessionId: string | null, toolCalls: string[], outputText: string } | undefined
+    const result = await run([{ say: 'hi' }, { tool: { toolCallId: 't1', title: 'Read', kind: 'read', status: 'pending' } }, { permission: { toolCallId: 'p1', title: 'Edit', kind: 'edit' } }], {
+      permissionPolicy: 'ask',
+      onLive: (view) => { live = view },
+      onPermissionRequest: async () => {
+        const view = live as AcpLiveView
+        seen = { sessionId: view.sessionId, toolCalls: view.toolCalls.map((c) => c.toolCallId), outputText: view.outputText }
+        return 'yes'
+      },
+    })
+    assert.equal(result.error, null)
+    assert.deepEqual(seen, { sessionId: result.sessionId, toolCalls: ['t1', 'p1'], outputText: 'hi' })
+    assert.deepEqual(live?.toolCalls, result.toolCalls)
   })
 
   test('an empty prompt only creates the session (stop reason no_prompt)', async () => {
