@@ -1,17 +1,13 @@
 import { resolve } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import {
-  ndJsonStream, PROTOCOL_VERSION, RequestError,
-  type AgentRequestMethod, type AgentRequestParamsByMethod, type AgentRequestResponsesByMethod,
-  type ClientConnection, type InitializeResponse, type SessionNotification,
-} from '@agentclientprotocol/sdk'
+import { PROTOCOL_VERSION, RequestError, type InitializeResponse, type SessionNotification } from '@agentclientprotocol/sdk'
 import { childEnv } from '../lib/child-env.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { splitShellWords } from '../lib/shell-words.js'
 import type { Logger } from '../logger.js'
 import { VERSION } from '../version.js'
 import { withAuth, type AuthContext } from './agent-auth.js'
+import { AgentConnection } from './agent-connection.js'
 import { AgentGoneError, AgentProcess } from './agent-process.js'
 import { buildClientApp } from './client-handlers.js'
 import { FsService } from './fs-service.js'
@@ -27,10 +23,6 @@ import { DEFAULT_AGENT, type AcpLiveView, type AcpResult, type RunAcpOptions } f
 
 export { DEFAULT_AGENT }
 const DEFAULT_CANCEL_GRACE_MS = 5000
-// After the agent exits, how long its last messages may take to arrive (Zed drains for 250 ms).
-const EXIT_DRAIN_MS = 250
-// After the connection closed, how long we wait to learn the agent's exit status and last stderr.
-const EXIT_STATUS_WAIT_MS = 1000
 // At the end, how long the agent may take to exit by itself once its stdin is closed.
 const STDIN_EOF_EXIT_MS = 200
 
@@ -56,8 +48,7 @@ class AcpRun {
   #terminals!: AcpTerminals
   #permissions: PermissionBroker | null = null
   #proc: AgentProcess | null = null
-  #conn: ClientConnection | null = null
-  #gone: Promise<never> | null = null
+  #conn: AgentConnection | null = null
   #sessionId: string | null = null
   #early: SessionNotification[] = []
   #promptInFlight = false
@@ -136,7 +127,7 @@ class AcpRun {
     this.#throwIfStopped()
     this.#connect(this.#proc)
 
-    const init = await this.#call('initialize', {
+    const init = await this.#agent.call('initialize', {
       protocolVersion: PROTOCOL_VERSION,
       clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true },
       clientInfo: { name: 'agent-runtime', title: 'agent-runtime headless ACP client', version: VERSION },
@@ -154,7 +145,7 @@ class AcpRun {
       methods: init.authMethods ?? [],
       env: this.#env,
       authenticate: async (methodId) => {
-        await this.#call('authenticate', { methodId })
+        await this.#agent.call('authenticate', { methodId })
         this.#recorder.record('authenticate', { methodId })
       },
     }
@@ -169,7 +160,7 @@ class AcpRun {
     }
     const sessionId = this.#sessionId as string
     this.#promptInFlight = true
-    const response = await withAuth(auth, () => this.#call('session/prompt', { sessionId, prompt: [{ type: 'text', text: prompt }] }))
+    const response = await withAuth(auth, () => this.#agent.call('session/prompt', { sessionId, prompt: [{ type: 'text', text: prompt }] }))
     this.#promptInFlight = false
     const stopReason = typeof response?.stopReason === 'string' ? response.stopReason : 'unknown'
     this.#recorder.record('stop', { stopReason })
@@ -195,9 +186,9 @@ class AcpRun {
       }
       this.#setSession(wanted)
       this.#tap.startReplay()
-      response = (await withAuth(auth, () => this.#call('session/load', { ...base, sessionId: wanted }))) ?? {}
+      response = (await withAuth(auth, () => this.#agent.call('session/load', { ...base, sessionId: wanted }))) ?? {}
     } else {
-      const created = await withAuth(auth, () => this.#call('session/new', base))
+      const created = await withAuth(auth, () => this.#agent.call('session/new', base))
       if (typeof created?.sessionId !== 'string' || created.sessionId === '') throw new Error('the agent answered session/new without a session id')
       this.#setSession(created.sessionId)
       response = created
@@ -217,11 +208,11 @@ class AcpRun {
     const sessionId = this.#sessionId as string
     try {
       if (request.method === 'session/set_config_option') {
-        await this.#call('session/set_config_option', { sessionId, ...request.params })
+        await this.#agent.call('session/set_config_option', { sessionId, ...request.params })
       } else if (request.method === 'session/set_mode') {
-        await this.#call('session/set_mode', { sessionId, ...request.params })
+        await this.#agent.call('session/set_mode', { sessionId, ...request.params })
       } else {
-        await this.#guard(request.method, () => this.#agent.request<unknown, SetModelParams>(request.method, { sessionId, ...request.params }))
+        await this.#agent.callUntyped<unknown, SetModelParams>(request.method, { sessionId, ...request.params })
       }
     } catch (err) {
       if (!request.optional || !(err instanceof Error && err.cause instanceof RequestError)) throw err
@@ -254,18 +245,11 @@ class AcpRun {
       permissions: this.#permissions as PermissionBroker,
       onUpdate: (notification) => this.#onUpdate(notification),
     })
-    const stdin = Writable.toWeb(proc.stdin) as WritableStream<Uint8Array>
-    const stdout = Readable.toWeb(proc.stdout) as ReadableStream<Uint8Array>
-    this.#conn = app.connect(this.#tap.wrap(ndJsonStream(stdin, stdout)))
-    // Why: once the agent has exited, the last messages it wrote get a moment to arrive before requests fail.
-    this.#gone = proc.exited
-      .then(() => Promise.race([this.#conn?.closed, sleep(EXIT_DRAIN_MS)]))
-      .then(() => { throw new AgentGoneError('gone') })
-    this.#gone.catch(() => {})
+    this.#conn = new AgentConnection(proc, app, this.#tap)
   }
 
-  get #agent (): ClientConnection['agent'] {
-    return (this.#conn as ClientConnection).agent
+  get #agent (): AgentConnection {
+    return this.#conn as AgentConnection
   }
 
   #onUpdate (notification: SessionNotification): void {
@@ -281,31 +265,6 @@ class AcpRun {
     this.#recorder.update(notification.update, replay)
   }
 
-  /** One typed request to the agent (see `#guard`). */
-  #call<M extends AgentRequestMethod> (method: M, params: AgentRequestParamsByMethod[M]): Promise<AgentRequestResponsesByMethod[M]> {
-    return this.#guard(method, () => this.#agent.request(method, params))
-  }
-
-  /**
-   * Sends a request, failing at once (with the agent's exit status and stderr) if the agent goes
-   * away; an error answer becomes an Error whose `cause` is the RequestError.
-   */
-  async #guard<T> (method: string, send: () => Promise<T>): Promise<T> {
-    const conn = this.#conn as ClientConnection
-    const proc = this.#proc as AgentProcess
-    try {
-      return await Promise.race([send(), this.#gone as Promise<never>])
-    } catch (err) {
-      if (err instanceof RequestError) throw new Error(describeRequestError(method, err), { cause: err })
-      // Why: the SDK rejects with a bare "ACP connection closed" when the agent's output ends.
-      if (conn.signal.aborted || err instanceof AgentGoneError) {
-        await Promise.race([proc.drained, sleep(EXIT_STATUS_WAIT_MS)])
-        throw new AgentGoneError(proc.describeExit(`during ${method}`), { cause: err })
-      }
-      throw err
-    }
-  }
-
   /**
    * A limit fired or the caller cancelled: session/cancel (when a prompt runs), pending
    * permissions answered `cancelled`, terminals killed; the agent's process group is killed if the
@@ -317,7 +276,7 @@ class AcpRun {
       this.#permissions?.cancelAll(stop.message)
       const conn = this.#conn
       const cancelling = this.#promptInFlight && this.#sessionId !== null && conn !== null
-      if (cancelling) conn.agent.notify('session/cancel', { sessionId: this.#sessionId as string }).catch(() => {})
+      if (cancelling) conn.cancel(this.#sessionId as string)
       this.#terminals?.killAll().catch((err: unknown) => this.#o.log?.warn({ err }, 'killing terminals failed'))
       this.#killTimer = setLongTimeout(() => {
         this.#proc?.stop(this.#cancelGraceMs).catch((err: unknown) => this.#o.log?.error({ err }, 'killing the agent failed'))
@@ -355,10 +314,4 @@ class AcpRun {
     await Promise.race([proc.exited, sleep(STDIN_EOF_EXIT_MS)])
     await proc.stop(this.#cancelGraceMs)
   }
-}
-
-function describeRequestError (method: string, err: RequestError): string {
-  const data = err.data as { details?: unknown } | undefined
-  const details = typeof data?.details === 'string' ? `: ${data.details}` : ''
-  return `${method} failed: ${err.message}${details} (code ${err.code})`
 }
