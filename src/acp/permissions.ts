@@ -27,6 +27,10 @@ const PATH_KEYS: readonly string[] = [
   'uri', 'url', 'notebook_path', 'notebookPath', 'absolute_path', 'absolutePath',
 ]
 
+const PATH_KEY_SET: ReadonlySet<string> = new Set(PATH_KEYS)
+// How deep `rawInput` is searched for path keys.
+const MAX_INPUT_DEPTH = 8
+
 // A `file:` URI names a local path; other URIs (http, …) name none.
 function pathOfUri (uri: string): string | null {
   if (!uri.startsWith('file:')) return null
@@ -40,7 +44,7 @@ function pathOfValue (value: string): string | null {
 
 /**
  * Every path a tool call names: `locations`, the contents (diff paths, resource links and embedded
- * resources with a `file:` URI) and the path-like keys of `rawInput`.
+ * resources with a `file:` URI) and the path-like keys of `rawInput`, at any depth.
  */
 export function toolCallPaths (toolCall: Pick<ToolCallUpdate, 'locations' | 'content' | 'rawInput'>): string[] {
   const paths: string[] = []
@@ -53,18 +57,26 @@ export function toolCallPaths (toolCall: Pick<ToolCallUpdate, 'locations' | 'con
     const path = uri === null ? null : pathOfUri(uri)
     if (path !== null) paths.push(path)
   }
-  const input = toolCall.rawInput
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    for (const key of PATH_KEYS) {
-      const value = (input as Record<string, unknown>)[key]
-      const values = Array.isArray(value) ? value : [value]
-      for (const v of values) {
+  collectInputPaths(toolCall.rawInput, paths, 0)
+  return paths
+}
+
+// Why every depth: agents nest inputs (`{"edits": [{"file_path": …}]}`, `{"input": {"path": …}}`).
+function collectInputPaths (input: unknown, paths: string[], depth: number): void {
+  if (typeof input !== 'object' || input === null || depth > MAX_INPUT_DEPTH) return
+  if (Array.isArray(input)) {
+    for (const item of input) collectInputPaths(item, paths, depth + 1)
+    return
+  }
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (PATH_KEY_SET.has(key)) {
+      for (const v of Array.isArray(value) ? value : [value]) {
         const path = typeof v === 'string' && v !== '' ? pathOfValue(v) : null
         if (path !== null) paths.push(path)
       }
     }
+    collectInputPaths(value, paths, depth + 1)
   }
-  return paths
 }
 
 /**

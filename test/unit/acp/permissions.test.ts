@@ -78,7 +78,7 @@ describe('permission policies', () => {
     assert.equal(judgeToolCall('workdir', call, sandbox).verdict, 'reject')
   })
 
-  test('every path-like key, location and diff is checked, not only the first', () => {
+  test('every path-like key (at any depth of rawInput), location and diff is checked, not only the first', () => {
     const call: ToolCallUpdate = {
       toolCallId: 'x',
       kind: 'move',
@@ -87,6 +87,9 @@ describe('permission policies', () => {
       rawInput: { from: 'c', to: 'd', paths: ['e', 'f'], unrelated: '/etc' },
     }
     assert.deepEqual(new Set(toolCallPaths(call)), new Set(['a', 'b', 'c', 'd', 'e', 'f']))
+    const nested = { ...call, rawInput: { edits: [{ file_path: 'g' }], input: { path: ['h'], url: 'https://x/' } } }
+    assert.deepEqual(new Set(toolCallPaths(nested)), new Set(['a', 'b', 'g', 'h']))
+    assert.equal(judgeToolCall('workdir', { ...nested, rawInput: { edits: [{ file_path: '/etc/shadow' }] } }, sandbox).verdict, 'reject')
     assert.equal(judgeToolCall('workdir', { ...call, rawInput: { ...call.rawInput as object, to: '/tmp/x' } }, sandbox).verdict, 'reject')
   })
 
