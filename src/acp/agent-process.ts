@@ -1,8 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { once } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { execa } from 'execa'
 import { groupAlive, signalGroup } from '../exec/process-group.js'
-import { decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 import { waitUntil } from '../lib/wait.js'
+import { ByteTail } from './byte-tail.js'
+import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 
 // How much of the agent's stderr is kept for results and error messages.
 const STDERR_TAIL_BYTES = 64 * 1024
@@ -19,31 +21,6 @@ export interface AgentExit {
 /** The agent is gone (or stopped talking) while a request was waiting. */
 export class AgentGoneError extends Error {}
 
-// The last bytes of a stream, bounded: the stream is always drained, the memory never grows.
-class ByteTail {
-  #chunks: Buffer[] = []
-  #bytes = 0
-  readonly #limit: number
-
-  constructor (limit: number) {
-    this.#limit = limit
-  }
-
-  push (chunk: Buffer): void {
-    this.#chunks.push(chunk)
-    this.#bytes += chunk.length
-    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0] as Buffer).length >= this.#limit) {
-      this.#bytes -= (this.#chunks.shift() as Buffer).length
-    }
-  }
-
-  text (): string {
-    const all = Buffer.concat(this.#chunks)
-    const tail = all.length > this.#limit ? all.subarray(all.length - this.#limit) : all
-    return decodeUtf8(tail.subarray(all.length > this.#limit ? leadingContinuationBytes(tail) : 0))
-  }
-}
-
 /** How to start an agent. */
 export interface AgentSpawnOptions {
   argv: readonly string[]
@@ -52,44 +29,64 @@ export interface AgentSpawnOptions {
   onStderr?: ((chunk: Buffer) => void) | undefined
 }
 
-// The agent's process: its own process group, stdio pipes, a drained stderr tail, and its end.
+const AGENT_OPTIONS = { ...DETACHED_OPTIONS, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const
+const spawnAgent = (command: string, args: string[], options: AgentSpawnOptions) =>
+  execa(command, args, { ...AGENT_OPTIONS, cwd: options.cwd, env: options.env })
+type AgentSubprocess = ReturnType<typeof spawnAgent>
+
+// The agent's process (execa): its own process group, stdio pipes, a drained stderr tail, and its end.
 export class AgentProcess {
   readonly pid: number
-  readonly child: ChildProcessWithoutNullStreams
-  /** Resolves when the agent process has exited. */
+  /** Resolves when the agent process has exited (not waiting for pipes that its children may hold). */
   readonly exited: Promise<AgentExit>
+  /** Resolves when the agent has exited and its stderr has ended (so the tail is complete). */
+  readonly drained: Promise<void>
+  readonly #subprocess: AgentSubprocess
   #exit: AgentExit | null = null
   readonly #stderr = new ByteTail(STDERR_TAIL_BYTES)
   #stopping: Promise<void> | undefined
 
-  private constructor (child: ChildProcessWithoutNullStreams, onStderr: AgentSpawnOptions['onStderr']) {
-    this.child = child
-    this.pid = child.pid as number
+  private constructor (subprocess: AgentSubprocess, onStderr: AgentSpawnOptions['onStderr']) {
+    this.#subprocess = subprocess
+    this.pid = subprocess.pid as number
+    // Why 'exit', not execa's result: the result waits for the pipes, which a grandchild may keep open.
     this.exited = new Promise((resolve) => {
-      child.once('exit', (exitCode, signal) => {
+      subprocess.once('exit', (exitCode, signal) => {
         this.#exit = { exitCode, signal }
         resolve(this.#exit)
       })
     })
-    child.stderr.on('data', (chunk: Buffer) => {
+    // Why: the exit can be seen before the last stderr chunk; error messages quote that tail.
+    this.drained = Promise.all([this.exited, finished(subprocess.stderr).catch(() => {})]).then(() => {})
+    subprocess.stderr.on('data', (chunk: Buffer) => {
       this.#stderr.push(chunk)
       onStderr?.(chunk)
     })
     // Why: writing to an agent that died raises EPIPE on stdin; the exit is reported instead.
-    child.stdin.on('error', () => {})
+    subprocess.stdin.on('error', () => {})
   }
 
   /** Starts the agent in a new process group; throws when it cannot be started (e.g. not found). */
   static async start (options: AgentSpawnOptions): Promise<AgentProcess> {
     const [command, ...args] = options.argv
     if (command === undefined) throw new Error('the agent command is empty')
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+    const subprocess = spawnAgent(command, args, options)
     try {
-      await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => { throw err })])
+      await spawned(subprocess, subprocess)
     } catch (err) {
       throw new Error(`cannot start the agent ${JSON.stringify(command)}: ${(err as Error).message}`, { cause: err })
     }
-    return new AgentProcess(child, options.onStderr)
+    return new AgentProcess(subprocess, options.onStderr)
+  }
+
+  /** The agent's stdin (our messages to it). */
+  get stdin (): Writable {
+    return this.#subprocess.stdin
+  }
+
+  /** The agent's stdout (its messages to us). */
+  get stdout (): Readable {
+    return this.#subprocess.stdout
   }
 
   /** How it ended, or null while it runs. */

@@ -1,4 +1,5 @@
 import type { RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse, ToolCallUpdate } from '@agentclientprotocol/sdk'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import type { Sandbox } from './paths.js'
 import { judgeToolCall, outcomeFor, type PermissionPolicy } from './permissions.js'
 import type { SessionRecorder } from './recorder.js'
@@ -85,12 +86,12 @@ export class PermissionBroker {
     const timeoutMs = this.#options.askTimeoutMs ?? DEFAULT_PERMISSION_TIMEOUT_MS
     const waiting = new AbortController()
     recorder.record('permission_request', { requestId, toolCall, options: params.options, timeoutSec: timeoutMs / 1000 })
-    let timer: NodeJS.Timeout | undefined
+    let timer: LongTimer | undefined
     const onRpcCancel = (): void => this.#pending.get(requestId)?.(cancelled('the agent withdrew the request'))
     try {
       return await new Promise<Decision>((resolve) => {
         this.#pending.set(requestId, resolve)
-        timer = setTimeout(() => resolve(reject(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)
+        timer = setLongTimeout(() => resolve(reject(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)
         rpcSignal.addEventListener('abort', onRpcCancel)
         if (rpcSignal.aborted) onRpcCancel()
         ask({ requestId, toolCall, options: params.options, signal: waiting.signal }).then((optionId) => {
@@ -101,7 +102,7 @@ export class PermissionBroker {
         }, (err: unknown) => resolve(reject(`asking failed: ${(err as Error).message}`)))
       })
     } finally {
-      clearTimeout(timer)
+      timer?.clear()
       rpcSignal.removeEventListener('abort', onRpcCancel)
       this.#pending.delete(requestId)
       waiting.abort()

@@ -1,13 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import {
   RequestError,
   type CreateTerminalRequest, type TerminalExitStatus, type TerminalOutputResponse,
 } from '@agentclientprotocol/sdk'
+import { execa } from 'execa'
 import { groupAlive, signalGroup } from '../exec/process-group.js'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
-import type { Sandbox } from './paths.js'
 import { waitUntil } from '../lib/wait.js'
+import { ByteTail } from './byte-tail.js'
+import { DETACHED_OPTIONS, spawned } from './detached-process.js'
+import type { Sandbox } from './paths.js'
 
 // Output kept per terminal when the agent sets no `outputByteLimit`.
 const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
@@ -16,51 +17,36 @@ const MAX_TERMINALS = 64
 // After SIGTERM, how long a terminal's group has before SIGKILL.
 const TERMINAL_KILL_GRACE_MS = 1500
 
+// stdout and stderr merged into one stream (execa's `all`), nothing on stdin.
+const TERMINAL_OPTIONS = { ...DETACHED_OPTIONS, stdin: 'ignore', all: true } as const
+const spawnTerminal = (file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) =>
+  execa(file, args, { ...TERMINAL_OPTIONS, cwd, env })
+type TerminalSubprocess = ReturnType<typeof spawnTerminal>
+
 // One terminal: a command in its own process group, its merged output (a bounded tail) and its end.
 class Terminal {
   readonly id: string
-  readonly child: ChildProcess
-  readonly limit: number
+  readonly pid: number
   readonly ended: Promise<TerminalExitStatus>
   exitStatus: TerminalExitStatus | null = null
-  #chunks: Buffer[] = []
-  #bytes = 0
-  #dropped = false
+  readonly #output: ByteTail
   #killing: Promise<void> | undefined
 
-  constructor (id: string, child: ChildProcess, limit: number) {
+  constructor (id: string, subprocess: TerminalSubprocess, limit: number) {
     this.id = id
-    this.child = child
-    this.limit = limit
-    const append = (chunk: Buffer): void => this.#append(chunk)
-    child.stdout?.on('data', append)
-    child.stderr?.on('data', append)
-    // Why: 'close' comes after both pipes are drained, so the output is complete when the exit is seen.
-    this.ended = new Promise((resolve) => {
-      child.once('close', (exitCode: number | null, signal: NodeJS.Signals | null) => {
-        this.exitStatus = { exitCode, signal }
-        resolve(this.exitStatus)
-      })
+    this.pid = subprocess.pid as number
+    this.#output = new ByteTail(limit)
+    subprocess.all.on('data', (chunk: Buffer) => this.#output.push(chunk))
+    // Why execa's result: it settles once the output is drained, so the output is complete when the exit is seen.
+    this.ended = Promise.resolve(subprocess).then((result) => {
+      this.exitStatus = { exitCode: result.exitCode ?? null, signal: result.signal ?? null }
+      return this.exitStatus
     })
-  }
-
-  #append (chunk: Buffer): void {
-    this.#chunks.push(chunk)
-    this.#bytes += chunk.length
-    while (this.#chunks.length > 1 && this.#bytes - (this.#chunks[0] as Buffer).length >= this.limit) {
-      this.#bytes -= (this.#chunks.shift() as Buffer).length
-      this.#dropped = true
-    }
   }
 
   /** The output so far: the last `limit` bytes, never starting or (while running) ending inside a character. */
   output (): TerminalOutputResponse {
-    let bytes = Buffer.concat(this.#chunks)
-    let truncated = this.#dropped
-    if (bytes.length > this.limit) {
-      bytes = bytes.subarray(bytes.length - this.limit)
-      truncated = true
-    }
+    let { bytes, truncated } = this.#output.bytes()
     if (truncated) bytes = bytes.subarray(leadingContinuationBytes(bytes))
     if (this.exitStatus === null) bytes = bytes.subarray(0, completeLength(bytes))
     return { output: decodeUtf8(bytes), truncated, ...(this.exitStatus ? { exitStatus: this.exitStatus } : {}) }
@@ -69,7 +55,7 @@ class Terminal {
   /** SIGTERM to the terminal's group, SIGKILL after the grace; resolves when the command has ended. */
   kill (): Promise<void> {
     this.#killing ??= (async () => {
-      const pid = this.child.pid as number
+      const pid = this.pid
       if (this.exitStatus !== null && !groupAlive(pid)) return
       signalGroup(pid, 'SIGTERM')
       await waitUntil(() => this.exitStatus !== null && !groupAlive(pid), TERMINAL_KILL_GRACE_MS)
@@ -114,14 +100,14 @@ export class AcpTerminals {
     const [file, argv] = args.length === 0 ? ['/bin/sh', ['-c', params.command]] : [params.command, args]
     const env = { ...this.#env }
     for (const variable of params.env ?? []) env[variable.name] = variable.value
-    const child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const subprocess = spawnTerminal(file, argv, cwd, env)
     try {
-      await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => { throw err })])
+      await spawned(subprocess, subprocess)
     } catch (err) {
       throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
     }
     const limit = params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT_BYTES
-    const terminal = new Terminal(`term-${this.#next++}`, child, Math.max(0, limit))
+    const terminal = new Terminal(`term-${this.#next++}`, subprocess, limit)
     this.#terminals.set(terminal.id, terminal)
     return { terminalId: terminal.id, command: params.command, args, cwd, ended: terminal.ended }
   }

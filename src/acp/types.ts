@@ -67,8 +67,19 @@ export interface RunAcpOptions {
   onSpawn?: (pid: number) => void
   /** Called once the session id is known. */
   onSession?: (sessionId: string) => void
+  /** Called at once (before the agent starts) with a view of the run's live state, read from its recorder. */
+  onLive?: (live: AcpLiveView) => void
   /** How many of the latest events the result keeps. Default 2000. */
   maxEvents?: number
+}
+
+/** What a run has collected so far, read live (each read is a fresh copy). */
+export interface AcpLiveView {
+  readonly sessionId: string | null
+  /** The tool calls in the order they first appeared, each in its latest state. */
+  readonly toolCalls: ToolCallState[]
+  /** The agent's message text so far (replayed history excluded). */
+  readonly outputText: string
 }
 
 /** What an ACP run produced; `error` is set when it did not end with the agent's stop reason. */

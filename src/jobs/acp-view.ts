@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import type { AcpLiveState } from './acp-runner.js'
+import type { AcpLiveView } from '../acp/types.js'
 import { isFinished, type JobRecord } from './types.js'
 
 // Events a job view inlines (devpilot's number); the event log keeps them all.
@@ -36,8 +36,14 @@ export function readLastEvents (path: string, count: number, maxBytes = INLINE_E
   }
 }
 
+/**
+ * What a view reads of a running ACP job: the run's recorder, as `runAcpSession` hands it out
+ * through `onLive` (the tool calls are not derived a second time from the events).
+ */
+export type AcpLiveFields = Pick<AcpLiveView, 'sessionId' | 'toolCalls'>
+
 /** The ACP fields of a job view (devpilot's names), live while the job runs. */
-export function acpFields (job: JobRecord, eventsPath: string, live: AcpLiveState | undefined): Record<string, unknown> {
+export function acpFields (job: JobRecord, eventsPath: string, live: AcpLiveFields | undefined): Record<string, unknown> {
   // Why: a job that never got a result (lost in a restart, stopped with the server) still says why.
   const error = job.acp?.error ?? (isFinished(job) ? job.error : null)
   return {

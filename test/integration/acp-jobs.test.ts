@@ -123,6 +123,27 @@ describe('ACP jobs over HTTP', { concurrency: true }, () => {
     assert.equal((await server.finished(id)).status, 'cancelled')
   })
 
+  test('under the default workdir policy a job\'s agent asking to read /etc/passwd is refused; a model the agent refuses only adds a warning event', async () => {
+    const m = marker()
+    const id = await submit({
+      agent: agent(SCRIPTED_AGENT, m),
+      env: { FAKE_ACP_CONFIG: 'options' },
+      model: 'no-such-model',
+      prompt: script({ permission: { toolCallId: 'r1', title: 'Read passwd', kind: 'read', locations: [{ path: '/etc/passwd' }] } }),
+    })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+    assert.equal(job.stdout, '[{"outcome":"selected","optionId":"no"}]\n')
+    const permission = job.events.find((e: any) => e.type === 'permission')
+    assert.equal(permission.data.policy, 'workdir')
+    assert.equal(permission.data.decision, 'reject')
+    assert.equal(permission.data.reason, 'path outside the workdir: /etc/passwd')
+    const warning = job.events.find((e: any) => e.type === 'warning')
+    assert.equal(warning.data.setting, 'model')
+    assert.match(warning.data.message, /did not take model "no-such-model"/)
+    await assertNoProcesses(m)
+  })
+
   test('timeout ends the job as timeout with exit code 1 and the partial text', async () => {
     const m = marker()
     const id = await submit({ agent: agent(SCRIPTED_AGENT, m), prompt: script({ say: 'half' }, { sleep: 60_000 }), timeout: 4 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { runAcpSession, type AcpResult, type RunAcpOptions } from '../../src/index.js'
+import type { AcpLiveView } from '../../src/acp/types.js'
 import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { processesMatching } from '../helpers/processes.js'
 
@@ -136,9 +137,32 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
     assert.deepEqual(results(result), [{ model: 'smart', effort: 'high', mode: 'ask' }])
     assert.deepEqual(result.events.filter((e) => e.type === 'setting').map((e) => e.data.configId), ['model', 'reasoning_effort'])
     assert.ok(result.events.some((e) => e.type === 'config_option_update'))
-    const bad = await run([{ settings: true }], { env, model: 'huge' })
+  })
+
+  test('a model or effort the agent refuses or does not advertise is a warning event and the turn still runs', async () => {
+    const refused = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'options' }, model: 'huge', effort: 'high' })
+    assert.equal(refused.error, null)
+    assert.equal(refused.stopReason, 'end_turn')
+    assert.deepEqual(results(refused), [{ model: 'fast', effort: 'high', mode: 'ask' }])
+    const warnings = refused.events.filter((e) => e.type === 'warning').map((e) => e.data)
+    assert.equal(warnings.length, 1)
+    assert.equal(warnings[0]?.setting, 'model')
+    assert.match(warnings[0]?.message as string, /^the agent did not take model "huge" \(session\/set_config_option failed: .*unknown value huge.*\(code -32602\); it offers: fast, smart\); going on with its current model$/)
+    assert.deepEqual(refused.events.filter((e) => e.type === 'setting').map((e) => e.data.setting), ['effort'])
+
+    const absent = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'legacy' }, effort: 'high' })
+    assert.equal(absent.error, null)
+    assert.equal(absent.stopReason, 'end_turn')
+    const warning = absent.events.find((e) => e.type === 'warning')?.data
+    assert.equal(warning?.method, 'session/set_config_option')
+    assert.match(warning?.message as string, /did not take effort "high" \(.*\(code -32601\); it advertises no choice\)/)
+  })
+
+  test('a mode the agent does not offer still fails the job before the prompt', async () => {
+    const bad = await run([{ settings: true }], { env: { FAKE_ACP_CONFIG: 'options' }, mode: 'yolo' })
     assert.equal(bad.stopReason, 'error')
-    assert.match(bad.error ?? '', /does not offer model "huge" \(it offers: fast, smart\)/)
+    assert.match(bad.error ?? '', /does not offer mode "yolo" \(it offers: ask, code\)/)
+    assert.equal(bad.outputText, '')
   })
 
   test('without config options, the legacy session/set_model and session/set_mode are used', async () => {
@@ -161,7 +185,7 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
   test('concurrent permission requests are each answered per policy with the right option', async () => {
     const result = await run([{
       permission: [
-        { toolCallId: 'a', title: 'Read', kind: 'read', locations: [{ path: '/etc/hosts' }] },
+        { toolCallId: 'a', title: 'Read', kind: 'read', locations: [{ path: join(workdir, 'docs', 'notes.txt') }] },
         { toolCallId: 'b', title: 'Edit inside', kind: 'edit', rawInput: { path: 'docs/notes.txt' } },
         { toolCallId: 'c', title: 'Edit via link', kind: 'edit', rawInput: { path: 'escape/secret.txt' } },
         { toolCallId: 'd', title: 'Run', kind: 'execute', rawInput: { command: 'rm -rf /', cwd: workdir } },
@@ -174,6 +198,29 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
       { outcome: 'selected', optionId: 'no' },
     ]])
     assert.deepEqual(result.toolCalls.map((c) => c.toolCallId), ['a', 'b', 'c', 'd'])
+  })
+
+  test('under workdir and read-only, an agent asking to read /etc/passwd, ~/.ssh/id_rsa or through a link out of the workdir is refused', async () => {
+    const asks = [
+      { toolCallId: 'p', title: 'Read passwd', kind: 'read', locations: [{ path: '/etc/passwd' }] },
+      { toolCallId: 'k', title: 'Read key', kind: 'read', rawInput: { file_path: '~/.ssh/id_rsa' } },
+      { toolCallId: 'l', title: 'Read via link', kind: 'read', rawInput: { path: 'escape/secret.txt' } },
+      { toolCallId: 's', title: 'Search home', kind: 'search', rawInput: { pattern: 'key', path: '/root' } },
+      { toolCallId: 'i', title: 'Read inside', kind: 'read', rawInput: { path: 'docs/notes.txt' } },
+    ]
+    for (const permissionPolicy of ['workdir', 'read-only'] as const) {
+      const result = await run([{ permission: asks }], { permissionPolicy })
+      assert.deepEqual(results(result)[0].map((o: { optionId: string }) => o.optionId), ['no', 'no', 'no', 'no', 'yes'], permissionPolicy)
+      const reasons = result.events.filter((e) => e.type === 'permission' && e.data.decision === 'reject').map((e) => e.data.reason)
+      assert.deepEqual(reasons.sort(), [
+        'path outside the workdir: escape/secret.txt',
+        'path outside the workdir: /etc/passwd',
+        'path outside the workdir: /root',
+        'path outside the workdir: ~/.ssh/id_rsa',
+      ].sort())
+    }
+    const open = await run([{ permission: asks }], { permissionPolicy: 'allow-all' })
+    assert.deepEqual(results(open)[0].map((o: { optionId: string }) => o.optionId), ['yes', 'yes', 'yes', 'yes', 'yes'])
   })
 
   test('policy ask: each request is surfaced, answered by the handler, and a missing answer is a rejection at the deadline', async () => {
@@ -225,6 +272,49 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
     const busy = await run(Array.from({ length: 16 }, (_, i) => [{ say: i.toString(16) }, { sleep: 250 }]).flat(), { idleTimeoutMs: 2000 })
     assert.equal(busy.stopReason, 'end_turn')
     assert.equal(busy.outputText, '0123456789abcdef')
+  })
+
+  test('timeout, idle timeout, permission answer timeout and cancel grace above 2^31-1 ms do not end the run at once', async () => {
+    const beyond = 2 ** 31 + 1000
+    const result = await run([{ say: 'a' }, { permission: { toolCallId: 'e', title: 'Edit', kind: 'edit' } }, { say: 'b' }], {
+      timeoutMs: beyond,
+      idleTimeoutMs: beyond,
+      permissionPolicy: 'ask',
+      permissionTimeoutMs: beyond,
+      // Why a delay: a timer that overflowed fires after 1 ms and would answer first.
+      onPermissionRequest: async () => await new Promise((resolve) => setTimeout(() => resolve('yes'), 100)),
+    })
+    assert.equal(result.error, null)
+    assert.equal(result.stopReason, 'end_turn')
+    assert.equal(result.timeout, null)
+    assert.match(result.outputText, /^a\[\{"outcome":"selected","optionId":"yes"\}\]\nb$/)
+
+    const abort = new AbortController()
+    const cancelled = await run([{ say: 'a' }, { sleep: 100 }, { say: 'b' }, { sleep: 60_000 }], {
+      cancelGraceMs: beyond,
+      signal: abort.signal,
+      onEvent: (event) => { if (event.type === 'message' && (event.data.content as { text?: string }).text === 'b') abort.abort() },
+    })
+    assert.equal(cancelled.stopReason, 'cancelled', 'the agent ended the turn itself; the grace did not expire at once')
+    assert.equal(cancelled.error, null)
+    assert.equal(cancelled.aborted, true)
+  })
+
+  test('onLive hands out the recorder\'s live state: session id, tool calls (those known only from a permission request too) and text', async () => {
+    let live: AcpLiveView | undefined
+    let seen: { sessionId: string | null, toolCalls: string[], outputText: string } | undefined
+    const result = await run([{ say: 'hi' }, { tool: { toolCallId: 't1', title: 'Read', kind: 'read', status: 'pending' } }, { permission: { toolCallId: 'p1', title: 'Edit', kind: 'edit' } }], {
+      permissionPolicy: 'ask',
+      onLive: (view) => { live = view },
+      onPermissionRequest: async () => {
+        const view = live as AcpLiveView
+        seen = { sessionId: view.sessionId, toolCalls: view.toolCalls.map((c) => c.toolCallId), outputText: view.outputText }
+        return 'yes'
+      },
+    })
+    assert.equal(result.error, null)
+    assert.deepEqual(seen, { sessionId: result.sessionId, toolCalls: ['t1', 'p1'], outputText: 'hi' })
+    assert.deepEqual(live?.toolCalls, result.toolCalls)
   })
 
   test('an empty prompt only creates the session (stop reason no_prompt)', async () => {

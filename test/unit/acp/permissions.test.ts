@@ -7,18 +7,22 @@ import type { PermissionOption, ToolCallUpdate } from '@agentclientprotocol/sdk'
 import { Sandbox } from '../../../src/acp/paths.js'
 import { judgeToolCall, outcomeFor, PERMISSION_POLICIES, toolCallPaths, type PermissionPolicy } from '../../../src/acp/permissions.js'
 
-const KINDS = ['read', 'search', 'think', 'fetch', 'edit', 'delete', 'move', 'execute', 'switch_mode', 'other', undefined] as const
-type Where = 'inside' | 'relative' | 'outside' | 'symlink' | 'mixed' | 'none'
-const WHERE: readonly Where[] = ['inside', 'relative', 'outside', 'symlink', 'mixed', 'none']
+const KINDS = ['read', 'search', 'think', 'fetch', 'edit', 'delete', 'move', 'execute', 'switch_mode', 'other', 'browse', undefined] as const
+type Where = 'inside' | 'relative' | 'outside' | 'symlink' | 'mixed' | 'none' | 'home' | 'uri' | 'resource'
+const WHERE: readonly Where[] = ['inside', 'relative', 'outside', 'symlink', 'mixed', 'none', 'home', 'uri', 'resource']
 
-/** What API.md §9 says each policy does with a kind and the paths it names. */
+/** What docs/api.md says each policy does with a kind and the paths it names. */
 function expected (policy: PermissionPolicy, kind: string | undefined, where: Where): 'allow' | 'reject' | 'ask' {
   if (policy === 'allow-all') return 'allow'
   if (policy === 'deny') return 'reject'
   if (policy === 'ask') return 'ask'
-  if (['read', 'search', 'think', 'fetch'].includes(kind ?? '')) return 'allow'
-  if (policy === 'read-only') return 'reject'
-  if (['edit', 'delete', 'move'].includes(kind ?? '')) return where === 'inside' || where === 'relative' ? 'allow' : 'reject'
+  const looking = ['read', 'search', 'think', 'fetch'].includes(kind ?? '')
+  const changing = ['edit', 'delete', 'move'].includes(kind ?? '')
+  // Unknown, missing and `other` kinds, execute and switch_mode: rejected whatever the paths.
+  if (!looking && !(policy === 'workdir' && changing)) return 'reject'
+  if (where === 'inside' || where === 'relative') return 'allow'
+  // A call naming no path can only be allowed for kinds that need none.
+  if (where === 'none') return ['search', 'think', 'fetch'].includes(kind ?? '') ? 'allow' : 'reject'
   return 'reject'
 }
 
@@ -39,11 +43,14 @@ describe('permission policies', () => {
       case 'outside': return { ...base, locations: [{ path: '/etc/passwd' }] }
       case 'symlink': return { ...base, rawInput: { path: 'escape/key.pem' } }
       case 'mixed': return { ...base, rawInput: { path: join(root, 'src', 'a.ts'), target: '../outside.txt' } }
-      case 'none': return { ...base, rawInput: { command: 'rm -rf /', cwd_hint: 'x' } }
+      case 'none': return { ...base, rawInput: { command: 'rm -rf /', cwd_hint: 'x', url: 'https://example.com/' } }
+      case 'home': return { ...base, rawInput: { file_path: '~/.ssh/id_rsa' } }
+      case 'uri': return { ...base, locations: [{ path: join(root, 'src', 'a.ts') }], rawInput: { uri: 'file:///etc/passwd' } }
+      case 'resource': return { ...base, content: [{ type: 'content', content: { type: 'resource_link', name: 'key', uri: `file://${join(top, 'secret', 'key.pem')}` } }] }
     }
   }
 
-  test('every policy × tool kind × path (inside, relative, outside, symlink escape, mixed, none)', () => {
+  test('every policy × tool kind × path (inside, relative, outside, symlink escape, mixed, none, ~, file: URI, resource link)', () => {
     for (const policy of PERMISSION_POLICIES) {
       for (const kind of KINDS) {
         for (const where of WHERE) {
@@ -54,12 +61,24 @@ describe('permission policies', () => {
     }
   })
 
+  test('under read-only and workdir a read of /etc/passwd or ~/.ssh/id_rsa is rejected; allow-all still approves it', () => {
+    for (const rawInput of [{ path: '/etc/passwd' }, { file_path: '~/.ssh/id_rsa' }, { path: join(root, 'escape', 'id_rsa') }]) {
+      const call: ToolCallUpdate = { toolCallId: 'r', kind: 'read', rawInput }
+      for (const policy of ['read-only', 'workdir'] as const) {
+        const verdict = judgeToolCall(policy, call, sandbox)
+        assert.equal(verdict.verdict, 'reject', `${policy} × ${JSON.stringify(rawInput)}`)
+        assert.match(verdict.reason, /path outside the workdir/)
+      }
+      assert.equal(judgeToolCall('allow-all', call, sandbox).verdict, 'allow')
+    }
+  })
+
   test('an execute tool call is not allowed by workdir just because its cwd is inside (devpilot approved rm -rf /)', () => {
     const call: ToolCallUpdate = { toolCallId: 'x', kind: 'execute', rawInput: { command: 'rm -rf /', cwd: root } }
     assert.equal(judgeToolCall('workdir', call, sandbox).verdict, 'reject')
   })
 
-  test('every path-like key, location and diff is checked, not only the first', () => {
+  test('every path-like key (at any depth of rawInput), location and diff is checked, not only the first', () => {
     const call: ToolCallUpdate = {
       toolCallId: 'x',
       kind: 'move',
@@ -68,6 +87,9 @@ describe('permission policies', () => {
       rawInput: { from: 'c', to: 'd', paths: ['e', 'f'], unrelated: '/etc' },
     }
     assert.deepEqual(new Set(toolCallPaths(call)), new Set(['a', 'b', 'c', 'd', 'e', 'f']))
+    const nested = { ...call, rawInput: { edits: [{ file_path: 'g' }], input: { path: ['h'], url: 'https://x/' } } }
+    assert.deepEqual(new Set(toolCallPaths(nested)), new Set(['a', 'b', 'g', 'h']))
+    assert.equal(judgeToolCall('workdir', { ...nested, rawInput: { edits: [{ file_path: '/etc/shadow' }] } }, sandbox).verdict, 'reject')
     assert.equal(judgeToolCall('workdir', { ...call, rawInput: { ...call.rawInput as object, to: '/tmp/x' } }, sandbox).verdict, 'reject')
   })
 
