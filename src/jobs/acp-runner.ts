@@ -28,6 +28,12 @@ interface RunningAcpJob {
 /** The descriptors an ACP job writes: the agent's text, its stderr, and the event log. */
 interface AcpFds { stdout: number, stderr: number, events: number }
 
+/** Loads `runAcpSession` (tests pass their own). */
+export type AcpSessionLoader = () => Promise<typeof import('../acp/run-session.js').runAcpSession>
+
+// Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
+const loadRunAcpSession: AcpSessionLoader = async () => (await import('../acp/run-session.js')).runAcpSession
+
 /** What GET /jobs/:id shows of a running ACP job. */
 export interface AcpLiveState {
   sessionId: string | null
@@ -37,11 +43,13 @@ export interface AcpLiveState {
 // ACP jobs (mode "acp"): each one a runAcpSession whose events go to the job's files as they happen.
 export class AcpJobRunner implements JobKind {
   readonly #host: JobKindHost
+  readonly #load: AcpSessionLoader
   readonly #running = new RunningJobs<RunningAcpJob>()
   #accepting = true
 
-  constructor (host: JobKindHost) {
+  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession) {
     this.#host = host
+    this.#load = load
   }
 
   get size (): number {
@@ -118,8 +126,7 @@ export class AcpJobRunner implements JobKind {
     }
     let result: AcpResult
     try {
-      // Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
-      const { runAcpSession } = await import('../acp/run-session.js')
+      const runAcpSession = await this.#load()
       result = await runAcpSession({
         agent: acp.agent,
         prompt: acp.prompt,
