@@ -26,7 +26,14 @@ describe('AcpJobRunner start failures', { skip: onLinux ? false : 'counts descri
     mkdirSync(jobFiles(stateDir, id).dir, { recursive: true })
     return {
       ...newJobRecord(id, {
-        command: '[acp] agent', shell: '/bin/sh', workdir: stateDir, env: {}, timeoutSec: 0, idleTimeoutSec: 0, stdin: null, stdinEof: true,
+        command: '[acp] agent',
+        shell: '/bin/sh',
+        workdir: stateDir,
+        env: {},
+        timeoutSec: 0,
+        idleTimeoutSec: 0,
+        stdin: null,
+        stdinEof: true,
         acp: { agent: 'agent', prompt: 'hi', sessionId: null, model: null, effort: null, mode: null, permissionPolicy: 'workdir', mcpServers: [] },
       }, null),
       status: 'running',
