@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
@@ -95,10 +96,12 @@ export class JobManager {
     const dir = jobFiles(this.#config.stateDir, job.id).dir
     this.#storageWrite(() => {
       try {
-        mkdirSync(dir, { recursive: true, mode: 0o700 })
+        // Why not one recursive mkdir: on a read-only file system it fails with ENOENT instead of EROFS.
+        mkdirSync(dirname(dir), { recursive: true, mode: 0o700 })
+        mkdirSync(dir, { mode: 0o700 })
         this.#store.insert(job)
       } catch (err) {
-        rmSync(dir, { recursive: true, force: true })
+        try { rmSync(dir, { recursive: true, force: true }) } catch { /* the original error is the one to report */ }
         throw err
       }
     })
