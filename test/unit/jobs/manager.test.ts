@@ -7,7 +7,7 @@ import { loadConfig } from '../../../src/config.js'
 import type { JobKind, JobKindHost, StartedProcess } from '../../../src/jobs/kind.js'
 import { JobManager } from '../../../src/jobs/manager.js'
 import { ENDING_SIGNALS } from '../../../src/jobs/outcome.js'
-import { JobStore } from '../../../src/jobs/store.js'
+import { JobStore, type JobUpdate } from '../../../src/jobs/store.js'
 import type { JobRecord, JobSpec } from '../../../src/jobs/types.js'
 import { createLogger } from '../../../src/logger.js'
 import { waitFor } from '../../helpers/wait.js'
@@ -46,9 +46,18 @@ class HeldKind implements JobKind {
   async stopAll (): Promise<void> { for (const id of [...this.running]) this.end(id, 'cancel') }
 }
 
+// A store whose updates fail like SQLite on a full disk while `full` is set.
+class FillableStore extends JobStore {
+  full = false
+  override update (id: string, fields: JobUpdate): void {
+    if (this.full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    super.update(id, fields)
+  }
+}
+
 describe('JobManager with a kind whose starts are held', () => {
   let stateDir: string
-  let store: JobStore
+  let store: FillableStore
   let kind: HeldKind
   let manager: JobManager
   const make = (options: Record<string, string>): void => {
@@ -61,7 +70,7 @@ describe('JobManager with a kind whose starts are held', () => {
 
   beforeEach(() => {
     stateDir = mkdtempSync(join(tmpdir(), 'agent-runtime-manager-'))
-    store = new JobStore(join(stateDir, 'jobs.db'))
+    store = new FillableStore(join(stateDir, 'jobs.db'))
   })
   afterEach(async () => {
     for (const start of kind.starts.values()) start.resolve({ pid: null, startTime: null })
@@ -121,5 +130,39 @@ describe('JobManager with a kind whose starts are held', () => {
     assert.equal(failed?.error, 'cannot start the job: no such shell')
     assert.deepEqual(kind.signals, [], 'nothing was signalled')
     assert.throws(() => manager.kill(job.id), { code: 'JOB_NOT_RUNNING' })
+  })
+
+  test('a start that cannot be recorded (full disk) leaves the job pending and starts it once the disk has room', async () => {
+    make({})
+    store.full = true
+    const { job } = manager.submit(spec)
+    await waitFor(() => manager.get(job.id) !== undefined, 'the job to be accepted')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(kind.starts.has(job.id), false, 'not started while its start cannot be recorded')
+    assert.equal(manager.get(job.id)?.status, 'pending')
+    assert.equal(manager.queuePosition(job.id), 1)
+    store.full = false
+    await waitFor(() => kind.starts.has(job.id), 'the start once the disk has room')
+    assert.equal(store.get(job.id)?.status, 'running')
+  })
+
+  test('an end that cannot be saved (full disk) is shown at once and saved once the disk has room', async () => {
+    make({})
+    const { job } = manager.submit(spec)
+    await waitFor(() => kind.starts.has(job.id), 'the start to begin')
+    kind.starts.get(job.id)?.resolve({ pid: 1234, startTime: '1' })
+    await waitFor(() => manager.isRunning(job.id), 'the job to run')
+    store.full = true
+    kind.end(job.id)
+    const shown = manager.get(job.id)
+    assert.equal(shown?.status, 'completed')
+    assert.equal(shown?.exitCode, 0)
+    assert.equal(shown?.error, 'its end is not saved yet (the state directory cannot be written); retrying')
+    assert.equal(manager.isRunning(job.id), false)
+    assert.equal(store.get(job.id)?.status, 'running', 'not saved yet')
+    assert.throws(() => manager.kill(job.id), { code: 'JOB_NOT_RUNNING' })
+    store.full = false
+    await waitFor(() => store.get(job.id)?.status === 'completed', 'the end to be saved')
+    assert.equal(manager.get(job.id)?.error, null)
   })
 })
