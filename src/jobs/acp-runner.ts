@@ -186,7 +186,7 @@ export class AcpJobRunner implements JobKind {
   }
 
   /** Answers a permission request that waits for a person (policy `ask`). */
-  answer (id: string, requestId: string, optionId: string): void {
+  answerPermission (id: string, requestId: string, optionId: string): void {
     const question = this.#running.get(id)?.questions.get(requestId)
     if (!question) throw new Errors.PERMISSION_REQUEST_NOT_FOUND(requestId)
     if (!question.options.has(optionId)) throw new Errors.UNKNOWN_PERMISSION_OPTION(optionId, [...question.options].join(', '))

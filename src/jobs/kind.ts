@@ -59,6 +59,8 @@ export interface JobKind {
   stopAll: () => Promise<void>
   /** Kinds with a stdin: queues bytes (never waiting for the job to read them), optionally closing it. */
   writeStdin?: (id: string, data: string, eof: boolean) => number
+  /** Kinds whose jobs ask a person for permissions (ACP, policy `ask`): answers one request. */
+  answerPermission?: (id: string, requestId: string, optionId: string) => void
   /** Kinds whose jobs cannot survive a restart: they block POST /update while they run. */
   updateBlocker?: () => UpdateBlocker
   /** False while an update drains: pending jobs of this kind wait instead of starting. */

@@ -140,10 +140,9 @@ export class JobManager {
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
   answerPermission (id: string, requestId: string, optionId: string): void {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (kind !== this.#acp || !this.#acp) throw new Errors.NOT_AN_ACP_JOB()
-    this.#acp.answer(id, requestId, optionId)
+    const kind = this.#kinds[this.#require(id).mode]
+    if (!kind.answerPermission) throw new Errors.NOT_AN_ACP_JOB()
+    kind.answerPermission(id, requestId, optionId)
   }
 
   /** The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs. */
