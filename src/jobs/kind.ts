@@ -33,20 +33,29 @@ export interface JobKindHost {
  *   before calling `start`, the pid and start time `start` resolves with, whatever `progress`
  *   reports, and the outcome of `ended` (through the pure `outcome.ts`). A kind never touches the
  *   store.
- * - **Start.** `start(job)` resolves once the job runs, with its process (pid null when it has
- *   none, e.g. an ACP run that ended before its agent spawned). From then on the kind owns the
- *   job: `has(id)` is true until it calls `host.ended(id, …)`, exactly once. If `start` rejects, the
- *   kind holds nothing for that job (no process, no open file, no entry in `size`) and never
- *   calls `ended`: the manager records the job `failed` ("cannot start the job: …").
+ * - **Start.** `start(job)` resolves once the job runs, with its process: the pid of the leader of
+ *   the job's own process group (what kills target) and its start time from
+ *   `processStartTime(pid)`, which `adopt` later compares to recognise the same process (pid null
+ *   when there is none, e.g. an ACP run that ended before its agent spawned). From then on the kind
+ *   owns the job: `has(id)` is true until it calls `host.ended(id, …)`, exactly once, after the
+ *   job's processes are gone. `ended` may come before `start` resolves; the manager copes. If
+ *   `start` rejects, the kind holds nothing for that job (no process, no open file, no entry in
+ *   `size`) and never calls `ended`: the manager records the job `failed` ("cannot start the
+ *   job: …"). Signals asked for while `start` runs are held by the manager and sent after it.
+ * - **Progress.** `host.progress(id, fields)` records what is known before the end; a new kind
+ *   that needs another field adds it to `JobProgress`.
+ * - **End.** `host.ended(id, end)` with a `JobEnd` of facts (a `ProcessEnd` and the kill reason,
+ *   an ACP result, …); `outcome.ts` alone turns them into status, exit code, signal and error.
  * - **Output files.** A kind writes the job's output where `jobFiles(stateDir, id)` says (stdout,
  *   stderr, events, exit) and creates nothing else; the manager created `jobs/<id>/`.
  * - **Signals.** `signal(id, signal)` with one of `ENDING_SIGNALS` asks the job to end (reason
  *   `cancel`: it ends `cancelled`); any other signal is delivered and leaves the outcome alone.
  *   Signals for ids the kind does not hold are ignored.
  * - **Restarts.** `adopt(job)` runs at start-up for each job an earlier server left `running`: the
- *   kind follows it (returns null, then reports its end through `ended`) or says how it ended.
- *   `detachAll()` lets running jobs go on without this server (self-update); `stopAll()` ends
- *   them (reason `shutdown`) and resolves when every end has been reported.
+ *   kind follows it (returns null, then reports its end through `ended`; its limits count from
+ *   the recorded `startedAt`) or says how it ended. `detachAll()` lets running jobs go on without
+ *   this server (self-update) and reports nothing more; `stopAll()` ends what is still held
+ *   (reason `shutdown`) and resolves when every end has been reported.
  */
 export interface JobKind {
   /** Jobs this kind runs now. */
