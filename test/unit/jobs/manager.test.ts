@@ -49,6 +49,11 @@ class HeldKind implements JobKind {
 // A store whose updates fail like SQLite on a full disk while `full` is set.
 class FillableStore extends JobStore {
   full = false
+  override insert (job: JobRecord): void {
+    if (this.full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+    super.insert(job)
+  }
+
   override update (id: string, fields: JobUpdate): void {
     if (this.full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
     super.update(id, fields)
@@ -132,11 +137,18 @@ describe('JobManager with a kind whose starts are held', () => {
     assert.throws(() => manager.kill(job.id), { code: 'JOB_NOT_RUNNING' })
   })
 
-  test('a start that cannot be recorded (full disk) leaves the job pending and starts it once the disk has room', async () => {
+  test('a submit whose record cannot be written (full disk) is refused with 507 DISK_FULL and leaves no jobs/<id>/', () => {
     make({})
     store.full = true
+    assert.throws(() => manager.submit(spec), { code: 'DISK_FULL', statusCode: 507 })
+    assert.deepEqual(readdirSync(join(stateDir, 'jobs')), [])
+    assert.equal(manager.count(), 0)
+  })
+
+  test('a start that cannot be recorded (full disk) leaves the job pending and starts it once the disk has room', async () => {
+    make({})
     const { job } = manager.submit(spec)
-    await waitFor(() => manager.get(job.id) !== undefined, 'the job to be accepted')
+    store.full = true
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(kind.starts.has(job.id), false, 'not started while its start cannot be recorded')
     assert.equal(manager.get(job.id)?.status, 'pending')
