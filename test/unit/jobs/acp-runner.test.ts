@@ -7,6 +7,10 @@ import type { AcpResult } from '../../../src/acp/types.js'
 import { jobFiles } from '../../../src/exec/job-files.js'
 import { AcpJobRunner, openFds, type AcpSessionLoader } from '../../../src/jobs/acp-runner.js'
 import type { JobKindHost } from '../../../src/jobs/kind.js'
+import { JobManager } from '../../../src/jobs/manager.js'
+import { JobRunner } from '../../../src/jobs/runner.js'
+import { JobStore } from '../../../src/jobs/store.js'
+import { loadConfig } from '../../../src/config.js'
 import type { JobEnd } from '../../../src/jobs/outcome.js'
 import { newJobRecord, type JobRecord } from '../../../src/jobs/types.js'
 import { createLogger } from '../../../src/logger.js'
@@ -94,6 +98,33 @@ describe('AcpJobRunner start failures', { skip: onLinux ? false : 'counts descri
     mkdirSync(files.events, { recursive: true }) // a folder where the event log should be: opening it fails
     const before = openFdCount()
     assert.throws(() => openFds(files), { code: 'EISDIR' })
+    assert.equal(openFdCount(), before)
+  })
+
+  test('through the manager: a failed ACP start ends the job failed and frees its slot for the next job', async () => {
+    const before = openFdCount()
+    let calls = 0
+    const load: AcpSessionLoader = async () => {
+      if (++calls === 1) throw new Error('cannot find module @agentclientprotocol/sdk')
+      return async () => ({ sessionId: 's', outputText: '', toolCalls: [], events: [], stopReason: 'end_turn', stderr: '', error: null, timeout: null, aborted: false })
+    }
+    const store = new JobStore(join(stateDir, 'jobs.db'))
+    const config = loadConfig({ stateDir, logLevel: 'silent', maxConcurrentJobs: '1' }, {})
+    const manager = new JobManager(config, store, host.log, (h) => ({ shell: new JobRunner(h), acp: new AcpJobRunner(h, load) }))
+    try {
+      const { spec } = acpJob()
+      const first = manager.submit(spec).job
+      const second = manager.submit(spec).job
+      await waitFor(() => manager.get(second.id)?.status === 'completed', 'the second job to run in the freed slot')
+      const failed = manager.get(first.id)
+      assert.equal(failed?.status, 'failed')
+      assert.equal(failed?.error, 'cannot start the job: cannot find module @agentclientprotocol/sdk')
+      assert.equal(manager.isRunning(first.id), false)
+      assert.equal(manager.stats().running, 0)
+    } finally {
+      await manager.close()
+      store.close()
+    }
     assert.equal(openFdCount(), before)
   })
 })
