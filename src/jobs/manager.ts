@@ -1,5 +1,3 @@
-import { mkdirSync, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
@@ -13,15 +11,13 @@ import { outcomeOf, type JobEnd } from './outcome.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner } from './runner.js'
-import { storageProblemOf, toStorageApiError } from './storage-errors.js'
-import type { JobStore, JobUpdate } from './store.js'
+import { JobRecords } from './records.js'
+import type { JobStore } from './store.js'
 import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
 
 // Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
 const newJobId = customAlphabet('0123456789abcdef', 12)
 const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
-// How often writes that failed for lack of space (or a read-only state dir) are tried again.
-const STORAGE_RETRY_MS = 1000
 const now = (): number => Date.now() / 1000
 
 /** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
@@ -44,9 +40,7 @@ export class JobManager {
   readonly #starting = new Map<string, Promise<void>>()
   /** Signals asked for while a job was starting: delivered once it runs. */
   readonly #signalsWhileStarting = new Map<string, NodeJS.Signals[]>()
-  /** Writes that failed for lack of space (or a read-only state dir), retried; reads show them meanwhile. */
-  readonly #unsaved = new Map<string, JobUpdate>()
-  #storageRetry: NodeJS.Timeout | undefined
+  readonly #records: JobRecords
   readonly #notices = new FinishNotices()
   readonly #retention: RetentionSweeper
   #closed = false
@@ -56,12 +50,13 @@ export class JobManager {
     this.#config = config
     this.#store = store
     this.#log = log
+    this.#records = new JobRecords(store, log, () => this.#pump())
     const host: JobKindHost = {
       stateDir: config.stateDir,
       killGraceMs: config.killGraceMs,
       log,
       ended: (id, end) => this.#ended(id, end),
-      progress: (id, fields) => this.#write(id, fields),
+      progress: (id, fields) => this.#records.update(id, fields),
     }
     if (makeKinds) {
       this.#kinds = makeKinds(host)
@@ -84,27 +79,16 @@ export class JobManager {
    */
   submit (spec: JobSpec, idempotencyKey?: string): { job: JobRecord, created: boolean } {
     if (idempotencyKey) {
-      const existing = this.#store.findByIdempotencyKey(idempotencyKey)
-      if (existing && existing.submittedAt > now() - IDEMPOTENCY_WINDOW_SEC) return { job: this.#withUnsaved(existing), created: false }
-      if (existing) this.#storageWrite(() => this.#store.update(existing.id, { idempotencyKey: null }))
+      const existing = this.#records.findByIdempotencyKey(idempotencyKey)
+      if (existing && existing.submittedAt > now() - IDEMPOTENCY_WINDOW_SEC) return { job: existing, created: false }
+      if (existing) this.#records.updateNow(existing.id, { idempotencyKey: null })
     }
     // Why: jobs queued earlier in this loop turn have not claimed their slots yet; they will.
     if (this.#queue.size - this.#freeSlots() >= this.#config.maxPendingJobs) {
       throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    const dir = jobFiles(this.#config.stateDir, job.id).dir
-    this.#storageWrite(() => {
-      try {
-        // Why not one recursive mkdir: on a read-only file system it fails with ENOENT instead of EROFS.
-        mkdirSync(dirname(dir), { recursive: true, mode: 0o700 })
-        mkdirSync(dir, { mode: 0o700 })
-        this.#store.insert(job)
-      } catch (err) {
-        try { rmSync(dir, { recursive: true, force: true }) } catch { /* the original error is the one to report */ }
-        throw err
-      }
-    })
+    this.#records.create(job, jobFiles(this.#config.stateDir, job.id).dir)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
     this.#pumpSoon()
@@ -113,12 +97,11 @@ export class JobManager {
 
   /** The job as it really is: its record, with any end not yet saved (full disk) shown on it. */
   get (id: string): JobRecord | undefined {
-    const job = this.#store.get(id)
-    return job && this.#withUnsaved(job)
+    return this.#records.get(id)
   }
 
   list (limit: number, status?: JobStatus): JobRecord[] {
-    return this.#store.list(limit, status).map((job) => this.#withUnsaved(job))
+    return this.#records.list(limit, status)
   }
 
   count (): number {
@@ -265,9 +248,7 @@ export class JobManager {
     const kinds = Object.values(this.#kinds)
     if (mode === 'detach') for (const kind of kinds) kind.detachAll()
     await Promise.all(kinds.map((kind) => kind.stopAll()))
-    clearInterval(this.#storageRetry)
-    this.#saveUnsaved()
-    for (const id of this.#unsaved.keys()) this.#log.error({ jobId: id }, 'the end of this job could not be saved before the server stopped')
+    this.#records.close()
   }
 
   #require (id: string): JobRecord {
@@ -292,7 +273,7 @@ export class JobManager {
 
   #pump (): void {
     // Why: with the disk full, starting jobs would only fail to record it; they wait for the retry.
-    while (!this.#closed && this.#storageRetry === undefined && this.#freeSlots() > 0) {
+    while (!this.#closed && !this.#records.failing && this.#freeSlots() > 0) {
       const kinds = Object.values(this.#kinds)
       // Why: while an update drains, jobs of kinds that block it stay queued and the others go on.
       const id = this.#queue.shift(kinds.every((kind) => kind.accepting !== false)
@@ -314,7 +295,8 @@ export class JobManager {
     try {
       this.#store.update(id, { status: 'running', startedAt })
     } catch (err) {
-      if (!this.#storageFailed(err)) throw err
+      // Why not a kept write: a job must not run before `running` is durable; it waits first in line.
+      if (!this.#records.noteFailure(err)) throw err
       this.#queue.pushFront(id)
       return
     }
@@ -333,7 +315,7 @@ export class JobManager {
     }
     // Why: a run can end before its start resolves (an ACP agent that never spawned): its end is recorded already.
     if (!this.#active.has(id)) return
-    this.#write(id, { pid: started.pid, pidStartTime: started.startTime })
+    this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
     this.#log.debug({ jobId: id, pid: started.pid }, 'job started')
     for (const signal of signals) kind.signal(id, signal)
   }
@@ -352,76 +334,8 @@ export class JobManager {
     this.#active.delete(id)
     const spec = this.#store.get(id)?.spec ?? { timeoutSec: 0, idleTimeoutSec: 0 }
     const { status, exitCode, signal, error, timedOut, acp } = outcomeOf(end, spec)
-    this.#write(id, { status, finishedAt: now(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })
+    this.#records.update(id, { status, finishedAt: now(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })
     this.#log.info({ jobId: id, status, exitCode, signal }, 'job finished')
     this.#notices.notify(id)
-  }
-
-  /** Writes to the job's record; a write that fails for lack of space is kept and retried. */
-  #write (id: string, fields: JobUpdate): void {
-    const unsaved = this.#unsaved.get(id)
-    if (unsaved) {
-      this.#unsaved.set(id, { ...unsaved, ...fields })
-      return
-    }
-    try {
-      this.#store.update(id, fields)
-    } catch (err) {
-      if (!this.#storageFailed(err)) throw err
-      this.#unsaved.set(id, fields)
-    }
-  }
-
-  /** Runs a write for a request: a storage failure is the request's 507/503, not a 500. */
-  #storageWrite (write: () => void): void {
-    try {
-      write()
-    } catch (err) {
-      throw toStorageApiError(err)
-    }
-  }
-
-  /** True (and a retry armed) when `err` is a full or read-only state dir. */
-  #storageFailed (err: unknown): boolean {
-    const problem = storageProblemOf(err)
-    if (!problem) return false
-    this.#log.error({ err }, problem === 'full' ? 'the disk of the state directory is full; retrying' : 'the state directory is read-only; retrying')
-    if (this.#storageRetry === undefined && !this.#closed) {
-      this.#storageRetry = setInterval(() => {
-        try {
-          if (!this.#saveUnsaved()) return
-          clearInterval(this.#storageRetry)
-          this.#storageRetry = undefined
-          this.#pump()
-        } catch (err) {
-          this.#log.error({ err }, 'saving job records failed')
-        }
-      }, STORAGE_RETRY_MS).unref()
-    }
-    return true
-  }
-
-  /** Tries the writes that failed again; true when none is left. */
-  #saveUnsaved (): boolean {
-    for (const [id, fields] of this.#unsaved) {
-      try {
-        this.#store.update(id, fields)
-      } catch (err) {
-        if (storageProblemOf(err)) return false
-        throw err
-      }
-      this.#unsaved.delete(id)
-      this.#log.info({ jobId: id }, 'job record saved after a storage failure')
-    }
-    return true
-  }
-
-  /** The record with its unsaved changes; an unsaved end says so in `error`. */
-  #withUnsaved (job: JobRecord): JobRecord {
-    const unsaved = this.#unsaved.get(job.id)
-    if (!unsaved) return job
-    const note = unsaved.finishedAt === undefined ? null : 'its end is not saved yet (the state directory cannot be written); retrying'
-    const error = unsaved.error !== undefined ? unsaved.error : job.error
-    return { ...job, ...unsaved, ...(note ? { error: error ? `${error}; ${note}` : note } : {}) }
   }
 }
