@@ -100,7 +100,7 @@ export class AcpJobRunner implements JobKind {
     running.done = this.#run(job, running, fds, (pid) => spawned.resolve(pid))
       .then((end) => {
         spawned.resolve(running.pid)
-        if (end) this.#host.ended(id, end)
+        this.#host.ended(id, end)
       }, (err: unknown) => spawned.reject(err))
       .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'ACP job finish failed'))
     const pid = await agentPid
@@ -111,7 +111,7 @@ export class AcpJobRunner implements JobKind {
    * One run, with the job's files closed and its entry gone whatever happens. Resolves with the
    * job's end; rejects only when the run failed before its agent spawned (the start then fails).
    */
-  async #run (job: JobRecord, running: RunningAcpJob, fds: AcpFds, onSpawn: (pid: number) => void): Promise<JobEnd | null> {
+  async #run (job: JobRecord, running: RunningAcpJob, fds: AcpFds, onSpawn: (pid: number) => void): Promise<JobEnd> {
     const { id, spec } = job
     const acp = spec.acp as NonNullable<JobRecord['spec']['acp']>
     const log = this.#host.log.child({ jobId: id })
