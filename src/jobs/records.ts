@@ -19,6 +19,8 @@ export class JobRecords {
   readonly #onSaved: () => void
   readonly #unsaved = new Map<string, JobUpdate>()
   #retry: NodeJS.Timeout | undefined
+  /** A storage failure was logged and no write has succeeded since. */
+  #outage = false
   #closed = false
 
   /** `onSaved` runs once every kept write is saved after a failure (work held back can go on). */
@@ -82,6 +84,7 @@ export class JobRecords {
     }
     try {
       this.#store.update(id, fields)
+      this.#outage = false
     } catch (err) {
       if (!this.noteFailure(err)) throw err
       this.#unsaved.set(id, fields)
@@ -92,19 +95,20 @@ export class JobRecords {
   noteFailure (err: unknown): boolean {
     const problem = storageProblemOf(err)
     if (!problem) return false
-    this.#log.error({ err }, problem === 'full' ? 'the disk of the state directory is full; retrying' : 'the state directory is read-only; retrying')
-    if (this.#retry === undefined && !this.#closed) {
-      this.#retry = setInterval(() => {
-        try {
-          if (!this.#saveUnsaved()) return
-          clearInterval(this.#retry)
-          this.#retry = undefined
-          this.#onSaved()
-        } catch (err) {
-          this.#log.error({ err }, 'saving job records failed')
-        }
-      }, STORAGE_RETRY_MS).unref()
-    }
+    // Why once: while the disk stays full every retry fails again; one line per outage is enough.
+    if (!this.#outage) this.#log.error({ err }, problem === 'full' ? 'the disk of the state directory is full; retrying' : 'the state directory is read-only; retrying')
+    this.#outage = true
+    if (this.#retry !== undefined || this.#closed) return true
+    this.#retry = setInterval(() => {
+      try {
+        if (!this.#saveUnsaved()) return
+        clearInterval(this.#retry)
+        this.#retry = undefined
+        this.#onSaved()
+      } catch (err) {
+        this.#log.error({ err }, 'saving job records failed')
+      }
+    }, STORAGE_RETRY_MS).unref()
     return true
   }
 
@@ -127,6 +131,7 @@ export class JobRecords {
         throw err
       }
       this.#unsaved.delete(id)
+      this.#outage = false
       this.#log.info({ jobId: id }, 'job record saved after a storage failure')
     }
     return true
