@@ -101,7 +101,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   })
   await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
   const update = new UpdateCoordinator()
-  update.addBlocker(jobs.acpUpdateBlocker())
+  for (const blocker of jobs.updateBlockers()) update.addBlocker(blocker)
   update.addBlocker({
     error: 'cannot update while terminal sessions are active',
     countKey: 'terminal_sessions',

@@ -29,6 +29,8 @@ export const Errors = {
   SERVER_DRAINING: createError('SERVER_DRAINING', 'the server is restarting for an update; retry shortly', 503),
   UPDATE_BLOCKED: createError('UPDATE_BLOCKED', '%s', 409),
   RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'range not satisfiable (size %s bytes)', 416),
+  DISK_FULL: createError('DISK_FULL', 'the disk of the state directory is full; free some space and retry', 507),
+  STATE_READ_ONLY: createError('STATE_READ_ONLY', 'the state directory is read-only; the server cannot record jobs', 503),
   INTERNAL: createError('INTERNAL', 'internal server error', 500),
 } as const
 

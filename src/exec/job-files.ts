@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ExitInfo } from '../jobs/types.js'
-import { signalName } from './process-group.js'
 
 /** Where one job keeps its output and exit status. */
 export interface JobFiles {
@@ -25,9 +23,4 @@ export function readExitFile (path: string): number | null {
   let text: string
   try { text = readFileSync(path, 'utf8').trim() } catch { return null }
   return /^\d+$/.test(text) ? Number(text) : null
-}
-
-/** Turns a shell-style status into exit data: above 128 means the command died of signal status - 128. */
-export function exitInfoFromStatus (status: number): ExitInfo {
-  return { exitCode: status, signal: status > 128 ? signalName(status - 128) ?? null : null, error: null }
 }

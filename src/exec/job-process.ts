@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { constants } from 'node:os'
 import type { Writable } from 'node:stream'
-import type { ExitInfo } from '../jobs/types.js'
-import { exitInfoFromStatus, readExitFile, type JobFiles } from './job-files.js'
+import { readExitFile, type JobFiles } from './job-files.js'
 import { groupAlive, isSameProcess, processStartTime, signalGroup } from './process-group.js'
+import type { ProcessEnd } from './process-end.js'
 import { waitUntil } from '../lib/wait.js'
 
 // The outer shell that runs the command and records its status in the exit file, so that a
@@ -19,7 +18,6 @@ import { waitUntil } from '../lib/wait.js'
 const WRAPPER_SCRIPT = 'trap : INT TERM; command exec >>"$4" 3>>"$5" || exit 125; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
 // The wrapper's status when it could not open the output files (the command never ran).
 const OUTPUT_FILES_FAILED_STATUS = 125
-const LOST_ERROR = 'the job ended while no server was running and left no exit status'
 const ADOPTED_POLL_MS = 100
 const AFTER_KILL_WAIT_MS = 5000
 
@@ -39,7 +37,7 @@ export class JobProcess {
   readonly startTime: string | null
   readonly stdin: Writable | null
   /** Settles once the job's shell has ended and, after a kill, its whole group is gone. */
-  readonly exited: Promise<ExitInfo>
+  readonly exited: Promise<ProcessEnd>
   #wrapperGone = false
   #terminating: Promise<void> | undefined
   #sentKill = false
@@ -47,7 +45,7 @@ export class JobProcess {
   #poll: NodeJS.Timeout | undefined
 
   // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
-  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ExitInfo | null>) {
+  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ProcessEnd | null>) {
     this.pid = pid
     this.startTime = startTime
     this.stdin = stdin
@@ -55,9 +53,7 @@ export class JobProcess {
       this.#wrapperGone = true
       if (this.#terminating) await this.#terminating
       if (info) return info
-      return this.#sentKill
-        ? { exitCode: 128 + constants.signals.SIGKILL, signal: 'SIGKILL', error: null }
-        : { exitCode: null, signal: null, error: LOST_ERROR }
+      return { type: this.#sentKill ? 'killed' : 'vanished' }
     })
   }
 
@@ -70,13 +66,13 @@ export class JobProcess {
       detached: true,
       stdio: [options.stdin, 'ignore', 'ignore'],
     })
-    const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
+    const wrapperExit = new Promise<ProcessEnd | null>((resolve) => {
       child.once('exit', (code, signal) => {
         const recorded = readExitFile(files.exit)
-        if (recorded !== null) resolve(exitInfoFromStatus(recorded))
-        else if (signal) resolve({ exitCode: 128 + constants.signals[signal], signal, error: null })
-        else if (code === OUTPUT_FILES_FAILED_STATUS) resolve({ exitCode: null, signal: null, error: `could not open the job's output files (${files.stdout})` })
-        else resolve(exitInfoFromStatus(code ?? 1))
+        if (recorded !== null) resolve({ type: 'status', status: recorded })
+        else if (signal) resolve({ type: 'signal', signal })
+        else if (code === OUTPUT_FILES_FAILED_STATUS) resolve({ type: 'output-files-failed', path: files.stdout })
+        else resolve({ type: 'status', status: code ?? 1 })
       })
     })
     child.stdin?.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
@@ -90,12 +86,12 @@ export class JobProcess {
   /** Follows a job that an earlier server started: waits for its shell to end, then reads the exit file. */
   static adopt (pid: number, startTime: string | null, files: JobFiles): JobProcess {
     let timer: NodeJS.Timeout | undefined
-    const wrapperExit = new Promise<ExitInfo | null>((resolve) => {
+    const wrapperExit = new Promise<ProcessEnd | null>((resolve) => {
       timer = setInterval(() => {
         if (isSameProcess(pid, startTime)) return
         clearInterval(timer)
         const recorded = readExitFile(files.exit)
-        resolve(recorded !== null ? exitInfoFromStatus(recorded) : null)
+        resolve(recorded !== null ? { type: 'status', status: recorded } : null)
       }, ADOPTED_POLL_MS)
     })
     const process = new JobProcess(pid, startTime, null, wrapperExit)

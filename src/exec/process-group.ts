@@ -15,14 +15,17 @@ export function isSignalName (name: string): name is NodeJS.Signals {
   return Object.hasOwn(constants.signals, name)
 }
 
-/** Sends a signal to every process of a group; false when the group no longer exists. */
+/**
+ * Sends a signal to every process of a group; false when it could not: the group no longer exists
+ * (ESRCH), or is not ours to signal (EPERM: its id now belongs to another user's processes).
+ * Never throws: it runs in cleanup paths (kill sequences, shutdowns) that must not reject.
+ */
 export function signalGroup (pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal)
     return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
-    throw err
+  } catch {
+    return false
   }
 }
 

@@ -2,17 +2,11 @@ import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy }
 import { DEFAULT_AGENT } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
+import { isPlainObject, optionalString } from './request-fields.js'
 import type { AcpJobSpec } from './types.js'
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
-function optionalString (body: Record<string, unknown>, name: string): string | null {
-  const value = body[name]
-  if (value === undefined || value === null || value === '') return null
-  if (typeof value !== 'string') throw new Errors.INVALID_REQUEST(`${name} must be a string`)
-  return value
-}
+// Why 'absent': devpilot read these fields with `if not value`, so '' means "not given".
+const acpString = (body: Record<string, unknown>, name: string): string | null => optionalString(body, name, 'absent')
 
 /** The ACP fields of a POST /exec body (mode "acp"), checked; throws the API error for the first problem. */
 export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
@@ -26,7 +20,7 @@ export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
     throw new Errors.INVALID_REQUEST('persistent_session_key is not supported yet: ACP terminals run as separate processes')
   }
 
-  const agent = optionalString(body, 'agent') ?? DEFAULT_AGENT
+  const agent = acpString(body, 'agent') ?? DEFAULT_AGENT
   try {
     if (splitShellWords(agent).length === 0) throw new Errors.INVALID_REQUEST('agent must name a command')
   } catch (err) {
@@ -43,11 +37,11 @@ export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
   }
   return {
     agent,
-    prompt: optionalString(body, 'prompt') ?? '',
-    sessionId: optionalString(body, 'acp_session_id'),
-    model: optionalString(body, 'model'),
-    effort: optionalString(body, 'effort'),
-    mode: optionalString(body, 'acpMode'),
+    prompt: acpString(body, 'prompt') ?? '',
+    sessionId: acpString(body, 'acp_session_id'),
+    model: acpString(body, 'model'),
+    effort: acpString(body, 'effort'),
+    mode: acpString(body, 'acpMode'),
     permissionPolicy: policy as PermissionPolicy,
     mcpServers,
   }

@@ -2,18 +2,13 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import { mergeToolCall } from '../acp/recorder.js'
 import type { AcpEvent, AcpResult, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
+import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
 import type { Logger } from '../logger.js'
-import type { ExitListener, KillReason } from './runner.js'
-import type { JobStore } from './store.js'
-import type { AcpOutcome, ExitInfo, JobRecord } from './types.js'
-
-// Signals that ask a job to end: for an ACP job they mean session/cancel, then the escalation.
-const ENDING_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGABRT'])
-// Stop reasons that end an ACP job `completed` with exit code 0 (devpilot's mapping).
-const SUCCESS_STOP_REASONS: ReadonlySet<string> = new Set(['end_turn', 'no_prompt'])
-const LOST_ERROR = 'lost: the server stopped while this ACP job ran, and ACP sessions cannot survive a restart'
+import type { UpdateBlocker } from '../update/coordinator.js'
+import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
+import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
+import type { JobRecord } from './types.js'
 
 interface Question {
   options: Set<string>
@@ -30,33 +25,40 @@ interface RunningAcpJob {
   done: Promise<void>
 }
 
+/** The descriptors an ACP job writes: the agent's text, its stderr, and the event log. */
+interface AcpFds { stdout: number, stderr: number, events: number }
+
+/** Loads `runAcpSession` (tests pass their own). */
+export type AcpSessionLoader = () => Promise<typeof import('../acp/run-session.js').runAcpSession>
+
+// Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
+const loadRunAcpSession: AcpSessionLoader = async () => (await import('../acp/run-session.js')).runAcpSession
+
 /** What GET /jobs/:id shows of a running ACP job. */
 export interface AcpLiveState {
   sessionId: string | null
   toolCalls: ToolCallState[]
 }
 
-// The ACP jobs this server runs: each one a runAcpSession whose events go to the job's files as they happen.
-export class AcpJobRunner {
-  readonly #stateDir: string
-  readonly #killGraceMs: number
-  readonly #store: JobStore
-  readonly #log: Logger
-  readonly #onExit: ExitListener
-  readonly #running = new Map<string, RunningAcpJob>()
-  /** False while an update drains: pending ACP jobs then wait instead of starting. */
-  accepting = true
+// ACP jobs (mode "acp"): each one a runAcpSession whose events go to the job's files as they happen.
+export class AcpJobRunner implements JobKind {
+  readonly #host: JobKindHost
+  readonly #load: AcpSessionLoader
+  readonly #running = new RunningJobs<RunningAcpJob>()
+  #accepting = true
 
-  constructor (options: { stateDir: string, killGraceMs: number, store: JobStore, log: Logger, onExit: ExitListener }) {
-    this.#stateDir = options.stateDir
-    this.#killGraceMs = options.killGraceMs
-    this.#store = options.store
-    this.#log = options.log
-    this.#onExit = options.onExit
+  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession) {
+    this.#host = host
+    this.#load = load
   }
 
   get size (): number {
     return this.#running.size
+  }
+
+  /** False while an update drains: pending ACP jobs then wait instead of starting. */
+  get accepting (): boolean {
+    return this.#accepting
   }
 
   has (id: string): boolean {
@@ -68,72 +70,111 @@ export class AcpJobRunner {
     return job && { sessionId: job.sessionId, toolCalls: [...job.toolCalls.values()] }
   }
 
-  /** Starts the agent; resolves once it runs (or could not be started, which ends the job). */
-  start (job: JobRecord): Promise<{ pid: number | null, startTime: string | null }> {
-    const { id, spec } = job
-    const acp = spec.acp
-    if (!acp) throw new Error(`job ${id} is not an ACP job`)
-    const files = jobFiles(this.#stateDir, id)
-    const fds = { stdout: openSync(files.stdout, 'a'), stderr: openSync(files.stderr, 'a'), events: openSync(files.events, 'a') }
-    const log = this.#log.child({ jobId: id })
-    let started: (pid: number | null) => void = () => {}
-    const spawned = new Promise<number | null>((resolve) => { started = resolve })
+  /** ACP jobs cannot survive a restart: while they run, POST /update answers 409 (devpilot's shape, plus `acp_jobs`). */
+  updateBlocker (): UpdateBlocker {
+    return {
+      error: 'cannot update while ACP jobs are running',
+      countKey: 'acp_jobs',
+      // Why: devpilot's clients read `running_jobs` from this 409; ours always said `acp_jobs`.
+      alsoCountKeys: ['running_jobs'],
+      count: () => this.#running.size,
+      setAccepting: (accepting) => { this.#accepting = accepting },
+    }
+  }
+
+  /**
+   * Starts the agent; resolves once it runs, or with pid null when the run ended before an agent
+   * spawned (its end is then reported as usual). Rejects, holding nothing, when the run could not
+   * even begin (the ACP SDK failed to load, `runAcpSession` threw before a spawn).
+   */
+  async start (job: JobRecord): Promise<StartedProcess> {
+    const { id } = job
+    if (!job.spec.acp) throw new Error(`job ${id} is not an ACP job`)
+    const fds = openFds(jobFiles(this.#host.stateDir, id))
     const running: RunningAcpJob = {
       abort: new AbortController(), killReason: null, pid: null, sessionId: null, toolCalls: new Map(), questions: new Map(), done: Promise.resolve(),
     }
+    let spawned!: { resolve: (pid: number | null) => void, reject: (err: unknown) => void }
+    const agentPid = new Promise<number | null>((resolve, reject) => { spawned = { resolve, reject } })
+    this.#running.set(id, running)
+    running.done = this.#run(job, running, fds, (pid) => spawned.resolve(pid))
+      .then((end) => {
+        spawned.resolve(running.pid)
+        this.#host.ended(id, end)
+      }, (err: unknown) => spawned.reject(err))
+      .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'ACP job finish failed'))
+    const pid = await agentPid
+    return { pid, startTime: pid === null ? null : processStartTime(pid) }
+  }
+
+  /**
+   * One run, with the job's files closed and its entry gone whatever happens. Resolves with the
+   * job's end; rejects only when the run failed before its agent spawned (the start then fails).
+   */
+  async #run (job: JobRecord, running: RunningAcpJob, fds: AcpFds, onSpawn: (pid: number) => void): Promise<JobEnd> {
+    const { id, spec } = job
+    const acp = spec.acp as NonNullable<JobRecord['spec']['acp']>
+    const log = this.#host.log.child({ jobId: id })
+    const write = (fd: number, text: string | Buffer, what: string): void => {
+      try { if (typeof text === 'string') writeSync(fd, text); else writeSync(fd, text) } catch (err) { log.error({ err }, `writing ${what} failed`) }
+    }
     const onEvent = (event: AcpEvent): void => {
-      writeSync(fds.events, JSON.stringify(event) + '\n')
+      write(fds.events, JSON.stringify(event) + '\n', 'an ACP event')
       const content = event.data.content as { type?: string, text?: unknown } | undefined
-      if (event.type === 'message' && content?.type === 'text' && typeof content.text === 'string') writeSync(fds.stdout, content.text)
+      if (event.type === 'message' && content?.type === 'text' && typeof content.text === 'string') write(fds.stdout, content.text, 'agent text')
       if (event.type === 'tool_call' || event.type === 'tool_call_update') mergeToolCall(running.toolCalls, event.data as ToolCallState, true)
     }
-    // Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
-    running.done = import('../acp/run-session.js').then(({ runAcpSession }) => runAcpSession({
-      agent: acp.agent,
-      prompt: acp.prompt,
-      workdir: spec.workdir,
-      env: spec.env,
-      sessionId: acp.sessionId,
-      model: acp.model,
-      effort: acp.effort,
-      mode: acp.mode,
-      mcpServers: acp.mcpServers as never,
-      permissionPolicy: acp.permissionPolicy,
-      timeoutMs: spec.timeoutSec * 1000,
-      idleTimeoutMs: spec.idleTimeoutSec * 1000,
-      cancelGraceMs: this.#killGraceMs,
-      signal: running.abort.signal,
-      log,
-      onEvent: (event) => {
-        try { onEvent(event) } catch (err) { log.error({ err }, 'writing an ACP event failed') }
-      },
-      onStderr: (chunk) => {
-        try { writeSync(fds.stderr, chunk) } catch (err) { log.error({ err }, 'writing agent stderr failed') }
-      },
-      onSpawn: (pid) => { running.pid = pid; started(pid) },
-      onSession: (sessionId) => {
-        running.sessionId = sessionId
-        this.#store.update(id, { acp: { sessionId, stopReason: null, toolCalls: [], error: null } })
-      },
-      onPermissionRequest: (request) => new Promise<string | null>((resolve) => {
-        running.questions.set(request.requestId, { options: new Set(request.options.map((o) => o.optionId)), answer: resolve })
-        request.signal.addEventListener('abort', () => { running.questions.delete(request.requestId); resolve(null) }, { once: true })
-      }),
-    }))
-      .then((result) => {
-        started(null)
-        for (const fd of Object.values(fds)) closeSync(fd)
-        this.#running.delete(id)
-        this.#store.update(id, { acp: outcomeOf(result) })
-        this.#onExit(id, exitInfoOf(result), reasonOf(result, running.killReason))
+    let result: AcpResult
+    try {
+      const runAcpSession = await this.#load()
+      result = await runAcpSession({
+        agent: acp.agent,
+        prompt: acp.prompt,
+        workdir: spec.workdir,
+        env: spec.env,
+        sessionId: acp.sessionId,
+        model: acp.model,
+        effort: acp.effort,
+        mode: acp.mode,
+        mcpServers: acp.mcpServers as never,
+        permissionPolicy: acp.permissionPolicy,
+        timeoutMs: spec.timeoutSec * 1000,
+        idleTimeoutMs: spec.idleTimeoutSec * 1000,
+        cancelGraceMs: this.#host.killGraceMs,
+        signal: running.abort.signal,
+        log,
+        onEvent: (event) => {
+          try { onEvent(event) } catch (err) { log.error({ err }, 'recording an ACP event failed') }
+        },
+        onStderr: (chunk) => write(fds.stderr, chunk, 'agent stderr'),
+        onSpawn: (pid) => { running.pid = pid; onSpawn(pid) },
+        onSession: (sessionId) => {
+          running.sessionId = sessionId
+          this.#host.progress(id, { acp: { sessionId, stopReason: null, toolCalls: [], error: null } })
+        },
+        onPermissionRequest: (request) => new Promise<string | null>((resolve) => {
+          running.questions.set(request.requestId, { options: new Set(request.options.map((o) => o.optionId)), answer: resolve })
+          request.signal.addEventListener('abort', () => { running.questions.delete(request.requestId); resolve(null) }, { once: true })
+        }),
       })
-      .catch((err: unknown) => log.error({ err }, 'ACP job finish failed'))
-    this.#running.set(id, running)
-    return spawned.then((pid) => ({ pid, startTime: pid === null ? null : processStartTime(pid) }))
+    } catch (err) {
+      if (running.pid === null) throw err
+      // Why: runAcpSession never throws by contract; if it does after a spawn, the job still ends, with the error.
+      log.error({ err }, 'ACP run failed')
+      result = failedResult(running, err)
+    } finally {
+      closeFds(fds, log)
+      this.#running.delete(id)
+    }
+    return { type: 'acp', result, reason: running.killReason }
   }
 
   /** An ending signal cancels the turn (session/cancel, grace, group kill); any other goes to the agent's group. */
-  signal (id: string, signal: NodeJS.Signals, reason: KillReason = 'cancel'): void {
+  signal (id: string, signal: NodeJS.Signals): void {
+    this.#signal(id, signal, 'cancel')
+  }
+
+  #signal (id: string, signal: NodeJS.Signals, reason: KillReason): void {
     const running = this.#running.get(id)
     if (!running) return
     if (ENDING_SIGNALS.has(signal)) {
@@ -145,7 +186,7 @@ export class AcpJobRunner {
   }
 
   /** Answers a permission request that waits for a person (policy `ask`). */
-  answer (id: string, requestId: string, optionId: string): void {
+  answerPermission (id: string, requestId: string, optionId: string): void {
     const question = this.#running.get(id)?.questions.get(requestId)
     if (!question) throw new Errors.PERMISSION_REQUEST_NOT_FOUND(requestId)
     if (!question.options.has(optionId)) throw new Errors.UNKNOWN_PERMISSION_OPTION(optionId, [...question.options].join(', '))
@@ -154,33 +195,53 @@ export class AcpJobRunner {
   }
 
   /** An ACP job that an earlier server left running: its agent (if still there) is ended, and the job is lost. */
-  lost (job: JobRecord): ExitInfo {
+  adopt (job: JobRecord): JobEnd {
     if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
-      this.#log.info({ jobId: job.id, pid: job.pid }, 'ending the agent of a lost ACP job')
+      this.#host.log.info({ jobId: job.id, pid: job.pid }, 'ending the agent of a lost ACP job')
       signalGroup(job.pid, 'SIGKILL')
     }
-    return { exitCode: null, signal: null, error: LOST_ERROR }
+    return { type: 'lost', mode: 'acp' }
   }
 
-  /** Ends every running ACP job (they cannot outlive this server) and resolves when all are recorded. */
+  /** ACP runs cannot outlive this server: a restart ends them like a stop. */
+  detachAll (): void {}
+
+  /** Ends every running ACP job (they cannot outlive this server) and resolves when all are reported. */
   async stopAll (): Promise<void> {
-    for (const id of this.#running.keys()) this.signal(id, 'SIGTERM', 'shutdown')
-    await Promise.all([...this.#running.values()].map((r) => r.done))
+    for (const id of this.#running.ids()) this.#signal(id, 'SIGTERM', 'shutdown')
+    await Promise.all(this.#running.values().map((r) => r.done))
   }
 }
 
-function outcomeOf (result: AcpResult): AcpOutcome {
-  return { sessionId: result.sessionId, stopReason: result.stopReason, toolCalls: result.toolCalls, error: result.error }
+/** Opens the job's three files for appending; on a failure, closes those already opened and throws. */
+export function openFds (files: JobFiles): AcpFds {
+  const opened: number[] = []
+  try {
+    for (const path of [files.stdout, files.stderr, files.events]) opened.push(openSync(path, 'a'))
+  } catch (err) {
+    for (const fd of opened) closeSync(fd)
+    throw err
+  }
+  const [stdout, stderr, events] = opened as [number, number, number]
+  return { stdout, stderr, events }
 }
 
-// Why: devpilot's mapping: end_turn / no_prompt → exit 0, anything else (timeout included) → exit 1.
-function exitInfoOf (result: AcpResult): ExitInfo {
-  const ok = result.error === null && SUCCESS_STOP_REASONS.has(result.stopReason)
-  return { exitCode: ok ? 0 : 1, signal: null, error: result.error }
+function closeFds (fds: AcpFds, log: Logger): void {
+  for (const fd of Object.values(fds)) {
+    try { closeSync(fd) } catch (err) { log.error({ err }, 'closing a job file failed') }
+  }
 }
 
-function reasonOf (result: AcpResult, killReason: KillReason | null): KillReason | null {
-  if (result.timeout === 'total') return 'timeout'
-  if (result.timeout === 'idle') return 'idle'
-  return result.aborted ? killReason ?? 'cancel' : null
+function failedResult (running: RunningAcpJob, err: unknown): AcpResult {
+  return {
+    sessionId: running.sessionId,
+    outputText: '',
+    toolCalls: [...running.toolCalls.values()],
+    events: [],
+    stopReason: 'error',
+    stderr: '',
+    error: err instanceof Error ? err.message : String(err),
+    timeout: null,
+    aborted: false,
+  }
 }

@@ -2,15 +2,13 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Errors } from '../errors.js'
 import { parseAcpSpec } from './acp-request.js'
+import { isPlainObject, optionalString } from './request-fields.js'
 import type { JobSpec } from './types.js'
 
 export const DEFAULT_TIMEOUT_SEC = 300
 export const DEFAULT_SHELL = '/bin/sh'
 const MODES = ['shell', 'acp', 'persistent_shell']
 const MAX_TIMEOUT_SEC = 365 * 24 * 3600
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 // Why: devpilot checked `if not command`; in Python empty lists and objects are false too.
 const isPythonFalsy = (v: unknown): boolean =>
@@ -28,13 +26,6 @@ function seconds (body: Record<string, unknown>, name: string, fallback: number)
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SEC) {
     throw new Errors.INVALID_REQUEST(`${name} must be a number of seconds between 0 and ${MAX_TIMEOUT_SEC}`)
   }
-  return value
-}
-
-function optionalString (body: Record<string, unknown>, name: string): string | null {
-  const value = body[name]
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'string') throw new Errors.INVALID_REQUEST(`${name} must be a string`)
   return value
 }
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { setLongTimeout } from '../lib/long-timer.js'
 
 // Tells waiters (long-polls, streams) that a job has finished; all waits can be released at once.
 export class FinishNotices {
@@ -21,12 +22,12 @@ export class FinishNotices {
     const signals = [this.#released.signal, ...(signal ? [signal] : [])]
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer)
+        timer.clear()
         stopListening()
         for (const s of signals) s.removeEventListener('abort', done)
         resolve()
       }
-      const timer = setTimeout(done, timeoutMs)
+      const timer = setLongTimeout(done, timeoutMs, { ref: true })
       const stopListening = this.onFinished(id, done)
       for (const s of signals) s.addEventListener('abort', done)
       if (signals.some((s) => s.aborted)) done()

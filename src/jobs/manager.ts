@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs'
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
@@ -7,11 +6,14 @@ import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { AcpJobRunner, type AcpLiveState } from './acp-runner.js'
 import { FinishNotices } from './finish-notices.js'
+import type { JobKind, JobKindHost, StartedProcess } from './kind.js'
+import { outcomeOf, type JobEnd } from './outcome.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
-import { JobRunner, type KillReason } from './runner.js'
+import { JobRunner } from './runner.js'
+import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
-import { isFinished, newJobRecord, type ExitInfo, type JobRecord, type JobSpec, type JobStatus } from './types.js'
+import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
 
 // Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
 const newJobId = customAlphabet('0123456789abcdef', 12)
@@ -21,38 +23,47 @@ const now = (): number => Date.now() / 1000
 /** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
 export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
 
-// Runs jobs (shell and ACP): admission, FIFO queue, start, limits, kill, stdin, finish, recovery.
+/** Builds the kinds of job a manager runs (tests pass their own). */
+export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
+
+// Runs jobs of every kind: admission, FIFO queue, start, kill, stdin, finish, recovery. The only
+// writer of job records; what a kind does with its process is the kind's business (kind.ts).
 export class JobManager {
   readonly #config: Config
   readonly #store: JobStore
   readonly #log: Logger
   readonly #queue = new JobQueue()
-  readonly #runner: JobRunner
-  readonly #acp: AcpJobRunner
+  readonly #kinds: Record<JobMode, JobKind>
+  readonly #acp: AcpJobRunner | undefined
+  /** Jobs holding a run slot: from the start until their end is reported. */
+  readonly #active = new Set<string>()
   readonly #starting = new Map<string, Promise<void>>()
-  readonly #cancelWhileStarting = new Set<string>()
+  /** Signals asked for while a job was starting: delivered once it runs. */
+  readonly #signalsWhileStarting = new Map<string, NodeJS.Signals[]>()
+  readonly #records: JobRecords
   readonly #notices = new FinishNotices()
   readonly #retention: RetentionSweeper
   #closed = false
   #pumpScheduled = false
 
-  constructor (config: Config, store: JobStore, log: Logger) {
+  constructor (config: Config, store: JobStore, log: Logger, makeKinds?: JobKindsFactory) {
     this.#config = config
     this.#store = store
     this.#log = log
-    this.#runner = new JobRunner({
+    this.#records = new JobRecords(store, log, () => this.#pump())
+    const host: JobKindHost = {
       stateDir: config.stateDir,
       killGraceMs: config.killGraceMs,
       log,
-      onExit: (id, info, reason) => this.#finish(id, info, reason),
-    })
-    this.#acp = new AcpJobRunner({
-      stateDir: config.stateDir,
-      killGraceMs: config.killGraceMs,
-      store,
-      log,
-      onExit: (id, info, reason) => this.#finish(id, info, reason),
-    })
+      ended: (id, end) => this.#ended(id, end),
+      progress: (id, fields) => this.#records.update(id, fields),
+    }
+    if (makeKinds) {
+      this.#kinds = makeKinds(host)
+    } else {
+      this.#acp = new AcpJobRunner(host)
+      this.#kinds = { shell: new JobRunner(host), acp: this.#acp }
+    }
     this.#retention = new RetentionSweeper({
       store,
       stateDir: config.stateDir,
@@ -62,31 +73,35 @@ export class JobManager {
     })
   }
 
-  /** Accepts a job (or finds the one this idempotency key already made); it starts when a slot is free. */
+  /**
+   * Accepts a job (or finds the one this idempotency key already made); it starts when a slot is free.
+   * A full or read-only state dir refuses it (DISK_FULL, STATE_READ_ONLY) and leaves nothing behind.
+   */
   submit (spec: JobSpec, idempotencyKey?: string): { job: JobRecord, created: boolean } {
     if (idempotencyKey) {
-      const existing = this.#store.findByIdempotencyKey(idempotencyKey)
+      const existing = this.#records.findByIdempotencyKey(idempotencyKey)
       if (existing && existing.submittedAt > now() - IDEMPOTENCY_WINDOW_SEC) return { job: existing, created: false }
-      if (existing) this.#store.update(existing.id, { idempotencyKey: null })
+      if (existing) this.#records.updateNow(existing.id, { idempotencyKey: null })
     }
-    if (this.#queue.size >= this.#config.maxPendingJobs && this.#freeSlots() === 0) {
+    // Why: jobs queued earlier in this loop turn have not claimed their slots yet; they will.
+    if (this.#queue.size - this.#freeSlots() >= this.#config.maxPendingJobs) {
       throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    mkdirSync(jobFiles(this.#config.stateDir, job.id).dir, { recursive: true, mode: 0o700 })
-    this.#store.insert(job)
+    this.#records.create(job, jobFiles(this.#config.stateDir, job.id).dir)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
     this.#pumpSoon()
     return { job, created: true }
   }
 
+  /** The job as it really is: its record, with any end not yet saved (full disk) shown on it. */
   get (id: string): JobRecord | undefined {
-    return this.#store.get(id)
+    return this.#records.get(id)
   }
 
   list (limit: number, status?: JobStatus): JobRecord[] {
-    return this.#store.list(limit, status)
+    return this.#records.list(limit, status)
   }
 
   count (): number {
@@ -98,37 +113,39 @@ export class JobManager {
   }
 
   isRunning (id: string): boolean {
-    return this.#runner.has(id) || this.#acp.has(id)
+    return Object.values(this.#kinds).some((kind) => kind.has(id))
   }
 
   /** A running ACP job's session id and tool calls so far. */
   acpLive (id: string): AcpLiveState | undefined {
-    return this.#acp.live(id)
+    return this.#acp?.live(id)
   }
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
   answerPermission (id: string, requestId: string, optionId: string): void {
-    const job = this.#require(id)
-    if (job.mode !== 'acp') throw new Errors.NOT_AN_ACP_JOB()
-    this.#acp.answer(id, requestId, optionId)
+    const kind = this.#kinds[this.#require(id).mode]
+    if (!kind.answerPermission) throw new Errors.NOT_AN_ACP_JOB()
+    kind.answerPermission(id, requestId, optionId)
   }
 
-  /** ACP jobs cannot survive a restart: while they run, POST /update answers 409 (devpilot's shape). */
-  acpUpdateBlocker (): UpdateBlocker {
-    return {
-      error: 'cannot update while ACP jobs are running',
-      countKey: 'acp_jobs',
-      count: () => this.#acp.size,
-      setAccepting: (accepting) => {
-        this.#acp.accepting = accepting
-        if (accepting) this.#pumpSoon()
-      },
-    }
+  /** The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs. */
+  updateBlockers (): UpdateBlocker[] {
+    return Object.values(this.#kinds).flatMap((kind) => {
+      const blocker = kind.updateBlocker?.()
+      if (!blocker) return []
+      return [{
+        ...blocker,
+        setAccepting: (accepting: boolean) => {
+          blocker.setAccepting(accepting)
+          if (accepting) this.#pumpSoon()
+        },
+      }]
+    })
   }
 
   stats (): { running: number, pending: number, maxConcurrent: number, maxPending: number } {
     return {
-      running: this.#runner.size + this.#acp.size + this.#starting.size,
+      running: this.#active.size,
       pending: this.#queue.size,
       maxConcurrent: this.#config.maxConcurrentJobs,
       maxPending: this.#config.maxPendingJobs,
@@ -142,42 +159,45 @@ export class JobManager {
 
   /** Resolves when the job has finished, or after `timeoutMs`, or when `signal` aborts. */
   async waitFinished (id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const job = this.#store.get(id)
+    const job = this.get(id)
     if (job && !isFinished(job)) await this.#notices.wait(id, timeoutMs, signal)
   }
 
   /**
-   * Signals the job's whole group: SIGTERM then SIGKILL after the grace (the default), or one given
-   * signal. A pending job is cancelled without starting. Ending signals make the job end `cancelled`.
+   * Signals the job: SIGTERM then SIGKILL after the grace (the default), or one given signal. A
+   * pending job is cancelled without starting; a starting one gets the signal once it runs.
+   * Ending signals make the job end `cancelled`; others leave its outcome alone.
    */
   kill (id: string, signal: NodeJS.Signals = 'SIGTERM'): { job: JobRecord, signalled: string | null } {
     const job = this.#require(id)
     if (this.#queue.remove(id)) {
-      this.#record(id, { exitCode: null, signal: null, error: 'cancelled before it started' }, 'cancelled')
+      this.#end(id, { type: 'not-started', why: 'cancelled' })
       return { job: this.#require(id), signalled: null }
     }
     if (this.#starting.has(id)) {
-      this.#cancelWhileStarting.add(id)
-      return { job, signalled: 'SIGTERM' }
+      this.#signalsWhileStarting.set(id, [...this.#signalsWhileStarting.get(id) ?? [], signal])
+      return { job, signalled: signal }
     }
-    if (this.#acp.has(id)) this.#acp.signal(id, signal)
-    else if (this.#runner.has(id)) this.#runner.signal(id, signal)
-    else throw new Errors.JOB_NOT_RUNNING(job.status)
+    const kind = this.#kinds[job.mode]
+    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
+    kind.signal(id, signal)
     return { job, signalled: signal }
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
   writeStdin (id: string, data: string, eof: boolean): number {
     const job = this.#require(id)
-    if (job.mode === 'acp') throw new Errors.STDIN_CLOSED()
-    if (!this.#runner.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
-    return this.#runner.writeStdin(id, data, eof)
+    const kind = this.#kinds[job.mode]
+    if (!kind.writeStdin) throw new Errors.STDIN_CLOSED()
+    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
+    return kind.writeStdin(id, data, eof)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
   nudge (id: string): NudgeResult {
-    this.#require(id)
-    if (!this.#runner.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
+    const job = this.#require(id)
+    const kind = this.#kinds[job.mode]
+    if (!kind.writeStdin || !kind.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
     try {
       this.writeStdin(id, '\n', false)
       return { nudged: true, processAlive: true }
@@ -189,8 +209,9 @@ export class JobManager {
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
   recover (): void {
     for (const job of this.#store.withStatus('running')) {
-      const ended = job.mode === 'acp' ? this.#acp.lost(job) : this.#runner.resume(job)
-      if (ended) this.#record(job.id, ended, this.#statusFor(ended, null))
+      this.#active.add(job.id)
+      const ended = this.#kinds[job.mode].adopt(job)
+      if (ended) this.#end(job.id, ended)
     }
     for (const job of this.#store.withStatus('pending')) this.#queue.push(job.id)
     this.#pump()
@@ -221,21 +242,23 @@ export class JobManager {
     this.#retention.close()
     this.releaseWaiters()
     if (mode === 'cancel') {
-      for (const id of this.#queue.drain()) this.#record(id, { exitCode: null, signal: null, error: 'server stopped' }, 'cancelled')
+      for (const id of this.#queue.drain()) this.#end(id, { type: 'not-started', why: 'server-stopped' })
     }
     await Promise.all(this.#starting.values())
-    if (mode === 'detach') this.#runner.detachAll()
-    await Promise.all([mode === 'cancel' && this.#runner.stopAll(), this.#acp.stopAll()])
+    const kinds = Object.values(this.#kinds)
+    if (mode === 'detach') for (const kind of kinds) kind.detachAll()
+    await Promise.all(kinds.map((kind) => kind.stopAll()))
+    this.#records.close()
   }
 
   #require (id: string): JobRecord {
-    const job = this.#store.get(id)
+    const job = this.get(id)
     if (!job) throw new Errors.JOB_NOT_FOUND()
     return job
   }
 
   #freeSlots (): number {
-    return this.#config.maxConcurrentJobs - this.#runner.size - this.#acp.size - this.#starting.size
+    return this.#config.maxConcurrentJobs - this.#active.size
   }
 
   // Why: forking blocks the event loop for milliseconds; doing it after the 202 is written keeps submits fast.
@@ -249,9 +272,13 @@ export class JobManager {
   }
 
   #pump (): void {
-    while (!this.#closed && this.#freeSlots() > 0) {
-      // Why: while an update drains, ACP jobs stay queued (they would block it) and shell jobs go on.
-      const id = this.#queue.shift(this.#acp.accepting ? undefined : (id) => this.#store.get(id)?.mode !== 'acp')
+    // Why: with the disk full, starting jobs would only fail to record it; they wait for the retry.
+    while (!this.#closed && !this.#records.failing && this.#freeSlots() > 0) {
+      const kinds = Object.values(this.#kinds)
+      // Why: while an update drains, jobs of kinds that block it stay queued and the others go on.
+      const id = this.#queue.shift(kinds.every((kind) => kind.accepting !== false)
+        ? undefined
+        : (id) => { const mode = this.#store.get(id)?.mode; return mode === undefined || this.#kinds[mode].accepting !== false })
       if (id === undefined) return
       const start = this.#start(id)
         .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'job start failed'))
@@ -265,49 +292,50 @@ export class JobManager {
     if (!job || job.status !== 'pending') return
     // Why: recorded before the spawn, so a crash in between can lose the job but never run it twice.
     const startedAt = now()
-    this.#store.update(id, { status: 'running', startedAt })
-    let process: { pid: number | null, startTime: string | null }
     try {
-      process = await (job.mode === 'acp' ? this.#acp : this.#runner).start({ ...job, startedAt })
+      this.#store.update(id, { status: 'running', startedAt })
     } catch (err) {
-      this.#record(id, { exitCode: null, signal: null, error: `cannot start the job: ${(err as Error).message}` }, 'failed')
+      // Why not a kept write: a job must not run before `running` is durable; it waits first in line.
+      if (!this.#records.noteFailure(err)) throw err
+      this.#queue.pushFront(id)
       return
     }
-    this.#store.update(id, { pid: process.pid, pidStartTime: process.startTime })
-    this.#log.debug({ jobId: id, pid: process.pid }, 'job started')
-    if (this.#cancelWhileStarting.delete(id)) {
-      // Why: while the id is in #starting, kill() would only queue the cancel again, and it would be lost.
-      this.#starting.delete(id)
-      this.kill(id)
+    this.#active.add(id)
+    const kind = this.#kinds[job.mode]
+    let started: StartedProcess
+    let signals: NodeJS.Signals[] = []
+    try {
+      started = await kind.start({ ...job, status: 'running', startedAt })
+    } catch (err) {
+      this.#ended(id, { type: 'start-failed', message: (err as Error).message })
+      return
+    } finally {
+      signals = this.#signalsWhileStarting.get(id) ?? []
+      this.#signalsWhileStarting.delete(id)
     }
+    // Why: a run can end before its start resolves (an ACP agent that never spawned): its end is recorded already.
+    if (!this.#active.has(id)) return
+    this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
+    this.#log.debug({ jobId: id, pid: started.pid }, 'job started')
+    for (const signal of signals) kind.signal(id, signal)
   }
 
-  #statusFor (info: ExitInfo, reason: KillReason | null): JobStatus {
-    if (reason === 'timeout' || reason === 'idle') return 'timeout'
-    if (reason === 'cancel' || reason === 'shutdown') return 'cancelled'
-    return info.exitCode === 0 ? 'completed' : 'failed'
-  }
-
-  #finish (id: string, info: ExitInfo, reason: KillReason | null): void {
-    const spec = this.#store.get(id)?.spec
-    const error = reason === 'timeout'
-      ? `timed out after ${spec?.timeoutSec} s`
-      : reason === 'idle' ? `no output for ${spec?.idleTimeoutSec} s` : reason === 'shutdown' ? 'server stopped' : info.error
-    this.#record(id, { ...info, error }, this.#statusFor(info, reason))
+  #ended (id: string, end: JobEnd): void {
+    try {
+      this.#end(id, end)
+    } catch (err) {
+      this.#log.error({ err, jobId: id }, 'recording the end of a job failed')
+    }
     this.#pump()
     this.#retention.soon()
   }
 
-  #record (id: string, info: ExitInfo, status: JobStatus): void {
-    this.#store.update(id, {
-      status,
-      finishedAt: now(),
-      exitCode: info.exitCode,
-      signal: info.signal,
-      timedOut: status === 'timeout',
-      error: info.error,
-    })
-    this.#log.info({ jobId: id, status, exitCode: info.exitCode, signal: info.signal }, 'job finished')
+  #end (id: string, end: JobEnd): void {
+    this.#active.delete(id)
+    const spec = this.#store.get(id)?.spec ?? { timeoutSec: 0, idleTimeoutSec: 0 }
+    const { status, exitCode, signal, error, timedOut, acp } = outcomeOf(end, spec)
+    this.#records.update(id, { status, finishedAt: now(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })
+    this.#log.info({ jobId: id, status, exitCode, signal }, 'job finished')
     this.#notices.notify(id)
   }
 }

@@ -10,6 +10,11 @@ export class JobQueue {
     this.#ids.push(id)
   }
 
+  /** Puts an id back first in line (a start that must be tried again). */
+  pushFront (id: string): void {
+    this.#ids.unshift(id)
+  }
+
   /** Takes the first id (or the first that `eligible` accepts, leaving the others in place). */
   shift (eligible?: (id: string) => boolean): string | undefined {
     if (!eligible) return this.#ids.shift()

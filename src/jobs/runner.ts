@@ -1,48 +1,36 @@
 import { Errors } from '../errors.js'
-import { exitInfoFromStatus, jobFiles, readExitFile } from '../exec/job-files.js'
+import { jobFiles, readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
 import { isSameProcess } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
-import type { Logger } from '../logger.js'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { lastWriteAt } from '../output/read.js'
-import type { ExitInfo, JobRecord } from './types.js'
-
-/** Why a running job was asked to end. */
-export type KillReason = 'cancel' | 'timeout' | 'idle' | 'shutdown'
-
-/** Called once per job when its process group is gone, with the reason it was asked to end (if any). */
-export type ExitListener = (id: string, info: ExitInfo, reason: KillReason | null) => void
+import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
+import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
+import type { JobRecord } from './types.js'
 
 // Unread stdin the server holds for one job before refusing more (the job is not reading).
 const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
-// Signals that ask a process to end: sending one through the API ends the job `cancelled`.
-const ENDING_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGABRT'])
 const now = (): number => Date.now() / 1000
 
 interface RunningJob {
   process: JobProcess
   killReason: KillReason | null
   stdinOpen: boolean
-  timers: NodeJS.Timeout[]
+  timers: LongTimer[]
   done: Promise<void>
 }
 
-// The processes of running jobs: start or adopt, timeouts, idle checks, signals, stdin, exit.
-export class JobRunner {
-  readonly #stateDir: string
-  readonly #killGraceMs: number
-  readonly #log: Logger
-  readonly #onExit: ExitListener
-  readonly #running = new Map<string, RunningJob>()
+// Shell jobs (mode "shell"): start or adopt their process, timeouts, idle checks, signals, stdin, exit.
+export class JobRunner implements JobKind {
+  readonly #host: JobKindHost
+  readonly #running = new RunningJobs<RunningJob>()
   #detached = false
   // Why: copying and filtering the server's environment for every job showed up in profiles.
   readonly #baseEnv = childEnv()
 
-  constructor (options: { stateDir: string, killGraceMs: number, log: Logger, onExit: ExitListener }) {
-    this.#stateDir = options.stateDir
-    this.#killGraceMs = options.killGraceMs
-    this.#log = options.log
-    this.#onExit = options.onExit
+  constructor (host: JobKindHost) {
+    this.#host = host
   }
 
   get size (): number {
@@ -54,10 +42,10 @@ export class JobRunner {
   }
 
   /** Starts the job's process (throws when it cannot be started) and follows it. */
-  async start (job: JobRecord): Promise<JobProcess> {
+  async start (job: JobRecord): Promise<StartedProcess> {
     const { spec } = job
     const process = await JobProcess.start({
-      files: jobFiles(this.#stateDir, job.id),
+      files: jobFiles(this.#host.stateDir, job.id),
       command: spec.command,
       shell: spec.shell,
       cwd: spec.workdir,
@@ -66,71 +54,74 @@ export class JobRunner {
     })
     if (spec.stdin !== null) process.stdin?.write(spec.stdin)
     if (spec.stdinEof) process.stdin?.end()
-    this.follow(job, process, !spec.stdinEof)
-    return process
+    this.#follow(job, process, !spec.stdinEof)
+    return { pid: process.pid, startTime: process.startTime }
   }
 
   /**
    * Takes over a job an earlier server left running: follows its process if it is still alive
    * (returns null), else returns how it ended (its recorded exit status, or lost).
    */
-  resume (job: JobRecord): ExitInfo | null {
-    const files = jobFiles(this.#stateDir, job.id)
+  adopt (job: JobRecord): JobEnd | null {
+    const files = jobFiles(this.#host.stateDir, job.id)
     if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
-      this.#log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
-      this.follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
+      this.#host.log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
+      this.#follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
       return null
     }
     const status = readExitFile(files.exit)
-    this.#log.info({ jobId: job.id, exitCode: status }, 'job ended while no server was running')
-    return status !== null
-      ? exitInfoFromStatus(status)
-      : { exitCode: null, signal: null, error: 'lost: the server stopped while this job ran and its process is gone' }
+    this.#host.log.info({ jobId: job.id, exitCode: status }, 'job ended while no server was running')
+    return status !== null ? { type: 'process', end: { type: 'status', status }, reason: null } : { type: 'lost', mode: 'shell' }
   }
 
   /** Follows a process (started here or adopted): enforces the job's limits and reports its exit. */
-  follow (job: JobRecord, process: JobProcess, stdinOpen: boolean): void {
+  #follow (job: JobRecord, process: JobProcess, stdinOpen: boolean): void {
     const { id, spec } = job
     const startedAt = job.startedAt ?? now()
-    const timers: NodeJS.Timeout[] = []
+    const timers: LongTimer[] = []
     if (spec.timeoutSec > 0) {
       const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - now()) * 1000)
-      timers.push(setTimeout(() => this.terminate(id, 'timeout'), remainingMs))
+      timers.push(setLongTimeout(() => this.#terminate(id, 'timeout'), remainingMs, { ref: true }))
     }
     if (spec.idleTimeoutSec > 0) {
-      const files = jobFiles(this.#stateDir, id)
+      const files = jobFiles(this.#host.stateDir, id)
       const checkMs = Math.min(1000, Math.max(50, spec.idleTimeoutSec * 250))
-      timers.push(setInterval(() => {
-        const last = Math.max(startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0)
-        if (now() - last >= spec.idleTimeoutSec) this.terminate(id, 'idle')
-      }, checkMs))
+      const check = setInterval(() => {
+        try {
+          const last = Math.max(startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0)
+          if (now() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
+        } catch (err) {
+          this.#host.log.error({ err, jobId: id }, 'idle check failed')
+        }
+      }, checkMs)
+      timers.push({ clear: () => clearInterval(check) })
     }
     const done = process.exited
-      .then((info) => {
+      .then((end) => {
         if (this.#detached) return
         const running = this.#running.get(id)
-        for (const timer of running?.timers ?? []) clearTimeout(timer)
+        for (const timer of running?.timers ?? []) timer.clear()
         this.#running.delete(id)
-        this.#onExit(id, info, running?.killReason ?? null)
+        this.#host.ended(id, { type: 'process', end, reason: running?.killReason ?? null })
       })
-      .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'job finish failed'))
+      .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'job finish failed'))
     this.#running.set(id, { process, killReason: null, stdinOpen, timers, done })
   }
 
   /** SIGTERM to the job's group, SIGKILL after the grace; the first reason given is the one recorded. */
-  terminate (id: string, reason: KillReason): void {
+  #terminate (id: string, reason: KillReason): void {
     const running = this.#running.get(id)
     if (!running) return
     running.killReason ??= reason
-    running.process.terminate(this.#killGraceMs)
-      .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'kill failed'))
+    running.process.terminate(this.#host.killGraceMs)
+      .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'kill failed'))
   }
 
-  /** Sends one signal to the job's group; an ending signal makes the job end `cancelled`. */
+  /** Sends one signal to the job's group (SIGTERM: the whole kill sequence); an ending signal makes the job end `cancelled`. */
   signal (id: string, signal: NodeJS.Signals): void {
     const running = this.#running.get(id)
     if (!running) return
-    if (signal === 'SIGTERM') return this.terminate(id, 'cancel')
+    if (signal === 'SIGTERM') return this.#terminate(id, 'cancel')
     if (ENDING_SIGNALS.has(signal)) running.killReason ??= 'cancel'
     running.process.signal(signal)
   }
@@ -154,14 +145,15 @@ export class JobRunner {
   detachAll (): void {
     this.#detached = true
     for (const running of this.#running.values()) {
-      for (const timer of running.timers) clearTimeout(timer)
+      for (const timer of running.timers) timer.clear()
       running.process.detach()
     }
   }
 
   /** Ends every running job (reason `shutdown`) and resolves when all have been reported. */
   async stopAll (): Promise<void> {
-    for (const id of this.#running.keys()) this.terminate(id, 'shutdown')
-    await Promise.all([...this.#running.values()].map((r) => r.done))
+    if (this.#detached) return
+    for (const id of this.#running.ids()) this.#terminate(id, 'shutdown')
+    await Promise.all(this.#running.values().map((r) => r.done))
   }
 }

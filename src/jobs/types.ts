@@ -57,13 +57,6 @@ export interface JobRecord {
   acp: AcpOutcome | null
 }
 
-/** How a job's process ended, before it is turned into a status. */
-export interface ExitInfo {
-  exitCode: number | null
-  signal: string | null
-  error: string | null
-}
-
 /** The record of a job just accepted: pending, nothing run yet. */
 export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string | null): JobRecord {
   return {

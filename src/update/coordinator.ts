@@ -6,6 +6,8 @@ export interface UpdateBlocker {
   error: string
   /** The devpilot 409 count key, e.g. "terminal_sessions". */
   countKey: string
+  /** More keys for the same count (a 409 that must also carry devpilot's `running_jobs`). */
+  alsoCountKeys?: readonly string[]
   count: () => number
   /** Stop taking new work of this kind (during a drain), or take it again. */
   setAccepting: (accepting: boolean) => void
@@ -35,7 +37,10 @@ export class UpdateCoordinator {
   refusal (): UpdateRefusal | null {
     for (const blocker of this.#blockers) {
       const count = blocker.count()
-      if (count > 0) return { error: blocker.error, [blocker.countKey]: count }
+      if (count <= 0) continue
+      const refusal: UpdateRefusal = { error: blocker.error, [blocker.countKey]: count }
+      for (const key of blocker.alsoCountKeys ?? []) refusal[key] = count
+      return refusal
     }
     return null
   }

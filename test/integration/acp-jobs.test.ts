@@ -207,7 +207,7 @@ describe('ACP jobs over HTTP', { concurrency: true }, () => {
 })
 
 describe('ACP jobs and POST /update', () => {
-  test('a running ACP job blocks the update with devpilot\'s 409 shape; a drain waits for it to end', async () => {
+  test('a running ACP job blocks the update with devpilot\'s 409 shape (running_jobs, and acp_jobs as before); a drain waits for it to end', async () => {
     let restarts = 0
     const server = await startServer({}, {}, { onRestart: () => { restarts++ } })
     const workdir = server.stateDir
@@ -216,7 +216,7 @@ describe('ACP jobs and POST /update', () => {
       await waitFor(async () => (await server.api('GET', `/jobs/${running}`)).body.acpSessionId, 'the session to start')
       const refused = await server.api('POST', '/update')
       assert.equal(refused.status, 409)
-      assert.deepEqual(refused.body, { error: 'cannot update while ACP jobs are running', acp_jobs: 1, code: 'UPDATE_BLOCKED' })
+      assert.deepEqual(refused.body, { error: 'cannot update while ACP jobs are running', acp_jobs: 1, running_jobs: 1, code: 'UPDATE_BLOCKED' })
       await server.api('POST', `/jobs/${running}/kill`)
       await server.finished(running)
 

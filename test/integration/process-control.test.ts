@@ -73,6 +73,19 @@ describe('process control', () => {
     assert.equal(again.body.code, 'JOB_NOT_RUNNING')
   })
 
+  test('a timeout and an idle timeout of one year (31536000 s, beyond what setTimeout holds) do not end the job early', async () => {
+    const id = await server.submit({ command: 'echo ready; read x; echo "got $x"', timeout: 31536000, idleTimeout: 31536000 })
+    await waitFor(async () => (await server.api('GET', `/jobs/${id}`)).body.stdout === 'ready\n', 'the job to print ready')
+    // Why a second look: a timer over 2^31-1 ms fires after 1 ms, long before this request.
+    const running = (await server.api('GET', `/jobs/${id}`)).body
+    assert.equal(running.status, 'running')
+    await server.api('POST', `/jobs/${id}/stdin`, { data: 'x\n', eof: true })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+    assert.equal(job.timedOut, false)
+    assert.equal(job.stdout, 'ready\ngot x\n')
+  })
+
   test('a signal that does not end the job (SIGCONT) leaves its outcome alone', async () => {
     const id = await server.submit({ command: 'read x; exit 0' })
     const response = await server.api('POST', `/jobs/${id}/kill`, { signal: 'SIGCONT' })

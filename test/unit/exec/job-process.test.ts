@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { jobFiles, type JobFiles } from '../../../src/exec/job-files.js'
 import { JobProcess } from '../../../src/exec/job-process.js'
+import { exitInfoOfProcess } from '../../../src/jobs/outcome.js'
 
 describe('JobProcess (real processes)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'job-process-'))
@@ -18,7 +19,7 @@ describe('JobProcess (real processes)', () => {
       const files = jobFiles(stateDir, `status-${status}`)
       mkdirSync(files.dir, { recursive: true })
       const job = await start(files, `echo out; echo err >&2; exit ${status}`)
-      assert.deepEqual(await job.exited, { exitCode: status, signal: null, error: null })
+      assert.deepEqual(exitInfoOfProcess(await job.exited), { exitCode: status, signal: null, error: null })
       assert.equal(readFileSync(files.stdout, 'utf8'), 'out\n')
       assert.equal(readFileSync(files.stderr, 'utf8'), 'err\n')
     }
@@ -28,7 +29,7 @@ describe('JobProcess (real processes)', () => {
     const files = jobFiles(stateDir, 'no-such-folder')
     const marker = join(stateDir, 'ran')
     const job = await start(files, `touch ${marker}`)
-    assert.deepEqual(await job.exited, { exitCode: null, signal: null, error: `could not open the job's output files (${files.stdout})` })
+    assert.deepEqual(exitInfoOfProcess(await job.exited), { exitCode: null, signal: null, error: `could not open the job's output files (${files.stdout})` })
     assert.throws(() => readFileSync(marker), { code: 'ENOENT' })
   })
 })

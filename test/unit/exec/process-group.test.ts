@@ -140,4 +140,10 @@ describe('process groups', () => {
     await waitFor(() => !signalGroup(leader.pid, 0), 'the group to be reaped')
     assert.equal(signalGroup(impossiblePid(), 0), false)
   })
+
+  test('signalling never throws: an error other than "no such group" (here EINVAL) reports false', () => {
+    const leader = startGroup('exec sleep 60')
+    assert.equal(signalGroup(leader.pid, 999 as unknown as NodeJS.Signals), false)
+    assert.equal(groupAlive(leader.pid), true, 'the group was not touched')
+  })
 })
