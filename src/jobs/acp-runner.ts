@@ -1,6 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
-import { mergeToolCall } from '../acp/recorder.js'
-import type { AcpEvent, AcpResult, ToolCallState } from '../acp/types.js'
+import type { AcpEvent, AcpLiveView, AcpResult, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
@@ -20,7 +19,8 @@ interface RunningAcpJob {
   killReason: KillReason | null
   pid: number | null
   sessionId: string | null
-  toolCalls: Map<string, ToolCallState>
+  /** The run's recorder, read live (set as the run begins). */
+  live: AcpLiveView | null
   questions: Map<string, Question>
   done: Promise<void>
 }
@@ -67,7 +67,7 @@ export class AcpJobRunner implements JobKind {
 
   live (id: string): AcpLiveState | undefined {
     const job = this.#running.get(id)
-    return job && { sessionId: job.sessionId, toolCalls: [...job.toolCalls.values()] }
+    return job && { sessionId: job.live?.sessionId ?? job.sessionId, toolCalls: job.live?.toolCalls ?? [] }
   }
 
   /** ACP jobs cannot survive a restart: while they run, POST /update answers 409 (devpilot's shape, plus `acp_jobs`). */
@@ -92,7 +92,7 @@ export class AcpJobRunner implements JobKind {
     if (!job.spec.acp) throw new Error(`job ${id} is not an ACP job`)
     const fds = openFds(jobFiles(this.#host.stateDir, id))
     const running: RunningAcpJob = {
-      abort: new AbortController(), killReason: null, pid: null, sessionId: null, toolCalls: new Map(), questions: new Map(), done: Promise.resolve(),
+      abort: new AbortController(), killReason: null, pid: null, sessionId: null, live: null, questions: new Map(), done: Promise.resolve(),
     }
     let spawned!: { resolve: (pid: number | null) => void, reject: (err: unknown) => void }
     const agentPid = new Promise<number | null>((resolve, reject) => { spawned = { resolve, reject } })
@@ -122,7 +122,6 @@ export class AcpJobRunner implements JobKind {
       write(fds.events, JSON.stringify(event) + '\n', 'an ACP event')
       const content = event.data.content as { type?: string, text?: unknown } | undefined
       if (event.type === 'message' && content?.type === 'text' && typeof content.text === 'string') write(fds.stdout, content.text, 'agent text')
-      if (event.type === 'tool_call' || event.type === 'tool_call_update') mergeToolCall(running.toolCalls, event.data as ToolCallState, true)
     }
     let result: AcpResult
     try {
@@ -146,6 +145,7 @@ export class AcpJobRunner implements JobKind {
         onEvent: (event) => {
           try { onEvent(event) } catch (err) { log.error({ err }, 'recording an ACP event failed') }
         },
+        onLive: (live) => { running.live = live },
         onStderr: (chunk) => write(fds.stderr, chunk, 'agent stderr'),
         onSpawn: (pid) => { running.pid = pid; onSpawn(pid) },
         onSession: (sessionId) => {
@@ -236,7 +236,7 @@ function failedResult (running: RunningAcpJob, err: unknown): AcpResult {
   return {
     sessionId: running.sessionId,
     outputText: '',
-    toolCalls: [...running.toolCalls.values()],
+    toolCalls: running.live?.toolCalls ?? [],
     events: [],
     stopReason: 'error',
     stderr: '',
