@@ -59,6 +59,9 @@ export function createTerminalPortServer (options: TerminalPortOptions): Server 
     }
     const terminal = service.prepare(query)
     sockets.handleUpgrade(request, socket, head, (ws) => {
+      // Why: `ws` reports a bad frame from the peer (unmasked, bad opcode, invalid UTF-8, too big) as
+      // an 'error' event, then closes the socket; without a listener that event stops the server.
+      ws.on('error', (err) => log.debug({ err, address }, 'terminal port socket error'))
       service.connect(ws, terminal, authenticated, address).catch((err: unknown) => {
         log.warn({ err }, 'terminal socket failed')
         ws.terminate()
