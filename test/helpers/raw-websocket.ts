@@ -7,8 +7,34 @@ export interface RawWebSocket {
   socket: Socket
   /** Every byte received after the 101 answer's head. */
   received: () => Buffer
+  /** The payloads of the complete server frames received so far (text as UTF-8, control frames skipped). */
+  messages: () => string[]
   /** Resolves when the server has closed the TCP connection. */
   ended: Promise<void>
+}
+
+/** Payloads of the unmasked data frames in `bytes` (a server's frames), up to the first incomplete one. */
+function serverMessages (bytes: Buffer): string[] {
+  const messages: string[] = []
+  let at = 0
+  while (at + 2 <= bytes.length) {
+    const opcode = (bytes[at] as number) & 0x0f
+    let length = (bytes[at + 1] as number) & 0x7f
+    let start = at + 2
+    if (length === 126) {
+      if (start + 2 > bytes.length) break
+      length = bytes.readUInt16BE(start)
+      start += 2
+    } else if (length === 127) {
+      if (start + 8 > bytes.length) break
+      length = Number(bytes.readBigUInt64BE(start))
+      start += 8
+    }
+    if (start + length > bytes.length) break
+    if (opcode < 0x8) messages.push(bytes.subarray(start, start + length).toString('utf8'))
+    at = start + length
+  }
+  return messages
 }
 
 /** One client frame: FIN set, masked (as clients must), with a payload of any length. */
@@ -48,9 +74,10 @@ export const INVALID_FRAMES: Record<string, Buffer> = {
 
 /**
  * Opens a WebSocket to `url` (http://host:port/path?query) over a raw TCP socket and resolves
- * once the 101 answer arrived. Rejects when the server answers anything else.
+ * once the 101 answer arrived. Rejects when the server answers anything else. `firstFrames` are
+ * written in the same TCP write as the upgrade request.
  */
-export async function openRawWebSocket (url: string, headers: Record<string, string> = {}): Promise<RawWebSocket> {
+export async function openRawWebSocket (url: string, headers: Record<string, string> = {}, firstFrames: Buffer = Buffer.alloc(0)): Promise<RawWebSocket> {
   const target = new URL(url)
   const socket = connect(Number(target.port), target.hostname)
   socket.on('error', () => { /* a reset after a bad frame is expected; `ended` reports the end */ })
@@ -74,7 +101,7 @@ export async function openRawWebSocket (url: string, headers: Record<string, str
     'Sec-WebSocket-Version: 13',
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ]
-  socket.write(lines.join('\r\n') + '\r\n\r\n')
+  socket.write(Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), firstFrames]))
   await waitFor(() => {
     if (headEnd === -1 && closed) throw new Error(`the server closed the connection: ${buffer.toString('latin1')}`)
     return headEnd !== -1
@@ -84,5 +111,6 @@ export async function openRawWebSocket (url: string, headers: Record<string, str
     socket.destroy()
     throw new Error(`upgrade refused: ${head.split('\r\n')[0] ?? ''}`)
   }
-  return { socket, received: () => buffer.subarray(headEnd + 4), ended }
+  const received = (): Buffer => buffer.subarray(headEnd + 4)
+  return { socket, received, messages: () => serverMessages(received()), ended }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { freePort } from '../helpers/net.js'
-import { INVALID_FRAMES, openRawWebSocket } from '../helpers/raw-websocket.js'
+import { INVALID_FRAMES, jsonFrame, openRawWebSocket, type RawWebSocket } from '../helpers/raw-websocket.js'
 import { TerminalClient } from '../helpers/terminal.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -71,4 +71,65 @@ describe('an invalid WebSocket frame closes only its own socket', () => {
     await client.closed
     assert.doesNotMatch(server.output(), /Unhandled 'error'|uncaught/i)
   })
+})
+
+describe('frames sent right behind the authentication are never lost', () => {
+  let server: ServerProcess
+  let stateDir: string
+  let terminalPort: number
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'term-first-keys-'))
+    terminalPort = await freePort()
+    server = await spawnServer(stateDir, ['--terminal-port', String(terminalPort), '--terminal-orphan-ttl', '0'])
+    await waitFor(() => server.output().includes('terminal port listening'), 'the terminal port to listen')
+  })
+  after(async () => {
+    const code = await server.stop()
+    rmSync(stateDir, { recursive: true, force: true })
+    assert.equal(code, 0, server.output())
+  })
+
+  /** A resize and a command split over several input frames: any lost frame changes what the shell prints. */
+  const firstKeys = (round: number): Buffer => Buffer.concat([
+    jsonFrame({ type: 'resize', cols: 77, rows: 11 }),
+    jsonFrame({ type: 'input', data: 'stty size; ' }),
+    jsonFrame({ type: 'input', data: 'echo "first-"' }),
+    jsonFrame({ type: 'input', data: `"keys-${round}"; ` }),
+    jsonFrame({ type: 'input', data: 'exit\r' }),
+  ])
+
+  /** What the shell printed, once it has exited (every input frame arrived, or the deadline passed). */
+  const shellOutput = async (raw: RawWebSocket, round: number): Promise<string> => {
+    const output = (): string => raw.messages().filter((m) => !m.startsWith('\u0000')).join('')
+    try {
+      await waitFor(() => raw.messages().some((m) => m.startsWith('\u0000{"type":"exit"')), `round ${round}: the shell to exit (got ${JSON.stringify(output())})`)
+    } finally {
+      raw.socket.destroy()
+    }
+    return output()
+  }
+
+  const ROUNDS = 12
+  for (const where of ['the terminal port', '/terminal']) {
+    const url = (): string => where === '/terminal' ? `${server.url}/terminal?shell=/bin/sh` : `http://127.0.0.1:${terminalPort}/?shell=/bin/sh`
+
+    test(`on ${where}, keys in the same TCP write as a first-message auth all reach the shell`, async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const raw = await openRawWebSocket(url())
+        raw.socket.write(Buffer.concat([jsonFrame({ type: 'auth', key: server.key }), firstKeys(round)]))
+        const output = await shellOutput(raw, round)
+        assert.match(output, /11 77/, `round ${round}: the resize`)
+        assert.match(output, new RegExp(`first-keys-${round}`), `round ${round}: every input frame`)
+      }
+    })
+
+    test(`on ${where}, keys in the same TCP write as the upgrade with a key header all reach the shell`, async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const raw = await openRawWebSocket(url(), { 'x-api-key': server.key }, firstKeys(round))
+        const output = await shellOutput(raw, round)
+        assert.match(output, /11 77/, `round ${round}: the resize`)
+        assert.match(output, new RegExp(`first-keys-${round}`), `round ${round}: every input frame`)
+      }
+    })
+  }
 })
