@@ -72,6 +72,8 @@ export function createTerminalPortServer (options: TerminalPortOptions): Server 
     socket.on('error', (err) => log.debug({ err }, 'terminal port socket error'))
     upgrade(request, socket, head).catch((err: unknown) => writeError(socket, err))
   })
+  // Why: a failed accept (ENFILE, ENOMEM) is an 'error' event of the listening server; it must not stop the process.
+  server.on('error', (err) => { if (server.listening) log.error({ err }, 'terminal port failed to accept a connection') })
   server.on('close', () => {
     for (const client of sockets.clients) client.terminate()
     sockets.close()

@@ -43,6 +43,11 @@ export interface TerminalInfo {
   rows: number
 }
 
+/** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
+interface PtyEvents {
+  on: (event: 'error', listener: (err: Error) => void) => void
+}
+
 interface Client {
   socket: WebSocket
   readonly: boolean
@@ -94,6 +99,11 @@ export class TerminalSession {
     this.#log = log.child({ terminalId: this.id, pid: this.pid })
     this.#screen = new Screen(spec.cols, spec.rows)
     this.#pty.onData((data) => this.#output(data))
+    // Why: node-pty throws a read error of the PTY other than EIO (the normal end) from inside its
+    // socket's 'error' handler unless the terminal has an 'error' listener of its own; the exit
+    // still follows, so logging is enough.
+    const ptyEvents = this.#pty as unknown as PtyEvents
+    ptyEvents.on('error', (err) => this.#log.warn({ err }, 'terminal read failed'))
     this.#flow = new FlowControl(this.#pty, () => [...this.#clients].map((client) => client.socket), (socket) => {
       this.#log.warn('disconnecting a client that stopped reading')
       socket.terminate()

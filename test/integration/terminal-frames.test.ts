@@ -94,15 +94,17 @@ describe('frames sent right behind the authentication are never lost', () => {
     jsonFrame({ type: 'resize', cols: 77, rows: 11 }),
     jsonFrame({ type: 'input', data: 'stty size; ' }),
     jsonFrame({ type: 'input', data: 'echo "first-"' }),
-    jsonFrame({ type: 'input', data: `"keys-${round}"; ` }),
-    jsonFrame({ type: 'input', data: 'exit\r' }),
+    jsonFrame({ type: 'input', data: `"keys-${round}"` }),
+    jsonFrame({ type: 'input', data: '\r' }),
   ])
 
-  /** What the shell printed, once it has exited (every input frame arrived, or the deadline passed). */
+  /** What the shell printed once the first keys' command ran (or the deadline passed); then ends the shell. */
   const shellOutput = async (raw: RawWebSocket, round: number): Promise<string> => {
     const output = (): string => raw.messages().filter((m) => !m.startsWith('\u0000')).join('')
     try {
-      await waitFor(() => raw.messages().some((m) => m.startsWith('\u0000{"type":"exit"')), `round ${round}: the shell to exit (got ${JSON.stringify(output())})`)
+      await waitFor(() => output().includes(`first-keys-${round}`), `round ${round}: the output of every frame (got ${JSON.stringify(output())})`)
+      raw.socket.write(jsonFrame({ type: 'input', data: 'exit\r' }))
+      await waitFor(() => raw.messages().some((m) => m.startsWith('\u0000{"type":"exit"')), `round ${round}: the shell to exit`)
     } finally {
       raw.socket.destroy()
     }
