@@ -18,12 +18,14 @@ import { UpdateCoordinator } from './update/coordinator.js'
 import { registerUpdateRoutes } from './update/routes.js'
 import { JobEventSource, registerStreamRoutes } from './output/routes.js'
 import { createTerminalPortServer } from './terminal/port-server.js'
+import { TerminalRecords } from './terminal/records.js'
 import { TerminalRegistry } from './terminal/registry.js'
 import { registerTerminalRoutes } from './terminal/routes.js'
 import { TerminalService } from './terminal/service.js'
 import { validatorCompiler } from './validation.js'
 
 const JOBS_DB_FILE = 'jobs.db'
+const TERMINALS_DIR = 'terminals'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
 
 declare module 'fastify' {
@@ -85,7 +87,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
       idleMs: config.terminalIdleTimeoutMs,
       lifetimeMs: config.terminalLifetimeMs,
       orphanTtlMs: config.terminalOrphanTtlMs,
-    }, terminalLog),
+    }, terminalLog, new TerminalRecords(join(config.stateDir, TERMINALS_DIR), terminalLog)),
     socketAuth, terminalLog)
   const terminalPortServer = config.terminalPort
     ? createTerminalPortServer({ service: terminals, socketAuth, tickets, corsOrigins: config.corsOrigins, tls: config.tls, log: terminalLog })
@@ -119,5 +121,6 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
   jobs.recover()
+  terminals.registry.endLeftovers()
   return app
 }

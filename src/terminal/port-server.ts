@@ -59,6 +59,9 @@ export function createTerminalPortServer (options: TerminalPortOptions): Server 
     }
     const terminal = service.prepare(query)
     sockets.handleUpgrade(request, socket, head, (ws) => {
+      // Why: `ws` reports a bad frame from the peer (unmasked, bad opcode, invalid UTF-8, too big) as
+      // an 'error' event, then closes the socket; without a listener that event stops the server.
+      ws.on('error', (err) => log.debug({ err, address }, 'terminal port socket error'))
       service.connect(ws, terminal, authenticated, address).catch((err: unknown) => {
         log.warn({ err }, 'terminal socket failed')
         ws.terminate()
@@ -69,6 +72,8 @@ export function createTerminalPortServer (options: TerminalPortOptions): Server 
     socket.on('error', (err) => log.debug({ err }, 'terminal port socket error'))
     upgrade(request, socket, head).catch((err: unknown) => writeError(socket, err))
   })
+  // Why: a failed accept (ENFILE, ENOMEM) is an 'error' event of the listening server; it must not stop the process.
+  server.on('error', (err) => { if (server.listening) log.error({ err }, 'terminal port failed to accept a connection') })
   server.on('close', () => {
     for (const client of sockets.clients) client.terminate()
     sockets.close()

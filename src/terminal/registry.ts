@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js'
 import type { TerminalEndReason } from './protocol.js'
+import type { TerminalRecords } from './records.js'
 import { TerminalSession, type TerminalInfo, type TerminalSpec, type TerminalTimeouts } from './session.js'
 
 /** Why a new terminal was not started. */
@@ -11,12 +12,22 @@ export class TerminalRegistry {
   readonly #maxSessions: number
   readonly #timeouts: TerminalTimeouts
   readonly #log: Logger
+  readonly #records: TerminalRecords
+  #leftovers: Promise<unknown> = Promise.resolve()
   #accepting = true
 
-  constructor (maxSessions: number, timeouts: TerminalTimeouts, log: Logger) {
+  constructor (maxSessions: number, timeouts: TerminalTimeouts, log: Logger, records: TerminalRecords) {
     this.#maxSessions = maxSessions
     this.#timeouts = timeouts
     this.#log = log
+    this.#records = records
+  }
+
+  /** Ends, in the background, what is left of the terminals of a server that was killed without ending them. */
+  endLeftovers (): void {
+    this.#leftovers = this.#records.endLeftovers()
+      .then((signalled) => { if (signalled > 0) this.#log.info({ signalled }, 'ended processes left by terminals of a previous server') })
+      .catch((err: unknown) => this.#log.error({ err }, 'ending the terminals of a previous server failed'))
   }
 
   get count (): number {
@@ -27,8 +38,12 @@ export class TerminalRegistry {
   open (spec: TerminalSpec): TerminalSession | OpenRefusal {
     if (!this.#accepting) return { refused: 'the server is preparing to update; no new terminals now' }
     if (this.#sessions.size >= this.#maxSessions) return { refused: `Max terminal sessions (${this.#maxSessions}) reached` }
-    const session = new TerminalSession(spec, this.#timeouts, this.#log, (ended) => this.#sessions.delete(ended.id))
+    const session = new TerminalSession(spec, this.#timeouts, this.#log, (ended) => {
+      this.#sessions.delete(ended.id)
+      this.#records.remove(ended.id)
+    })
     this.#sessions.set(session.id, session)
+    this.#records.add(session.id, session.pid)
     return session
   }
 
@@ -58,5 +73,6 @@ export class TerminalRegistry {
   async close (): Promise<void> {
     this.#accepting = false
     await Promise.all([...this.#sessions.values()].map((session) => session.end('server stopping')))
+    await this.#leftovers
   }
 }

@@ -39,9 +39,8 @@ export function registerTerminalRoutes (fastify: FastifyInstance, service: Termi
       prepared.set(request, service.prepare(request.query as TerminalQuery))
     },
   }, async (socket, request) => {
-    const terminal = prepared.get(request)
-    if (!terminal) return socket.close(1011, 'not prepared')
-    await service.connect(socket, terminal, request.authenticated, request.ip)
+    // Why the cast: the handler runs only after preValidation stored this request's terminal.
+    await service.connect(socket, prepared.get(request) as TerminalRequest, request.authenticated, request.ip)
   })
 
   app.get('/terminals', async () => ({ terminals: service.registry.list() }))

@@ -38,12 +38,13 @@ export class TerminalService {
 
   /** Serves one socket from `address`: authenticate (unless done by header or ticket), then start or reattach its terminal. */
   async connect (socket: WebSocket, request: TerminalRequest, authenticated: boolean, address: string): Promise<void> {
-    if (!await this.#auth.authenticate(socket, authenticated, address)) return
+    const frames = await this.#auth.authenticateHolding(socket, authenticated, address)
+    if (!frames) return
     const session = this.#sessionFor(socket, request)
-    if (!session) return
+    if (!session) return frames.release(() => {})
     const client = session.attach(socket, request.readonly, request.sessionId !== undefined)
     keepAlive(socket)
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+    frames.release((raw, isBinary) => {
       try {
         const message = parseClientMessage(raw, isBinary)
         if (message === null) session.ignoreFrame()

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import * as pty from 'node-pty'
 import type { WebSocket } from 'ws'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
 import type { Logger } from '../logger.js'
 import { FlowControl } from './flow-control.js'
@@ -42,6 +43,11 @@ export interface TerminalInfo {
   rows: number
 }
 
+/** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
+interface PtyEvents {
+  on: (event: 'error', listener: (err: Error) => void) => void
+}
+
 interface Client {
   socket: WebSocket
   readonly: boolean
@@ -67,9 +73,9 @@ export class TerminalSession {
   readonly #clients = new Set<Client>()
   readonly #log: Logger
   readonly #timeouts: TerminalTimeouts
-  readonly #idleTimer: NodeJS.Timeout
-  readonly #lifetimeTimer: NodeJS.Timeout
-  #orphanTimer: NodeJS.Timeout | null = null
+  #idleTimer: LongTimer
+  readonly #lifetimeTimer: LongTimer
+  #orphanTimer: LongTimer | null = null
   readonly #flow: FlowControl
   #endReason: TerminalEndReason | null = null
   readonly #ended: Promise<void>
@@ -93,6 +99,11 @@ export class TerminalSession {
     this.#log = log.child({ terminalId: this.id, pid: this.pid })
     this.#screen = new Screen(spec.cols, spec.rows)
     this.#pty.onData((data) => this.#output(data))
+    // Why: node-pty throws a read error of the PTY other than EIO (the normal end) from inside its
+    // socket's 'error' handler unless the terminal has an 'error' listener of its own; the exit
+    // still follows, so logging is enough.
+    const ptyEvents = this.#pty as unknown as PtyEvents
+    ptyEvents.on('error', (err) => this.#log.warn({ err }, 'terminal read failed'))
     this.#flow = new FlowControl(this.#pty, () => [...this.#clients].map((client) => client.socket), (socket) => {
       this.#log.warn('disconnecting a client that stopped reading')
       socket.terminate()
@@ -107,15 +118,11 @@ export class TerminalSession {
           })
       })
     })
-    this.#idleTimer = setTimeout(() => this.#endInBackground('idle timeout'), timeouts.idleMs).unref()
-    this.#lifetimeTimer = setTimeout(() => this.#endInBackground('lifetime reached'), timeouts.lifetimeMs).unref()
+    this.#idleTimer = setLongTimeout(() => this.#idleCheck(), timeouts.idleMs)
+    this.#lifetimeTimer = setLongTimeout(() => this.#endInBackground('lifetime reached'), timeouts.lifetimeMs)
     // Why: the command is typed like a user would, never spliced into a shell string of ours.
     if (spec.command !== undefined && spec.command !== '') this.#pty.write(spec.command + '\r')
     this.#log.info({ shell: spec.shell }, 'terminal started')
-  }
-
-  get clientCount (): number {
-    return this.#clients.size
   }
 
   get ending (): boolean {
@@ -141,7 +148,7 @@ export class TerminalSession {
    * then live output. Returns the handle to pass to `input`, `resize` and `detach`.
    */
   attach (socket: WebSocket, readonly: boolean, replay: boolean): Client {
-    if (this.#orphanTimer) clearTimeout(this.#orphanTimer)
+    this.#orphanTimer?.clear()
     this.#orphanTimer = null
     const client: Client = { socket, readonly, held: replay ? [] : null }
     this.#clients.add(client)
@@ -159,16 +166,13 @@ export class TerminalSession {
   detach (client: Client): void {
     if (!this.#clients.delete(client)) return
     if (this.#clients.size === 0 && !this.ending) {
-      this.#orphanTimer = setTimeout(() => this.#endInBackground('orphaned'), this.#timeouts.orphanTtlMs).unref()
+      this.#orphanTimer = setLongTimeout(() => this.#endInBackground('orphaned'), this.#timeouts.orphanTtlMs)
     }
   }
 
   input (client: Client, data: string): void {
     if (client.readonly || this.ending) return
-    if (data !== '') {
-      this.#lastInputAt = Date.now()
-      this.#idleTimer.refresh()
-    }
+    if (data !== '') this.#lastInputAt = Date.now()
     this.#pty.write(data)
   }
 
@@ -201,15 +205,23 @@ export class TerminalSession {
     return this.#ended
   }
 
+  /** Ends the terminal when nothing was typed for the idle timeout; otherwise waits for the rest of it. */
+  #idleCheck (): void {
+    const quietMs = Date.now() - (this.#lastInputAt ?? this.createdAt)
+    if (quietMs >= this.#timeouts.idleMs) return this.#endInBackground('idle timeout')
+    // Why not re-armed on every keystroke: input is hot, and the last input time is already kept.
+    this.#idleTimer = setLongTimeout(() => this.#idleCheck(), this.#timeouts.idleMs - quietMs)
+  }
+
   #endInBackground (reason: TerminalEndReason): void {
     this.end(reason).catch((err: unknown) => this.#log.error({ err }, 'ending terminal failed'))
   }
 
   /** Runs once the shell exited: ends the rest of its session, then tells the clients and closes them. */
   async #finish (exitCode: number, signal: number | undefined): Promise<void> {
-    clearTimeout(this.#idleTimer)
-    clearTimeout(this.#lifetimeTimer)
-    if (this.#orphanTimer) clearTimeout(this.#orphanTimer)
+    this.#idleTimer.clear()
+    this.#lifetimeTimer.clear()
+    this.#orphanTimer?.clear()
     this.#flow.release()
     const reason = this.#endReason ?? 'exited'
     this.#endReason = reason

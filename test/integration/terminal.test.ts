@@ -137,16 +137,23 @@ describe('terminal WebSocket', () => {
   })
 
   test('a read-only viewer sees the output but cannot type', async () => {
+    const marker = join(tmpdir(), `viewer-typed-this-${process.pid}-${Date.now()}`)
     const owner = await openTerminal(server)
     const viewer = await openTerminal(server, { session: await owner.sessionId(), readonly: '1' })
     assert.equal((await viewer.waitForControl('session')).readonly, true)
-    viewer.type('touch /tmp/viewer-typed-this\r')
-    owner.type('echo "from-""owner"\r')
+    viewer.type(`touch ${marker}\r`)
+    viewer.send({ type: 'resize', cols: 33, rows: 7 })
+    // The pong proves the server handled the viewer's frames before the owner types.
+    viewer.send({ type: 'ping' })
+    await viewer.waitForControl('pong')
+    owner.type('stty size; echo "from-""owner"\r')
     await viewer.waitForOutput('from-owner')
     assert.ok(!owner.output.includes('viewer-typed-this'))
+    assert.ok(!owner.output.includes('7 33'), 'the viewer could not resize')
     owner.type('exit\r')
     await Promise.all([owner.closed, viewer.closed])
     assert.equal(viewer.controls.at(-1)?.type, 'exit')
+    assert.equal(existsSync(marker), false, 'the file the viewer tried to create does not exist')
   })
 
   test('bad queries are refused before the upgrade: missing workdir, unknown shell, unknown session', async () => {
@@ -312,6 +319,30 @@ describe('terminal limits and lifetimes', () => {
       assert.equal((await server.api('DELETE', `/terminals/${'x'.repeat(65)}`)).status, 400)
       const client = await TerminalClient.open(wsUrl(server, { session: '__proto__' }), { 'x-api-key': server.key })
       assert.equal(client.refused?.status, 404)
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('idle, lifetime and orphan timeouts beyond 24.8 days (2^31 ms) do not end a terminal at once', async () => {
+    const server = await startServer({ terminalIdleTimeout: '2500000', terminalLifetime: '31536000', terminalOrphanTtl: '604800' })
+    try {
+      const client = await openTerminal(server)
+      const id = await client.sessionId()
+      client.type('echo "still-""open"\r')
+      await client.waitForOutput('still-open')
+      client.close()
+      await client.closed
+      await waitFor(async () => (await server.api('GET', '/terminals')).body.terminals[0]?.clients === 0, 'the terminal to be orphaned')
+      const again = await openTerminal(server, { session: id })
+      again.send({ type: 'ping' })
+      await again.waitForControl('pong')
+      again.type('echo "after-""reattach"\r')
+      await again.waitForOutput('after-reattach')
+      assert.equal(again.controls.some((c) => c.type === 'exit'), false)
+      again.type('exit\r')
+      assert.equal((await again.closed).code, 1000)
+      assert.equal(again.controls.at(-1)?.reason, 'exited')
     } finally {
       await server.close()
     }
