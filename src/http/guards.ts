@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Errors } from '../errors.js'
 import { DISCARD_MAX_BYTES, DISCARD_WINDOW_MS } from './limits.js'
+import { closeUpgradeAfterAnswer, isUpgrade } from './refusals.js'
 
 // Why Fastify's own parser: a Content-Type it cannot parse (`;;;;`, `json`, `a, b`) is refused 415
 // before any body parser runs; the same test tells us which ones to drop, so they parse as JSON.
@@ -24,12 +25,19 @@ function checkHead (request: FastifyRequest): void {
   }
 }
 
-/** Refuses a plain request to a WebSocket route (426) and a handshake that ws would refuse as plain text. */
-function checkSocketHandshake (request: FastifyRequest): void {
+/**
+ * Refuses a plain request to a WebSocket route (426), an upgrade to any other route (which
+ * @fastify/websocket would take over and close), and a handshake that ws would refuse as plain text.
+ */
+function checkUpgrade (request: FastifyRequest): void {
   const headers = request.raw.headers
-  if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade !== true || headers.upgrade?.toLowerCase() !== 'websocket') {
-    throw new Errors.WEBSOCKET_REQUIRED()
+  const upgrade = isUpgrade(request)
+  if (request.is404) return // answered NOT_FOUND
+  if (request.routeOptions.config.socket !== true) {
+    if (upgrade) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('this route does not accept upgrades')
+    return
   }
+  if (!upgrade || headers.upgrade?.toLowerCase() !== 'websocket') throw new Errors.WEBSOCKET_REQUIRED()
   const key = headers['sec-websocket-key']
   if (key === undefined || !WS_KEY.test(key)) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('missing or invalid Sec-WebSocket-Key')
   if (!WS_VERSIONS.has(String(headers['sec-websocket-version']))) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('Sec-WebSocket-Version must be 13')
@@ -65,18 +73,15 @@ function discardBody (raw: IncomingMessage): Promise<boolean> {
 
 /**
  * Hooks of the HTTP layer: `checkHead` first of all (register before any other onRequest hook),
- * the handshake of WebSocket routes after authentication, and a bounded discard of unread bodies
+ * upgrades and WebSocket handshakes after authentication, and a bounded discard of unread bodies
  * before each answer (a body not read in time closes the connection after the answer).
  */
 export function registerHttpGuards (app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => checkHead(request))
-  app.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config.socket === true) checkSocketHandshake(request)
-  })
+  app.addHook('preValidation', async (request) => checkUpgrade(request))
   app.addHook('onSend', async (request, reply, payload) => {
-    // An answer to an upgrade request is its last: @fastify/websocket closes the socket after it.
-    const upgrade = (request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true
-    if (upgrade || !await discardBody(request.raw)) reply.header('connection', 'close')
+    if (isUpgrade(request)) closeUpgradeAfterAnswer(request, reply)
+    else if (!await discardBody(request.raw)) reply.header('connection', 'close')
     return payload
   })
 }

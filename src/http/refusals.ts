@@ -40,8 +40,26 @@ export function answerExpectation (_request: IncomingMessage, response: ServerRe
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify(body))
 }
 
+/** True for a request Node handed over as an upgrade (Upgrade + Connection: upgrade), answered on its raw socket. */
+export function isUpgrade (request: FastifyRequest): boolean {
+  return (request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true
+}
+
+/**
+ * Closes the socket of an upgrade request once its HTTP answer is written.
+ * Why: @fastify/websocket closes it only when its own onRequest hook ran (not after an earlier
+ * hook threw, nor for framework errors); the paused socket would never notice the client leaving
+ * and would keep app.close() waiting for ever.
+ */
+export function closeUpgradeAfterAnswer (request: FastifyRequest, reply: FastifyReply): void {
+  const socket = request.raw.socket
+  reply.header('connection', 'close')
+  reply.raw.once('finish', () => socket.end(() => socket.destroy()))
+}
+
 /** Fastify's `frameworkErrors`: a path with a bad %-escape or an over-long parameter, refused before routing. */
-export function answerFrameworkError (err: Error, _request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError (err: Error, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(err)
+  if (isUpgrade(request)) closeUpgradeAfterAnswer(request, reply)
   reply.code(status).send(body)
 }

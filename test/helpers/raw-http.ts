@@ -8,8 +8,9 @@ export interface RawAnswer {
   closedByServer: boolean
 }
 
-/** Parses the first HTTP/1.1 answer in `text` (Content-Length or chunked body). */
+/** Parses the first final HTTP/1.1 answer in `text` (Content-Length or chunked body), after any 100 Continue. */
 export function parseAnswer (text: string): Omit<RawAnswer, 'closedByServer'> {
+  while (/^HTTP\/1\.1 1(?!01)\d\d [^\r]*\r\n\r\n/.test(text)) text = text.slice(text.indexOf('\r\n\r\n') + 4)
   const end = text.indexOf('\r\n\r\n')
   if (end < 0) return { status: 0, headers: {}, body: '' }
   const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n')
@@ -35,11 +36,20 @@ export function parseAnswer (text: string): Omit<RawAnswer, 'closedByServer'> {
   return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body }
 }
 
+/** True when `text` holds a whole answer: its head, and its body unless it has none (HEAD, 101, 204, 304). */
+function answerComplete (text: string, noBody: boolean): boolean {
+  const answer = parseAnswer(text)
+  if (answer.status === 0) return false
+  if (noBody || [101, 204, 304].includes(answer.status)) return true
+  if (answer.headers['transfer-encoding'] === 'chunked') return text.endsWith('0\r\n\r\n')
+  return answer.body.length >= Number(answer.headers['content-length'] ?? Infinity)
+}
+
 /**
  * Writes `request` as is on a new connection to `url` and collects what comes back until the
  * server closes the connection, the first answer is complete (when `untilAnswer`), or `timeoutMs`.
  */
-export function rawRequest (url: string, request: string | Buffer, options: { timeoutMs?: number, untilAnswer?: boolean } = {}): Promise<RawAnswer> {
+export function rawRequest (url: string, request: string | Buffer, options: { timeoutMs?: number, untilAnswer?: boolean, noBody?: boolean } = {}): Promise<RawAnswer> {
   const { port, hostname } = new URL(url)
   return new Promise((resolve) => {
     let received = ''
@@ -55,11 +65,7 @@ export function rawRequest (url: string, request: string | Buffer, options: { ti
     const timer = setTimeout(() => finish(false), options.timeoutMs ?? 10_000)
     socket.on('data', (chunk) => {
       received += chunk.toString('latin1')
-      if (options.untilAnswer === true) {
-        const answer = parseAnswer(received)
-        const length = Number(answer.headers['content-length'] ?? NaN)
-        if (answer.status > 0 && (answer.body.length >= length || received.endsWith('0\r\n\r\n'))) finish(false)
-      }
+      if (options.untilAnswer === true && answerComplete(received, options.noBody === true)) finish(false)
     })
     socket.on('error', () => finish(true))
     socket.on('close', () => finish(true))

@@ -212,6 +212,7 @@ describe('bad input gets a clear error and loses nothing', () => {
       ['handshake without a key', `GET /terminal HTTP/1.1\r\nHost: a\r\nX-API-Key: ${k}\r\n${ws}\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
       ['handshake with a bad key', `GET /terminal HTTP/1.1\r\nHost: a\r\n${ws}Sec-WebSocket-Key: bad\r\n\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
       ['handshake of an old version', 'GET /terminal HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 7\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['upgrade to a route that is not a WebSocket', `GET /jobs HTTP/1.1\r\nHost: a\r\nX-API-Key: ${k}\r\n${ws}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
       ['upgrade to a route that does not exist', `GET /nope HTTP/1.1\r\nHost: a\r\nX-API-Key: ${k}\r\n${ws}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`, 404, 'NOT_FOUND'],
     ]
     for (const [name, request, status, code] of cases) {
