@@ -196,6 +196,27 @@ describe('bad input gets a clear error and loses nothing', () => {
     assert.match(received, /"code":"UNAUTHORIZED"/)
   })
 
+  test('a client that trickles its headers for ever is answered 408 REQUEST_TIMEOUT and cut off (headers timeout 30 s)', async () => {
+    const url = new URL(server.url)
+    const socket = connect(Number(url.port), url.hostname)
+    let received = ''
+    let closed = false
+    socket.on('data', (chunk) => { received += chunk.toString() })
+    socket.on('error', () => {})
+    socket.on('close', () => { closed = true })
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n')
+    const trickle = setInterval(() => { if (!closed) socket.write('X-Slow: 1\r\n') }, 1000)
+    try {
+      await waitFor(() => closed, 'the server to close the connection', 60_000, 200)
+    } finally {
+      clearInterval(trickle)
+      socket.destroy()
+    }
+    assert.match(received, /^HTTP\/1\.1 408 /)
+    assert.match(received, /"code":"REQUEST_TIMEOUT"/)
+    assert.equal((await server.api('GET', '/health')).status, 200)
+  })
+
   test('every framework-level refusal is JSON with a catalogue code', async () => {
     const k = server.key
     const ws = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n'
