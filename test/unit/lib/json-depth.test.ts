@@ -12,6 +12,8 @@ test('nesting up to the limit passes and one level more is refused', () => {
 test('brackets inside strings, escaped quotes included, do not count', () => {
   assert.equal(jsonNestedDeeperThan(JSON.stringify({ command: '[[[[{{{{' }), 2), false)
   assert.equal(jsonNestedDeeperThan(JSON.stringify({ command: 'say "[[[[" \\' }), 2), false)
+  assert.equal(jsonNestedDeeperThan(JSON.stringify({ a: 'ends with a backslash\\', b: [[[1]]] }), 3), true)
+  assert.equal(jsonNestedDeeperThan('{"a": "never closed [[[[[', 2), false)
 })
 
 test('a 4 MiB unclosed bracket body is refused', () => {
