@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Errors } from '../errors.js'
 import { DISCARD_MAX_BYTES, DISCARD_WINDOW_MS } from './limits.js'
@@ -26,23 +26,32 @@ function checkHead (request: FastifyRequest): void {
 }
 
 /**
+ * The refusal of a WebSocket handshake that ws would refuse as plain text (bad key, version or
+ * protocol list), or null when it is sound. Usable by any server that hands sockets to ws.
+ */
+export function webSocketHandshakeError (headers: IncomingHttpHeaders): Error | null {
+  const key = headers['sec-websocket-key']
+  if (key === undefined || !WS_KEY.test(key)) return new Errors.BAD_WEBSOCKET_HANDSHAKE('missing or invalid Sec-WebSocket-Key')
+  if (!WS_VERSIONS.has(String(headers['sec-websocket-version']))) return new Errors.BAD_WEBSOCKET_HANDSHAKE('Sec-WebSocket-Version must be 13')
+  const protocols = headers['sec-websocket-protocol']
+  if (protocols !== undefined && !WS_PROTOCOLS.test(protocols.trim())) return new Errors.BAD_WEBSOCKET_HANDSHAKE('invalid Sec-WebSocket-Protocol')
+  return null
+}
+
+/**
  * Refuses a plain request to a WebSocket route (426), an upgrade to any other route (which
- * @fastify/websocket would take over and close), and a handshake that ws would refuse as plain text.
+ * @fastify/websocket would take over and close), and an unsound handshake.
  */
 function checkUpgrade (request: FastifyRequest): void {
-  const headers = request.raw.headers
-  const upgrade = isUpgrade(request)
   if (request.is404) return // answered NOT_FOUND
+  const upgrade = isUpgrade(request)
   if (request.routeOptions.config.socket !== true) {
     if (upgrade) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('this route does not accept upgrades')
     return
   }
-  if (!upgrade || headers.upgrade?.toLowerCase() !== 'websocket') throw new Errors.WEBSOCKET_REQUIRED()
-  const key = headers['sec-websocket-key']
-  if (key === undefined || !WS_KEY.test(key)) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('missing or invalid Sec-WebSocket-Key')
-  if (!WS_VERSIONS.has(String(headers['sec-websocket-version']))) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('Sec-WebSocket-Version must be 13')
-  const protocols = headers['sec-websocket-protocol']
-  if (protocols !== undefined && !WS_PROTOCOLS.test(protocols.trim())) throw new Errors.BAD_WEBSOCKET_HANDSHAKE('invalid Sec-WebSocket-Protocol')
+  if (!upgrade || request.headers.upgrade?.toLowerCase() !== 'websocket') throw new Errors.WEBSOCKET_REQUIRED()
+  const refusal = webSocketHandshakeError(request.headers)
+  if (refusal) throw refusal
 }
 
 /**
