@@ -8,11 +8,15 @@ import { registerAuth } from './auth/routes.js'
 import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
-import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
+import { BODY_LIMIT_BYTES, Errors, MAX_JSON_DEPTH, toErrorResponse } from './errors.js'
 import { registerHealthRoutes } from './health/routes.js'
+import { registerHttpGuards } from './http/guards.js'
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS, REQUEST_TIMEOUT_MS } from './http/limits.js'
+import { answerClientError, answerExpectation, answerFrameworkError } from './http/refusals.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
 import { JobStore } from './jobs/store.js'
+import { jsonNestedDeeperThan } from './lib/json-depth.js'
 import type { Logger } from './logger.js'
 import { UpdateCoordinator } from './update/coordinator.js'
 import { registerUpdateRoutes } from './update/routes.js'
@@ -53,8 +57,14 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     // Why: a log line per poll would be megabytes a second; job lifecycle events are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    ...(config.tls ? { https: { ...NODE_SERVER_OPTIONS, cert: config.tls.cert, key: config.tls.key } } : { http: NODE_SERVER_OPTIONS }),
   })
+  app.server.on('checkExpectation', answerExpectation)
   app.addHook('onClose', async () => {
     await jobs.close()
     store.close()
@@ -67,6 +77,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined)
+    else if (jsonNestedDeeperThan(body as string, MAX_JSON_DEPTH)) done(new Errors.JSON_TOO_DEEP(MAX_JSON_DEPTH), undefined)
     else parseJson(request, body as string, done)
   })
   app.setErrorHandler((err, request, reply) => {
@@ -76,9 +87,10 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
+  registerHttpGuards(app)
 
   const tickets = new TicketStore()
-  const failures = await AuthFailures.register(app)
+  const failures = await AuthFailures.register(app, log.child({ component: 'auth' }))
   const socketAuth = new SocketAuth(keys, failures)
   const events = new JobEventSource(config, jobs)
   const terminalLog = log.child({ component: 'terminal' })

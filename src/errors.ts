@@ -2,6 +2,10 @@ import createError from '@fastify/error'
 
 // The largest request body accepted (POST /exec with stdin, env and command included).
 export const BODY_LIMIT_BYTES = 4 * 1024 * 1024
+// The deepest nesting of arrays and objects accepted in a JSON body (ours need fewer than 10).
+export const MAX_JSON_DEPTH = 64
+// The largest request head (request line and headers) Node accepts: its --max-http-header-size default.
+export const MAX_HEADER_BYTES = 16 * 1024
 
 // The catalogue of every error the API answers with; docs/errors.md lists the same codes.
 export const Errors = {
@@ -32,6 +36,14 @@ export const Errors = {
   DISK_FULL: createError('DISK_FULL', 'the disk of the state directory is full; free some space and retry', 507),
   STATE_READ_ONLY: createError('STATE_READ_ONLY', 'the state directory is read-only; the server cannot record jobs', 503),
   INTERNAL: createError('INTERNAL', 'internal server error', 500),
+  // Refusals of the HTTP layer, before or beside the routes (src/http/).
+  JSON_TOO_DEEP: createError('JSON_TOO_DEEP', 'JSON body nested deeper than %s levels', 400),
+  MALFORMED_REQUEST: createError('MALFORMED_REQUEST', 'malformed HTTP request: %s', 400),
+  HEADERS_TOO_LARGE: createError('HEADERS_TOO_LARGE', 'request line and headers too large (limit %s bytes)', 431),
+  REQUEST_TIMEOUT: createError('REQUEST_TIMEOUT', 'the request was not received in time', 408),
+  EXPECTATION_FAILED: createError('EXPECTATION_FAILED', 'unsupported Expect header (only 100-continue is supported)', 417),
+  WEBSOCKET_REQUIRED: createError('WEBSOCKET_REQUIRED', 'this route is a WebSocket: connect with Upgrade: websocket', 426),
+  BAD_WEBSOCKET_HANDSHAKE: createError('BAD_WEBSOCKET_HANDSHAKE', 'invalid WebSocket handshake: %s', 400),
 } as const
 
 export type ErrorCode = keyof typeof Errors
@@ -53,6 +65,8 @@ export function toErrorResponse (err: unknown): { status: number, body: { error:
     return { status: e.statusCode, body: { error: e.message ?? '', code: e.code as string }, ...(retryAfterSec ? { retryAfterSec } : {}) }
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fromCatalogue(new Errors.BODY_TOO_LARGE(BODY_LIMIT_BYTES))
+  if (e.code === 'FST_ERR_BAD_URL') return fromCatalogue(new Errors.MALFORMED_REQUEST('the path has an invalid %-escape'))
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') return fromCatalogue(new Errors.INVALID_REQUEST('a path parameter is too long'))
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
     return fromCatalogue(new Errors.INVALID_JSON('the body is not valid JSON'))
   }

@@ -30,6 +30,12 @@ export function presentedKey (request: Pick<FastifyRequest, 'headers'>): string 
 // Query parameters a key could be smuggled in; refused on sockets so keys never end up in URLs and logs.
 const KEY_QUERY_PARAMS = new Set(['key', 'apikey', 'api_key', 'api-key', 'token', 'access_token', 'x-api-key'])
 
+/** What a log line names as the route of a request: method and route pattern, or the path; never the query (it may hold a ticket). */
+export function routeOf (request: Pick<FastifyRequest, 'method' | 'url' | 'routeOptions'>): string {
+  const path = request.routeOptions.url ?? request.url.split('?')[0] ?? ''
+  return `${request.method} ${path.slice(0, 200)}`
+}
+
 /** True when a browser `origin` may call us: listed, or the server's own (`scheme://host[:port]`). */
 export function originAllowed (origin: string | undefined, allowed: ReadonlySet<string>, ownOrigin: string): boolean {
   return origin === undefined || allowed.has(origin) || origin === ownOrigin
@@ -68,9 +74,10 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
       if (request.authenticated) return
       const retryAfterSec = await failures.retryAfter(request.ip)
       if (retryAfterSec !== null) throw tooManyAuthFailures(retryAfterSec)
+      failures.expectSocket(request.ip, routeOf(request))
       return // not authenticated yet: the socket handler waits for a first-message auth
     }
-    const retryAfterSec = await failures.count(request.ip)
+    const retryAfterSec = await failures.count(request.ip, routeOf(request))
     if (retryAfterSec !== null) throw tooManyAuthFailures(retryAfterSec)
     throw new Errors.UNAUTHORIZED()
   })

@@ -150,10 +150,6 @@ export class RuntimeClient {
     return this.#json('GET', '/health')
   }
 
-  sessions (): Promise<unknown[]> {
-    return this.#json('GET', '/sessions')
-  }
-
   update (body: { drain?: number } = {}): Promise<{ status: string, version: string, message: string }> {
     return this.#json('POST', '/update', { body })
   }

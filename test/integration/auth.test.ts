@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
 import { statSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
+import { pino } from 'pino'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
 import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
 import { TerminalClient } from '../helpers/terminal.js'
 
 // 11 routes × 2 failures stay under the failed-auth limit (30 per minute); the limit has its own test.
@@ -165,5 +171,65 @@ describe('browser origins', () => {
   test('the same origin as the server is allowed', async () => {
     const response = await server.api('GET', '/jobs', undefined, { origin: server.url })
     assert.equal(response.status, 200)
+  })
+})
+
+describe('failed authentications in the log', () => {
+  test('each failure, HTTP or WebSocket, is logged at info with address and route, never the key presented', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write (chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line))
+        callback()
+      },
+    })
+    const stateDir = makeStateDir()
+    const config = loadConfig({ port: '0', stateDir, terminalPort: '0' }, {})
+    const app = await buildApp(config, pino({ level: 'info' }, sink), { AGENT_RUNTIME_API_KEY: 'the-right-key' })
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 })
+      const address = app.server.address()
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+      assert.equal((await fetch(`${url}/jobs/abc?tailLines=1`, { headers: { 'x-api-key': 'presented-secret-1' } })).status, 401)
+      assert.equal((await fetch(`${url}/no-such-route?ticket=t-secret`, { method: 'POST' })).status, 401)
+      const socket = await TerminalClient.open(`${url.replace(/^http/, 'ws')}/terminal?shell=/bin/sh`)
+      socket.send({ type: 'auth', key: 'presented-secret-2' })
+      assert.equal((await socket.closed).code, 3401)
+      const failures = await waitFor(() => {
+        const found = lines.filter((line) => line.msg === 'authentication failed')
+        return found.length >= 3 ? found : undefined
+      }, 'three failures in the log')
+      assert.deepEqual(failures.map((line) => [line.level, line.address, line.route]), [
+        [30, '127.0.0.1', 'GET /jobs/:id'],
+        [30, '127.0.0.1', 'POST /no-such-route'],
+        [30, '127.0.0.1', 'GET /terminal'],
+      ])
+      const text = JSON.stringify(lines)
+      for (const secret of ['presented-secret', 't-secret', 'the-right-key']) assert.ok(!text.includes(secret), `${secret} is not logged`)
+    } finally {
+      await app.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  })
+
+  test('a flood of failures writes at most 20 log lines a minute', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const sink = new Writable({
+      write (chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line))
+        callback()
+      },
+    })
+    const stateDir = makeStateDir()
+    const app = await buildApp(loadConfig({ port: '0', stateDir, terminalPort: '0' }, {}), pino({ level: 'info' }, sink), { AGENT_RUNTIME_API_KEY: 'k' })
+    try {
+      for (let i = 0; i < 40; i++) {
+        assert.ok([401, 429].includes((await app.inject({ method: 'GET', url: '/jobs', headers: { 'x-api-key': 'wrong' } })).statusCode))
+      }
+      assert.equal(lines.filter((line) => line.msg === 'authentication failed').length, 20)
+    } finally {
+      await app.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
   })
 })
