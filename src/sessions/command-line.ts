@@ -1,0 +1,74 @@
+// The text the server writes into a session shell's control FIFO: one line per command, so the
+// shell reads exactly one command at a time. Pure functions; see docs/sessions.md.
+import type { ShellKind } from './shells.js'
+
+/** Where one session command reads and writes; structurally a subset of the jobs' JobFiles. */
+export interface CommandFiles {
+  /** The job's directory; the command's script is written here. */
+  dir: string
+  stdout: string
+  stderr: string
+  /** Receives `<marker>:<status>` (or `<marker>:bootstrap:<status>`) when the command ends. */
+  exit: string
+}
+
+/** The variable set for every command's processes, so a kill finds exactly them (in /proc/<pid>/environ). */
+export const JOB_ID_VAR = 'AGENT_RUNTIME_SESSION_JOB'
+
+// How each shell sources a file and prints without the user's functions getting in the way.
+// Why `command .` in dash: a syntax error in a plain `.` file ends a non-interactive POSIX shell.
+// zsh's `command` only runs external commands, so zsh uses `builtin`.
+const DIALECTS = {
+  bash: { source: 'builtin .', print: 'builtin printf' },
+  zsh: { source: 'builtin .', print: 'builtin printf' },
+  sh: { source: 'command .', print: 'command printf' },
+} as const
+
+/** Arguments that start each shell reading commands from stdin without any startup file. */
+export const SHELL_ARGS: Readonly<Record<keyof typeof DIALECTS, readonly string[]>> = {
+  bash: ['--noprofile', '--norc', '-s'],
+  zsh: ['-f', '-s'],
+  sh: ['-s'],
+}
+
+/** The first line a new shell reads: makes aliases work in a non-interactive shell. */
+export function initLine (kind: keyof typeof DIALECTS): string {
+  return kind === 'bash' ? 'shopt -s expand_aliases\n' : '\n'
+}
+
+/** A POSIX single-quoted word: safe for any path. */
+export function quote (text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
+/** Path of the file holding a command's own text, inside its job directory. */
+export function commandScriptPath (files: CommandFiles): string {
+  return `${files.dir}/session-command`
+}
+
+/**
+ * The line that runs one command in the shell's own context: its script is sourced inside a
+ * brace group whose redirections send output to the job's files and stdin to the session's stdin
+ * FIFO; then `$?` goes to the exit file behind the command's random marker. With a bootstrap
+ * path, the bootstrap is sourced first (output discarded, stderr kept) and a failure skips the
+ * command.
+ */
+export function commandLine (kind: ShellKind, jobId: string, marker: string, files: CommandFiles, stdinFifo: string, bootstrapPath: string | null): string {
+  const d = DIALECTS[kind as keyof typeof DIALECTS]
+  if (d === undefined) throw new Error(`no session dialect for shell ${kind}`)
+  const run = `{ ${d.source} ${quote(commandScriptPath(files))}; } >>${quote(files.stdout)} 2>>${quote(files.stderr)} <>${quote(stdinFifo)}; ${d.print} '%s:%s\\n' ${marker} "$?" >${quote(files.exit)}`
+  const exportId = `${JOB_ID_VAR}=${quote(jobId)}; export ${JOB_ID_VAR}; `
+  if (bootstrapPath === null) return `${exportId}${run}\n`
+  const boot = `{ ${d.source} ${quote(bootstrapPath)}; } >/dev/null 2>>${quote(files.stderr)} </dev/null`
+  return `${exportId}${boot}; case $? in 0) ${run};; *) ${d.print} '%s:bootstrap:%s\\n' ${marker} "$?" >${quote(files.exit)};; esac\n`
+}
+
+/** How a command ended according to its exit file. */
+export type ExitRecord = { status: number, bootstrapFailed: boolean }
+
+/** Parses an exit file's text; null until it holds this command's complete marker line. */
+export function parseExitRecord (text: string, marker: string): ExitRecord | null {
+  const match = /^([0-9a-f]+):(bootstrap:)?(\d+)\n$/.exec(text)
+  if (!match || match[1] !== marker) return null
+  return { status: Number(match[3]), bootstrapFailed: match[2] !== undefined }
+}

@@ -1,0 +1,457 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import type { Logger } from 'pino'
+import { exitInfoFromStatus } from '../exec/job-files.js'
+import { signalSession } from '../exec/process-group.js'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { waitUntil } from '../lib/wait.js'
+import { commandLine, commandScriptPath, parseExitRecord, type CommandFiles, type ExitRecord } from './command-line.js'
+import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
+import { writeSessionState, type SessionState } from './state-file.js'
+import type { SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
+
+// How often a running command's exit file and shell are checked besides the file watch.
+const CHECK_MS = 200
+// After the SIGKILL of a command's processes: how long the shell has to write the exit status.
+const AFTER_KILL_WAIT_MS = 2000
+const KILL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const
+
+/** Messages of outcomes that are not the command's own exit status. */
+export const SESSION_MESSAGES = {
+  shellExited: (status: number | null) => `the command ended the session's shell (exit status ${status ?? 'unknown'}); the next command starts a new shell with the session's seed and bootstrap`,
+  shellStuck: "the session's shell did not come back after the command was killed and was ended; the next command starts a new shell with the session's seed and bootstrap",
+  bootstrapFailed: (status: number) => `the session's bootstrap command failed with exit status ${status}; the command was not run`,
+  lostWhileDown: "the session's shell ended while no server was running; the command's exit status is unknown",
+  cancelled: 'the command was cancelled before it ran',
+  ended: (why: string) => `the session was ended (${why}) while the command was running or waiting`,
+} as const
+
+/** Options every session of a pool shares. */
+export interface SessionOptions {
+  dir: string
+  killGraceMs: number
+  log: Logger
+  /** Called when the session has nothing to run (for the idle timer and the pool). */
+  onIdle: (session: Session) => void
+}
+
+interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean }
+interface ActiveRun extends QueuedRun { marker: string, killing: Promise<void> | null, watcher: FSWatcher | null, check: NodeJS.Timeout | null, done: boolean, stuck: boolean }
+
+// One named session: its shell, seed and bootstrap, and the commands that run in it one at a time.
+export class Session {
+  readonly key: string
+  readonly paths: ShellPaths
+  readonly #options: SessionOptions
+  readonly #state: SessionState
+  #shell: ShellProcess | null = null
+  #queue: QueuedRun[] = []
+  #active: ActiveRun | null = null
+  #pumping = false
+  #ended = false
+
+  constructor (state: SessionState, options: SessionOptions) {
+    this.key = state.sessionKey
+    this.#state = state
+    this.#options = options
+    this.paths = shellPaths(options.dir)
+  }
+
+  /** A new session seeded from its first request. */
+  static create (request: SessionRunRequest, options: SessionOptions): Session {
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 })
+    const now = Date.now() / 1000
+    return new Session({
+      sessionKey: request.sessionKey,
+      shell: request.shell,
+      shellPath: request.shellPath,
+      seed: { workdir: request.workdir, env: { ...request.env } },
+      bootstrap: null,
+      bootstrapApplied: false,
+      createdAt: now,
+      lastUsedAt: now,
+      pid: null,
+      startTime: null,
+      formerSids: [],
+      active: null,
+      lastFiles: null,
+      lastStartedAt: null,
+    }, options)
+  }
+
+  get shell (): SessionState['shell'] { return this.#state.shell }
+  get lastUsedAt (): number { return this.#state.lastUsedAt }
+  /** True while a command runs or waits. */
+  get busy (): boolean { return this.#active !== null || this.#queue.length > 0 }
+
+  /** Queues a command; the position among the commands waiting (0 = it runs now). */
+  enqueue (request: SessionRunRequest, callbacks: SessionRunCallbacks): number {
+    const run: QueuedRun = { request, callbacks, timer: null, timedOut: false }
+    if (request.timeoutMs > 0) {
+      run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
+    }
+    this.#queue.push(run)
+    this.#touch()
+    const position = this.#queue.length - (this.#active ? 0 : 1)
+    this.#pump()
+    return position
+  }
+
+  /** The job's place: 0 running, n > 0 waiting behind n - 1 others; null when not here. */
+  position (jobId: string): number | null {
+    if (this.#active?.request.jobId === jobId) return 0
+    const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
+    return index === -1 ? null : index + 1
+  }
+
+  /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
+  signal (jobId: string, signal: NodeJS.Signals): number {
+    const active = this.#active
+    if (!active || active.request.jobId !== jobId || !this.#shell) return 0
+    let count = 0
+    for (const pid of this.#shell.commandProcesses(jobId)) {
+      try { process.kill(pid, signal); count++ } catch { /* gone */ }
+    }
+    return count
+  }
+
+  /** Ends command `jobId`: a waiting one is dropped; a running one gets SIGINT, SIGTERM, SIGKILL. */
+  async terminate (jobId: string): Promise<void> {
+    const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
+    if (index !== -1) {
+      const run = this.#queue.splice(index, 1)[0] as QueuedRun
+      this.#settle(run, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: run.timedOut, shellRestarted: false })
+      return
+    }
+    const active = this.#active
+    if (active?.request.jobId === jobId) await this.#kill(active)
+  }
+
+  /** Writes to the running command's stdin; why not when nothing was written. */
+  writeStdin (jobId: string, data: string | Buffer): { written: boolean, reason: string } {
+    if (this.#active?.request.jobId !== jobId || !this.#shell?.alive) return { written: false, reason: 'persistent session not running' }
+    this.#touch()
+    try {
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+      const written = this.#shell.writeStdin(data)
+      return written === size ? { written: true, reason: '' } : { written: false, reason: `only ${written} of ${size} bytes were taken` }
+    } catch (err) {
+      return { written: false, reason: (err as Error).message }
+    }
+  }
+
+  /** True while the shell process lives. */
+  get processAlive (): boolean { return this.#shell?.alive ?? false }
+
+  /** devpilot's info object plus cwd, pid and jobs. */
+  info (): SessionInfo {
+    const alive = this.processAlive
+    const active = this.#active
+    return {
+      sessionKey: this.key,
+      shell: this.#state.shell,
+      status: active ? 'running' : alive ? 'idle' : 'stopped',
+      createdAt: this.#state.createdAt,
+      lastUsedAt: this.#state.lastUsedAt,
+      lastOutputAt: this.#lastOutputAt(),
+      processAlive: alive,
+      activeCommand: active !== null,
+      cwd: alive ? this.#shell?.cwd() ?? null : null,
+      pid: alive ? this.#shell?.pid ?? null : null,
+      jobId: active?.request.jobId ?? null,
+      queuedJobIds: this.#queue.map((r) => r.request.jobId),
+    }
+  }
+
+  /** Takes over the shell and running command an earlier server left; false when the shell is gone. */
+  adopt (running: { callbacks: SessionRunCallbacks, timeoutMs: number } | null): boolean {
+    const state = this.#state
+    const shell = state.pid !== null ? ShellProcess.adopt(state.pid, state.startTime, this.paths) : null
+    if (shell) this.#attach(shell)
+    const active = state.active
+    if (active) {
+      const request = { jobId: active.jobId, files: active.files, timeoutMs: running?.timeoutMs ?? 0 } as SessionRunRequest
+      const run: ActiveRun = { request, callbacks: running?.callbacks ?? silentCallbacks(), timer: null, timedOut: false, marker: active.marker, killing: null, watcher: null, check: null, done: false, stuck: false }
+      this.#active = run
+      if (request.timeoutMs > 0) run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
+      if (shell) this.#watch(run)
+      else this.#finishActive(run, readRecord(run), null)
+    }
+    if (!shell) this.#forgetShell()
+    this.#save()
+    return shell !== null
+  }
+
+  /** Ends the session: kills every process of its shell's session (and earlier shells'), fails its commands. */
+  async end (why: string): Promise<void> {
+    if (this.#ended) return
+    this.#ended = true
+    const outcome = (run: QueuedRun): SessionOutcome => ({ exitCode: null, signal: null, error: SESSION_MESSAGES.ended(why), timedOut: run.timedOut, shellRestarted: true })
+    for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
+    const shell = this.#shell
+    for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
+    const active = this.#active
+    if (active) {
+      this.#stopWatching(active)
+      this.#active = null
+      this.#settle(active, outcome(active))
+    }
+    if (shell) {
+      await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
+      shell.detach()
+    }
+    this.#shell = null
+    rmSync(this.#options.dir, { recursive: true, force: true })
+  }
+
+  /** Stops watching; the shell and its running command go on for a later server. */
+  detach (): void {
+    this.#ended = true
+    for (const run of this.#queue) run.timer?.clear()
+    if (this.#active) this.#stopWatching(this.#active)
+    this.#active?.timer?.clear()
+    this.#shell?.detach()
+  }
+
+  #touch (): void {
+    this.#state.lastUsedAt = Date.now() / 1000
+  }
+
+  #pump (): void {
+    if (this.#pumping || this.#active || this.#ended) return
+    const next = this.#queue.shift()
+    if (!next) {
+      this.#options.onIdle(this)
+      return
+    }
+    this.#pumping = true
+    this.#startRun(next)
+      .catch((err: unknown) => { this.#options.log.error({ err, sessionKey: this.key }, 'session run failed to start') })
+      .finally(() => {
+        this.#pumping = false
+        if (!this.#active) this.#pump()
+      })
+  }
+
+  async #startRun (queued: QueuedRun): Promise<void> {
+    const { request } = queued
+    let shell: ShellProcess
+    try {
+      shell = await this.#ensureShell()
+    } catch (err) {
+      this.#settle(queued, { exitCode: null, signal: null, error: (err as Error).message, timedOut: queued.timedOut, shellRestarted: false })
+      return
+    }
+    if (this.#ended) return
+    const state = this.#state
+    // devpilot §5.3: a request's bootstrap replaces the stored one, applied already when it is the command itself.
+    if (request.bootstrapCommand !== '') {
+      state.bootstrap = request.bootstrapCommand
+      state.bootstrapApplied = request.bootstrapCurrentCommand
+    }
+    const bootstrapDue = state.bootstrap !== null && !state.bootstrapApplied && !request.bootstrapCurrentCommand
+    const bootstrapPath = `${this.#options.dir}/bootstrap`
+    const marker = randomBytes(16).toString('hex')
+    // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
+    const run: ActiveRun = Object.assign(queued, { marker, killing: null, watcher: null, check: null, done: false, stuck: false })
+    const startedAt = Date.now() / 1000
+    try {
+      mkdirSync(request.files.dir, { recursive: true })
+      writeFileSync(commandScriptPath(request.files), request.command)
+      if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
+      shell.drainStdin()
+      this.#active = run
+      shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null))
+    } catch (err) {
+      this.#active = null
+      this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
+      return
+    }
+    state.active = { jobId: request.jobId, marker, files: request.files, startedAt }
+    state.lastFiles = request.files
+    state.lastStartedAt = startedAt
+    this.#touch()
+    this.#save()
+    try {
+      run.callbacks.started({ pid: shell.pid, startTime: shell.startTime, startedAt })
+    } catch (err) {
+      this.#options.log.error({ err, jobId: request.jobId }, 'session started callback failed')
+    }
+    this.#watch(run)
+  }
+
+  async #ensureShell (): Promise<ShellProcess> {
+    if (this.#shell?.alive) return this.#shell
+    if (this.#shell) this.#forgetShell()
+    const state = this.#state
+    const shell = await ShellProcess.start({
+      kind: state.shell as 'bash' | 'zsh' | 'sh',
+      shellPath: state.shellPath,
+      paths: this.paths,
+      cwd: state.seed.workdir,
+      env: state.seed.env,
+    })
+    state.pid = shell.pid
+    state.startTime = shell.startTime
+    state.createdAt = Date.now() / 1000
+    state.bootstrapApplied = false
+    this.#attach(shell)
+    this.#save()
+    return shell
+  }
+
+  #attach (shell: ShellProcess): void {
+    this.#shell = shell
+    shell.exited.then(() => { this.#onShellExit(shell) }).catch((err: unknown) => {
+      this.#options.log.error({ err, sessionKey: this.key }, 'session shell exit handling failed')
+    })
+  }
+
+  #forgetShell (): void {
+    const state = this.#state
+    if (state.pid !== null && !state.formerSids.includes(state.pid)) state.formerSids.push(state.pid)
+    state.pid = null
+    state.startTime = null
+    state.bootstrapApplied = false
+    this.#shell?.detach()
+    this.#shell = null
+  }
+
+  #onShellExit (shell: ShellProcess): void {
+    if (this.#shell !== shell || this.#ended) return
+    const active = this.#active
+    // Why: the exit file may have been written just before the shell ended.
+    if (active) this.#finishActive(active, readRecord(active), shell)
+    this.#forgetShell()
+    this.#save()
+  }
+
+  #watch (run: ActiveRun): void {
+    const check = (): void => {
+      try {
+        const record = readRecord(run)
+        if (record) this.#finishActive(run, record, null)
+      } catch (err) {
+        this.#options.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
+      }
+    }
+    try {
+      run.watcher = watch(run.request.files.dir, check)
+      run.watcher.on('error', () => { /* Why: the directory may be removed by retention; the poll goes on. */ })
+    } catch { /* the poll below still sees the exit */ }
+    run.check = setInterval(check, CHECK_MS)
+    run.check.unref()
+    check()
+  }
+
+  #stopWatching (run: ActiveRun): void {
+    run.watcher?.close()
+    if (run.check) clearInterval(run.check)
+    run.watcher = null
+    run.check = null
+  }
+
+  // Ends the running command: from its exit record, or (record null) because its shell is gone.
+  #finishActive (run: ActiveRun, record: ExitRecord | null, goneShell: ShellProcess | null): void {
+    if (run.done || this.#active !== run) return
+    if (record === null && goneShell === null && this.#shell?.alive) return
+    run.done = true
+    this.#stopWatching(run)
+    this.#active = null
+    this.#state.active = null
+    let outcome: SessionOutcome
+    if (record?.bootstrapFailed) {
+      outcome = { exitCode: record.status === 0 ? 1 : record.status, signal: null, error: SESSION_MESSAGES.bootstrapFailed(record.status), timedOut: run.timedOut, shellRestarted: false }
+    } else if (record) {
+      if (this.#state.bootstrap !== null) this.#state.bootstrapApplied = true
+      const exit = exitInfoFromStatus(record.status)
+      outcome = { exitCode: exit.exitCode, signal: exit.signal, error: null, timedOut: run.timedOut, shellRestarted: false }
+    } else if (run.stuck) {
+      outcome = { exitCode: null, signal: 'SIGKILL', error: SESSION_MESSAGES.shellStuck, timedOut: run.timedOut, shellRestarted: true }
+    } else if (goneShell) {
+      outcome = { exitCode: shellStatus(goneShell), signal: null, error: SESSION_MESSAGES.shellExited(shellStatus(goneShell)), timedOut: run.timedOut, shellRestarted: true }
+    } else {
+      outcome = { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: run.timedOut, shellRestarted: true }
+    }
+    this.#touch()
+    this.#save()
+    this.#settle(run, outcome)
+    setImmediate(() => { this.#pump() })
+  }
+
+  #settle (run: QueuedRun, outcome: SessionOutcome): void {
+    run.timer?.clear()
+    try {
+      run.callbacks.finished(outcome)
+    } catch (err) {
+      this.#options.log.error({ err, jobId: run.request.jobId }, 'session finished callback failed')
+    }
+  }
+
+  #onTimeout (run: QueuedRun): void {
+    run.timedOut = true
+    this.terminate(run.request.jobId).catch((err: unknown) => {
+      this.#options.log.error({ err, jobId: run.request.jobId }, 'session command timeout failed')
+    })
+  }
+
+  // SIGINT, then SIGTERM, then SIGKILL to the command's processes (never the shell), each after
+  // the grace; a shell that still does not write the exit status then is ended (it is stuck).
+  #kill (run: ActiveRun): Promise<void> {
+    run.killing ??= (async () => {
+      const shell = this.#shell
+      if (!shell) return
+      for (const signal of KILL_SIGNALS) {
+        if (run.done) return
+        const pids = shell.commandProcesses(run.request.jobId)
+        for (const pid of pids) {
+          try { process.kill(pid, signal) } catch { /* gone */ }
+        }
+        const waitMs = signal === 'SIGKILL' ? AFTER_KILL_WAIT_MS : pids.length > 0 ? this.#options.killGraceMs : 0
+        if (await waitUntil(() => run.done, waitMs)) return
+      }
+      if (run.done) return
+      this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
+      run.stuck = true
+      shell.killSession()
+      await waitUntil(() => run.done, AFTER_KILL_WAIT_MS)
+    })()
+    return run.killing
+  }
+
+  #lastOutputAt (): number | null {
+    const files = this.#state.lastFiles
+    const startedAt = this.#state.lastStartedAt
+    if (!files || startedAt === null) return null
+    let latest = 0
+    for (const path of [files.stdout, files.stderr]) {
+      try { latest = Math.max(latest, statSync(path).mtimeMs / 1000) } catch { /* not written */ }
+    }
+    return latest >= startedAt ? latest : null
+  }
+
+  #save (): void {
+    if (this.#ended) return
+    try {
+      writeSessionState(`${this.#options.dir}/session.json`, this.#state)
+    } catch (err) {
+      this.#options.log.error({ err, sessionKey: this.key }, 'could not save session state')
+    }
+  }
+}
+
+function readRecord (run: { marker: string, request: { files: CommandFiles } }): ExitRecord | null {
+  try {
+    return parseExitRecord(readFileSync(run.request.files.exit, 'latin1'), run.marker)
+  } catch {
+    return null
+  }
+}
+
+// The status of a shell this server started (null for an adopted one: not our child).
+function shellStatus (shell: ShellProcess): number | null {
+  return shell.exitStatus
+}
+function silentCallbacks (): SessionRunCallbacks {
+  return { started: () => undefined, finished: () => undefined }
+}
