@@ -35,7 +35,7 @@ export interface SessionOptions {
   onIdle: (session: Session) => void
 }
 
-interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean }
+interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean, cancelled: boolean }
 interface ActiveRun extends QueuedRun { marker: string, killing: Promise<void> | null, watcher: FSWatcher | null, check: NodeJS.Timeout | null, done: boolean, stuck: boolean }
 
 // One named session: its shell, seed and bootstrap, and the commands that run in it one at a time.
@@ -47,7 +47,8 @@ export class Session {
   #shell: ShellProcess | null = null
   #queue: QueuedRun[] = []
   #active: ActiveRun | null = null
-  #pumping = false
+  // The run taken from the queue whose shell is being started, before it becomes #active.
+  #starting: QueuedRun | null = null
   #ended = false
 
   constructor (state: SessionState, options: SessionOptions) {
@@ -82,24 +83,24 @@ export class Session {
   get shell (): SessionState['shell'] { return this.#state.shell }
   get lastUsedAt (): number { return this.#state.lastUsedAt }
   /** True while a command runs or waits. */
-  get busy (): boolean { return this.#active !== null || this.#queue.length > 0 }
+  get busy (): boolean { return this.#active !== null || this.#starting !== null || this.#queue.length > 0 }
 
   /** Queues a command; the position among the commands waiting (0 = it runs now). */
   enqueue (request: SessionRunRequest, callbacks: SessionRunCallbacks): number {
-    const run: QueuedRun = { request, callbacks, timer: null, timedOut: false }
+    const run: QueuedRun = { request, callbacks, timer: null, timedOut: false, cancelled: false }
     if (request.timeoutMs > 0) {
       run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
     }
+    const position = this.#queue.length + (this.#active || this.#starting ? 1 : 0)
     this.#queue.push(run)
     this.#touch()
-    const position = this.#queue.length - (this.#active ? 0 : 1)
     this.#pump()
     return position
   }
 
   /** The job's place: 0 running, n > 0 waiting behind n - 1 others; null when not here. */
   position (jobId: string): number | null {
-    if (this.#active?.request.jobId === jobId) return 0
+    if (this.#active?.request.jobId === jobId || this.#starting?.request.jobId === jobId) return 0
     const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
     return index === -1 ? null : index + 1
   }
@@ -123,6 +124,7 @@ export class Session {
       this.#settle(run, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: run.timedOut, shellRestarted: false })
       return
     }
+    if (this.#starting?.request.jobId === jobId) this.#starting.cancelled = true
     const active = this.#active
     if (active?.request.jobId === jobId) await this.#kill(active)
   }
@@ -171,7 +173,7 @@ export class Session {
     const active = state.active
     if (active) {
       const request = { jobId: active.jobId, files: active.files, timeoutMs: running?.timeoutMs ?? 0 } as SessionRunRequest
-      const run: ActiveRun = { request, callbacks: running?.callbacks ?? silentCallbacks(), timer: null, timedOut: false, marker: active.marker, killing: null, watcher: null, check: null, done: false, stuck: false }
+      const run: ActiveRun = { request, callbacks: running?.callbacks ?? silentCallbacks(), timer: null, timedOut: false, cancelled: false, marker: active.marker, killing: null, watcher: null, check: null, done: false, stuck: false }
       this.#active = run
       if (request.timeoutMs > 0) run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
       if (shell) this.#watch(run)
@@ -218,17 +220,17 @@ export class Session {
   }
 
   #pump (): void {
-    if (this.#pumping || this.#active || this.#ended) return
+    if (this.#starting || this.#active || this.#ended) return
     const next = this.#queue.shift()
     if (!next) {
       this.#options.onIdle(this)
       return
     }
-    this.#pumping = true
+    this.#starting = next
     this.#startRun(next)
       .catch((err: unknown) => { this.#options.log.error({ err, sessionKey: this.key }, 'session run failed to start') })
       .finally(() => {
-        this.#pumping = false
+        this.#starting = null
         if (!this.#active) this.#pump()
       })
   }
@@ -243,6 +245,10 @@ export class Session {
       return
     }
     if (this.#ended) return
+    if (queued.cancelled) {
+      this.#settle(queued, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: queued.timedOut, shellRestarted: false })
+      return
+    }
     const state = this.#state
     // devpilot §5.3: a request's bootstrap replaces the stored one, applied already when it is the command itself.
     if (request.bootstrapCommand !== '') {

@@ -48,6 +48,9 @@ export class ShellProcess {
   readonly exited: Promise<number | null>
   readonly #paths: ShellPaths
   #controlFd: number | null
+  // Why the server holds the stdin FIFO open read-write: a write between the moment a command is
+  // handed over and the moment its shell opens the FIFO would fail (ENXIO, no reader) or be lost.
+  #stdinFd: number | null = null
   #child: ChildProcess | undefined
   #poll: NodeJS.Timeout | undefined
   #gone = false
@@ -143,26 +146,28 @@ export class ShellProcess {
     writeSync(this.#controlFd, text)
   }
 
-  /** Writes to the commands' stdin FIFO without blocking; the bytes written. */
+  /** Writes to the commands' stdin FIFO without blocking; the bytes written (fewer when its buffer is full). */
   writeStdin (data: string | Buffer): number {
-    const fd = openSync(this.#paths.stdin, constants.O_WRONLY | constants.O_NONBLOCK)
     try {
-      return writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    } finally {
-      closeSync(fd)
+      return writeSync(this.#stdin(), typeof data === 'string' ? Buffer.from(data) : data)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 0
+      throw err
     }
   }
 
   /** Discards stdin bytes no command read, so the next command never gets an earlier command's input. */
   drainStdin (): void {
-    let fd: number
-    try { fd = openSync(this.#paths.stdin, constants.O_RDONLY | constants.O_NONBLOCK) } catch { return }
     const buffer = Buffer.alloc(65536)
     try {
-      while (readSync(fd, buffer) > 0) { /* discard */ }
-    } catch { /* EAGAIN: empty */ } finally {
-      closeSync(fd)
-    }
+      while (readSync(this.#stdin(), buffer) > 0) { /* discard */ }
+    } catch { /* EAGAIN: empty */ }
+  }
+
+  #stdin (): number {
+    if (this.#controlFd === null) throw new Error('the session shell is detached')
+    this.#stdinFd ??= openSync(this.#paths.stdin, constants.O_RDWR | constants.O_NONBLOCK)
+    return this.#stdinFd
   }
 
   /** The shell's current working directory, or null when it cannot be read. */
@@ -192,7 +197,9 @@ export class ShellProcess {
   detach (): void {
     clearInterval(this.#poll)
     if (this.#controlFd !== null) closeSync(this.#controlFd)
+    if (this.#stdinFd !== null) closeSync(this.#stdinFd)
     this.#controlFd = null
+    this.#stdinFd = null
   }
 }
 

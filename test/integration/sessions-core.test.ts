@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict'
+/* eslint-disable no-template-curly-in-string -- shell commands use ${VAR} */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, test } from 'node:test'
+import { sessionMembers } from '../../src/exec/process-group.js'
+import { SESSION_MESSAGES } from '../../src/sessions/session.js'
+import { SessionRunError } from '../../src/sessions/types.js'
+import { POSIX_SHELLS, SHELLS, TestPool } from '../helpers/sessions.js'
+import { waitFor } from '../helpers/wait.js'
+
+const pools: TestPool[] = []
+const shellPids = new Set<number>()
+
+function newPool (options: ConstructorParameters<typeof TestPool>[0] = {}): TestPool {
+  const pool = new TestPool(options)
+  pools.push(pool)
+  return pool
+}
+
+/** Remembers the session's shell, so the clean-up can check that none of its processes is left. */
+function track (pool: TestPool, key: string): void {
+  const pid = pool.pool.info(key)?.pid
+  if (pid) shellPids.add(pid)
+}
+
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close()
+  for (const pid of shellPids) {
+    await waitFor(() => sessionMembers(pid).length === 0, `session ${pid} to have no process left`)
+  }
+  shellPids.clear()
+})
+
+test('pwsh sessions are not built yet', { skip: SHELLS.present.pwsh ? 'pwsh is installed but pwsh sessions are not implemented' : 'pwsh is not installed on this machine' }, () => {})
+
+for (const shell of POSIX_SHELLS) {
+  describe(`a ${shell} session`, () => {
+    test('keeps cwd, exported and unexported variables, functions, aliases and options across commands', async () => {
+      const p = newPool()
+      const first = await p.run('k', 'cd /usr; plain=one; export EXPORTED=two; greet() { echo "hi $1"; }; alias say="echo said"; set -o noglob', { shell })
+      assert.equal(first.outcome.exitCode, 0, first.stderr)
+      track(p, 'k')
+      const second = await p.run('k', 'pwd; echo "$plain $EXPORTED"; greet you; say it; echo /*; sh -c \'echo "child sees ${EXPORTED:-nothing} ${plain:-nothing}"\'', { shell })
+      assert.equal(second.stdout, '/usr\none two\nhi you\nsaid it\n/*\nchild sees two nothing\n')
+      assert.equal(second.outcome.exitCode, 0)
+    })
+
+    test('a kill on timeout ends the command and keeps the shell and its state', async () => {
+      const p = newPool()
+      const killed = await p.run('k', 'export X=1; sleep 100', { shell, timeoutMs: 200 })
+      track(p, 'k')
+      assert.deepEqual(killed.outcome, { exitCode: 130, signal: 'SIGINT', error: null, timedOut: true, shellRestarted: false })
+      const next = await p.run('k', 'echo "X=$X"', { shell })
+      assert.equal(next.stdout, 'X=1\n')
+      assert.equal(p.pool.info('k')?.pid, [...shellPids].at(-1))
+    })
+
+    test('exit inside a command fails the job clearly and the next command starts a new shell with the seed and bootstrap', async () => {
+      const p = newPool()
+      const seedDir = p.stateDir
+      const first = await p.run('k', 'cd /; lost=1', { shell, env: { SEEDED: 'yes' }, bootstrapCommand: 'boot() { echo booted; }' })
+      track(p, 'k')
+      assert.equal(first.outcome.exitCode, 0, first.stderr)
+      const exited = await p.run('k', 'exit 3', { shell })
+      assert.deepEqual(exited.outcome, { exitCode: 3, signal: null, error: SESSION_MESSAGES.shellExited(3), timedOut: false, shellRestarted: true })
+      assert.equal(p.pool.info('k')?.status, 'stopped')
+      const next = await p.run('k', 'pwd; echo "$SEEDED ${lost:-gone}"; boot', { shell })
+      track(p, 'k')
+      assert.equal(next.stdout, `${seedDir}\nyes gone\nbooted\n`)
+    })
+  })
+}
+
+describe('completion is exact', () => {
+  test('the exit status is the real one: 127 for a missing command, 128+n for a signal', async () => {
+    const p = newPool()
+    const missing = await p.run('k', 'no-such-command-here')
+    track(p, 'k')
+    assert.equal(missing.outcome.exitCode, 127)
+    assert.match(missing.stderr, /no-such-command-here/)
+    const signalled = await p.run('k', "sh -c 'kill -TERM $$'")
+    assert.deepEqual([signalled.outcome.exitCode, signalled.outcome.signal], [143, 'SIGTERM'])
+    const failed = await p.run('k', 'false')
+    assert.equal(failed.outcome.exitCode, 1)
+  })
+
+  test('output without a trailing newline and binary bytes arrive exactly', async () => {
+    const p = newPool()
+    const noNewline = await p.run('k', "printf 'no newline'")
+    track(p, 'k')
+    assert.equal(noNewline.stdout, 'no newline')
+    const binary = await p.run('k', "printf '\\000\\377\\001\\n\\200'")
+    assert.deepEqual([...binary.stdoutBytes], [0, 0xff, 1, 10, 0x80])
+  })
+
+  test('a command printing what looks like a marker or an exit record does not end early', async () => {
+    const p = newPool()
+    const result = await p.run('k', "echo '0123456789abcdef0123456789abcdef:0'; echo '__DEVPILOT_DONE__x:0' >&2; sleep 0.2; echo real-end; (exit 4)")
+    track(p, 'k')
+    assert.equal(result.outcome.exitCode, 4)
+    assert.match(result.stdout, /real-end\n$/)
+  })
+
+  test('a command reading stdin gets what stdin and nudge send, never the next command\'s text', async () => {
+    const p = newPool()
+    const reader = p.submit('k', 'read first; read second; echo "got:$first:$second"')
+    const next = p.submit('k', 'echo next-command-ran')
+    await reader.startedPid
+    track(p, 'k')
+    assert.equal(next.position, 1)
+    assert.deepEqual(p.pool.writeStdin(reader.jobId, 'hello\n'), { written: true, reason: '' })
+    assert.deepEqual(p.pool.nudge(reader.jobId), { nudged: true, processAlive: true })
+    assert.equal((await reader.done).stdout, 'got:hello:\n')
+    assert.equal((await next.done).stdout, 'next-command-ran\n')
+    assert.deepEqual(p.pool.nudge(reader.jobId), { nudged: false, reason: 'persistent session not running', processAlive: false })
+  })
+
+  test('stdin a command left unread never reaches the next command', async () => {
+    const p = newPool()
+    const first = p.submit('k', 'sleep 0.3; echo first-done')
+    await first.startedPid
+    track(p, 'k')
+    p.pool.writeStdin(first.jobId, 'leftover\n')
+    await first.done
+    const second = await p.run('k', 'read -t 0.3 line; echo "line:${line:-none}"')
+    assert.equal(second.stdout, 'line:none\n')
+  })
+
+  test('a command that backgrounds a process completes, and the process lives in the session until it ends', async () => {
+    const p = newPool()
+    const result = await p.run('k', 'sleep 300 & echo "bg:$!"')
+    track(p, 'k')
+    assert.equal(result.outcome.exitCode, 0)
+    const bgPid = Number(/bg:(\d+)/.exec(result.stdout)?.[1])
+    const shellPid = p.pool.info('k')?.pid as number
+    assert.ok(sessionMembers(shellPid).includes(bgPid))
+    assert.equal((await p.run('k', 'echo still-usable')).stdout, 'still-usable\n')
+  })
+
+  test('a shell stuck in a builtin loop after the kill is ended, the job says so, and the next command gets a new shell', async () => {
+    const p = newPool()
+    const stuck = await p.run('k', 'export GONE=1; while :; do :; done', { timeoutMs: 200 })
+    track(p, 'k')
+    assert.deepEqual(stuck.outcome, { exitCode: null, signal: 'SIGKILL', error: SESSION_MESSAGES.shellStuck, timedOut: true, shellRestarted: true })
+    const next = await p.run('k', 'echo "${GONE:-fresh}"')
+    track(p, 'k')
+    assert.equal(next.stdout, 'fresh\n')
+  })
+
+  test('a command that ignores SIGINT is ended by SIGTERM', async () => {
+    const p = newPool()
+    const result = await p.run('k', "sh -c 'trap \"\" INT; sleep 100'", { timeoutMs: 200 })
+    track(p, 'k')
+    assert.equal(result.outcome.signal, 'SIGTERM')
+    assert.equal(result.outcome.shellRestarted, false)
+  })
+})
+
+describe('order and parallelism', () => {
+  test('commands of one session run one at a time in submission order', async () => {
+    const p = newPool()
+    const log = join(p.stateDir, 'order.log')
+    const jobs = [0, 1, 2, 3].map((i) => p.submit('k', `echo start-${i} >> ${log}; sleep 0.05; echo end-${i} >> ${log}`))
+    assert.deepEqual(jobs.map((j) => j.position), [0, 1, 2, 3])
+    await jobs[0]?.startedPid
+    track(p, 'k')
+    assert.equal(p.pool.position(jobs[3]?.jobId as string), 3)
+    await Promise.all(jobs.map((j) => j.done))
+    assert.equal(readFileSync(log, 'utf8'), [0, 1, 2, 3].map((i) => `start-${i}\nend-${i}\n`).join(''))
+  })
+
+  test('different sessions run in parallel', async () => {
+    const p = newPool()
+    const blocked = p.submit('a', 'read line; echo "a:$line"')
+    await blocked.startedPid
+    track(p, 'a')
+    const other = await p.run('b', 'echo b-ran')
+    track(p, 'b')
+    assert.equal(other.stdout, 'b-ran\n')
+    assert.equal(p.pool.info('a')?.status, 'running')
+    p.pool.writeStdin(blocked.jobId, 'go\n')
+    assert.equal((await blocked.done).stdout, 'a:go\n')
+  })
+})
+
+describe('seed and bootstrap (devpilot §5.2–5.3)', () => {
+  test("the first request's workdir and env seed the session; later ones are ignored", async () => {
+    const p = newPool()
+    const first = await p.run('k', 'pwd; echo "$SEED_VAR"', { workdir: '/usr', env: { SEED_VAR: 'first' } })
+    track(p, 'k')
+    assert.equal(first.stdout, '/usr\nfirst\n')
+    const second = await p.run('k', 'pwd; echo "${SEED_VAR}:${OTHER:-unset}"', { workdir: '/tmp', env: { SEED_VAR: 'second', OTHER: 'x' } })
+    assert.equal(second.stdout, '/usr\nfirst:unset\n')
+  })
+
+  test('a bootstrap runs once before the command, its output discarded, and again after every shell restart', async () => {
+    const p = newPool()
+    const counter = join(p.stateDir, 'boots')
+    const boot = `echo boot >> ${counter}; echo noise; helper() { echo helped; }`
+    const first = await p.run('k', 'helper', { bootstrapCommand: boot })
+    track(p, 'k')
+    assert.equal(first.stdout, 'helped\n')
+    assert.equal((await p.run('k', 'helper')).stdout, 'helped\n')
+    assert.equal(readFileSync(counter, 'utf8'), 'boot\n')
+    await p.run('k', 'exit 0')
+    assert.equal((await p.run('k', 'helper')).stdout, 'helped\n')
+    track(p, 'k')
+    assert.equal(readFileSync(counter, 'utf8'), 'boot\nboot\n')
+  })
+
+  test('with bootstrapCurrentCommand the command is the bootstrap and is not run twice', async () => {
+    const p = newPool()
+    const counter = join(p.stateDir, 'boots')
+    const boot = `echo boot >> ${counter}`
+    await p.run('k', boot, { bootstrapCommand: boot, bootstrapCurrentCommand: true })
+    track(p, 'k')
+    await p.run('k', 'true')
+    assert.equal(readFileSync(counter, 'utf8'), 'boot\n')
+  })
+
+  test('a failing bootstrap skips the command and says so', async () => {
+    const p = newPool()
+    const sideEffect = join(p.stateDir, 'ran')
+    const result = await p.run('k', `touch ${sideEffect}`, { bootstrapCommand: 'echo broken >&2; (exit 5)' })
+    track(p, 'k')
+    assert.deepEqual(result.outcome, { exitCode: 5, signal: null, error: SESSION_MESSAGES.bootstrapFailed(5), timedOut: false, shellRestarted: false })
+    assert.equal(result.stderr, 'broken\n')
+    assert.equal(existsSync(sideEffect), false)
+  })
+})
+
+describe('limits and the end of a session', () => {
+  test('over the maximum and with another shell under the same key, run throws devpilot\'s errors', async () => {
+    const p = newPool({ maxSessions: 1 })
+    await p.run('one', 'true')
+    track(p, 'one')
+    assert.throws(() => p.submit('two', 'true'), (err: unknown) => err instanceof SessionRunError && err.code === 'SESSION_LIMIT' && err.message === 'maximum persistent shell sessions reached')
+    assert.throws(() => p.submit('one', 'true', { shell: 'sh' }), { message: "session 'one' already uses shell 'bash'" })
+  })
+
+  test('an idle session is ended after the idle timeout, with every process of it', async () => {
+    const p = newPool({ idleTimeoutMs: 300 })
+    await p.run('k', 'nohup sleep 300 >/dev/null 2>&1 &')
+    const pid = p.pool.info('k')?.pid as number
+    await waitFor(() => p.pool.info('k') === null, 'the idle session to end')
+    await waitFor(() => sessionMembers(pid).length === 0, 'every process of the idle session to end')
+  })
+
+  test('delete kills every process of the session, nohup included, and fails the running command', async () => {
+    const p = newPool()
+    await p.run('k', 'nohup sleep 300 >/dev/null 2>&1 &')
+    const running = p.submit('k', 'sleep 300')
+    const pid = await running.startedPid
+    await waitFor(() => sessionMembers(pid).length >= 3, 'the shell, the nohup\'ed sleep and the running sleep')
+    assert.equal(await p.pool.delete('k'), true)
+    const result = await running.done
+    assert.equal(result.outcome.error, SESSION_MESSAGES.ended('deleted'))
+    await waitFor(() => sessionMembers(pid).length === 0, 'every process of the deleted session to end')
+    assert.equal(p.pool.info('k'), null)
+    assert.equal(await p.pool.delete('k'), false)
+  })
+
+  test('the info object follows a command: running with its job, then idle, then stopped', async () => {
+    const p = newPool()
+    const running = p.submit('k', 'cd /usr; read line')
+    await running.startedPid
+    track(p, 'k')
+    const during = p.pool.info('k')
+    assert.equal(during?.status, 'running')
+    assert.equal(during?.activeCommand, true)
+    assert.equal(during?.jobId, running.jobId)
+    assert.equal(during?.processAlive, true)
+    await waitFor(() => p.pool.info('k')?.cwd === '/usr', 'the cwd to show /usr')
+    p.pool.nudge(running.jobId)
+    await running.done
+    const after = p.pool.info('k')
+    assert.deepEqual([after?.status, after?.activeCommand, after?.jobId, after?.shell], ['idle', false, null, 'bash'])
+    assert.ok((after?.lastUsedAt ?? 0) >= (after?.createdAt ?? Infinity))
+    await p.run('k', 'exit')
+    assert.deepEqual([p.pool.info('k')?.status, p.pool.info('k')?.processAlive], ['stopped', false])
+    assert.equal(p.pool.list().length, 1)
+  })
+})
