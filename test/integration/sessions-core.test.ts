@@ -1,19 +1,22 @@
-import assert from 'node:assert/strict'
 /* eslint-disable no-template-curly-in-string -- shell commands use ${VAR} */
-import { existsSync, readFileSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
 import { sessionMembers } from '../../src/exec/process-group.js'
 import { SESSION_MESSAGES } from '../../src/sessions/session.js'
 import { SessionRunError } from '../../src/sessions/types.js'
-import { POSIX_SHELLS, SHELLS, TestPool } from '../helpers/sessions.js'
+import { filesOf, POSIX_SHELLS, resultOf, SHELLS, TestPool, type CommandResult } from '../helpers/sessions.js'
+import type { ReAdoptEntry } from '../../src/sessions/types.js'
 import { waitFor } from '../helpers/wait.js'
 
 const pools: TestPool[] = []
 const shellPids = new Set<number>()
 
-function newPool (options: ConstructorParameters<typeof TestPool>[0] = {}): TestPool {
-  const pool = new TestPool(options)
+function newPool (options: ConstructorParameters<typeof TestPool>[0] = {}, stateDir?: string): TestPool {
+  const pool = new TestPool(options, stateDir)
   pools.push(pool)
   return pool
 }
@@ -282,3 +285,96 @@ describe('limits and the end of a session', () => {
     assert.equal(p.pool.list().length, 1)
   })
 })
+
+describe('sessions outlive the server', () => {
+  /** A re-adoption entry for `jobId` and the promise of its end. */
+  function entryFor (stateDir: string, key: string, jobId: string): { entry: ReAdoptEntry, done: Promise<CommandResult> } {
+    const files = filesOf(stateDir, jobId)
+    let onDone: (r: CommandResult) => void = () => undefined
+    const done = new Promise<CommandResult>((resolve) => { onDone = resolve })
+    const entry: ReAdoptEntry = { jobId, sessionKey: key, files, timeoutMs: 0, callbacks: { started: () => undefined, finished: (o) => { onDone(resultOf(jobId, files, o)) } } }
+    return { entry, done }
+  }
+
+  /** Starts a stand-in server process that runs `command` and returns once the command runs. */
+  async function crashingServer (stateDir: string, key: string, jobId: string, command: string): Promise<{ shellPid: number, kill: () => Promise<void> }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/session-pool-child.ts'), stateDir, key, jobId, command], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    const line = await waitFor(() => /started (\d+)/.exec(out), 'the stand-in server to start the command', 30_000)
+    return {
+      shellPid: Number(line[1]),
+      kill: async () => {
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+      },
+    }
+  }
+
+  test('a new pool re-adopts a detached session and its running command, which ends with its real status', async () => {
+    const first = new TestPool()
+    const running = first.submit('k', 'export K=kept; read line; echo "got:$line"; (exit 5)')
+    const shellPid = await running.startedPid
+    shellPids.add(shellPid)
+    first.pool.detach()
+    const second = newPool({}, first.stateDir)
+    const { entry, done } = entryFor(first.stateDir, 'k', running.jobId)
+    assert.deepEqual(second.pool.reAdopt([entry]), { sessions: 1, adoptedJobs: [running.jobId] })
+    assert.equal(second.pool.info('k')?.status, 'running')
+    assert.equal(second.pool.writeStdin(running.jobId, 'hi\n').written, true)
+    const result = await done
+    assert.deepEqual([result.outcome.exitCode, result.stdout], [5, 'got:hi\n'])
+    assert.equal((await second.run('k', 'echo "$K"')).stdout, 'kept\n')
+    assert.equal(second.pool.info('k')?.pid, shellPid)
+  })
+
+  test('after kill -9 of the server, a new one finishes the running command with its real exit status and keeps the state', async () => {
+    const p = newPool()
+    const server = await crashingServer(p.stateDir, 'k', 'crash-job', 'export K=survived; read line; echo "got:$line"; (exit 6)')
+    shellPids.add(server.shellPid)
+    await server.kill()
+    const { entry, done } = entryFor(p.stateDir, 'k', 'crash-job')
+    assert.deepEqual(p.pool.reAdopt([entry]).adoptedJobs, ['crash-job'])
+    p.pool.writeStdin('crash-job', 'after-crash\n')
+    const result = await done
+    assert.deepEqual([result.outcome.exitCode, result.stdout], [6, 'got:after-crash\n'])
+    assert.equal((await p.run('k', 'echo "$K $FROM_SEED"')).stdout, 'survived seeded\n')
+  })
+
+  test('a command that ended while no server ran is finished from its exit file', async () => {
+    const p = newPool()
+    const server = await crashingServer(p.stateDir, 'k', 'ended-job', 'read line; echo "got:$line"; (exit 7)')
+    shellPids.add(server.shellPid)
+    await server.kill()
+    const shellStdin = openSync(join(p.stateDir, 'sessions', readdirOne(join(p.stateDir, 'sessions')), 'stdin.fifo'), constants.O_WRONLY | constants.O_NONBLOCK)
+    writeSync(shellStdin, 'alone\n')
+    closeSync(shellStdin)
+    await waitFor(() => existsSync(filesOf(p.stateDir, 'ended-job').exit), 'the command to end without a server')
+    const { entry, done } = entryFor(p.stateDir, 'k', 'ended-job')
+    p.pool.reAdopt([entry])
+    const result = await done
+    assert.deepEqual([result.outcome.exitCode, result.outcome.error, result.stdout], [7, null, 'got:alone\n'])
+  })
+
+  test('a session whose shell died while no server ran fails its command clearly and restarts with its seed on the next one', async () => {
+    const p = newPool()
+    const server = await crashingServer(p.stateDir, 'k', 'lost-job', 'sleep 300')
+    await server.kill()
+    process.kill(-server.shellPid, 'SIGKILL')
+    await waitFor(() => sessionMembers(server.shellPid).length === 0, 'the shell to die')
+    const { entry, done } = entryFor(p.stateDir, 'k', 'lost-job')
+    const orphan = entryFor(p.stateDir, 'k', 'never-ran')
+    p.pool.reAdopt([entry, orphan.entry])
+    assert.equal((await done).outcome.error, SESSION_MESSAGES.lostWhileDown)
+    assert.equal((await orphan.done).outcome.error, SESSION_MESSAGES.lostWhileDown)
+    assert.equal(p.pool.info('k')?.status, 'stopped')
+    assert.equal((await p.run('k', 'echo "$FROM_SEED"')).stdout, 'seeded\n')
+    track(p, 'k')
+  })
+})
+
+function readdirOne (dir: string): string {
+  const [only] = readdirSync(dir)
+  assert.ok(only)
+  return only
+}
