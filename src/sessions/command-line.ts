@@ -18,11 +18,15 @@ export const JOB_ID_VAR = 'AGENT_RUNTIME_SESSION_JOB'
 // How each shell sources a file and prints without the user's functions getting in the way.
 // Why `command .` in dash: a syntax error in a plain `.` file ends a non-interactive POSIX shell.
 // zsh's `command` only runs external commands, so zsh uses `builtin`.
+// `history` adds the command's text to the shell's history list (dash keeps none).
 const DIALECTS = {
-  bash: { source: 'builtin .', print: 'builtin printf' },
-  zsh: { source: 'builtin .', print: 'builtin printf' },
-  sh: { source: 'command .', print: 'command printf' },
+  bash: { source: 'builtin .', print: 'builtin printf', history: 'builtin history -s --' },
+  zsh: { source: 'builtin .', print: 'builtin printf', history: 'builtin print -s --' },
+  sh: { source: 'command .', print: 'command printf', history: null },
 } as const
+
+/** Commands longer than this are not added to the shell's history (the line would get long). */
+export const MAX_HISTORY_COMMAND_BYTES = 4096
 
 /** Arguments that start each shell reading commands from stdin without any startup file. */
 export const SHELL_ARGS: Readonly<Record<keyof typeof DIALECTS, readonly string[]>> = {
@@ -47,17 +51,20 @@ export function commandScriptPath (files: CommandFiles): string {
 }
 
 /**
- * The line that runs one command in the shell's own context: its script is sourced inside a
+ * The line (or lines: a quoted history entry may hold newlines) that runs one command in the shell's own context: its script is sourced inside a
  * brace group whose redirections send output to the job's files and stdin to the session's stdin
  * FIFO; then `$?` goes to the exit file behind the command's random marker. With a bootstrap
  * path, the bootstrap is sourced first (output discarded, stderr kept) and a failure skips the
  * command.
  */
-export function commandLine (kind: ShellKind, jobId: string, marker: string, files: CommandFiles, stdinFifo: string, bootstrapPath: string | null): string {
+export function commandLine (kind: ShellKind, jobId: string, marker: string, files: CommandFiles, stdinFifo: string, bootstrapPath: string | null, command = ''): string {
   const d = DIALECTS[kind as keyof typeof DIALECTS]
   if (d === undefined) throw new Error(`no session dialect for shell ${kind}`)
+  const history = d.history !== null && command !== '' && Buffer.byteLength(command) <= MAX_HISTORY_COMMAND_BYTES
+    ? `${d.history} ${quote(command.replace(/\n+$/, ''))}; `
+    : ''
   const run = `{ ${d.source} ${quote(commandScriptPath(files))}; } >>${quote(files.stdout)} 2>>${quote(files.stderr)} <>${quote(stdinFifo)}; ${d.print} '%s:%s\\n' ${marker} "$?" >${quote(files.exit)}`
-  const exportId = `${JOB_ID_VAR}=${quote(jobId)}; export ${JOB_ID_VAR}; `
+  const exportId = `${history}${JOB_ID_VAR}=${quote(jobId)}; export ${JOB_ID_VAR}; `
   if (bootstrapPath === null) return `${exportId}${run}\n`
   const boot = `{ ${d.source} ${quote(bootstrapPath)}; } >/dev/null 2>>${quote(files.stderr)} </dev/null`
   return `${exportId}${boot}; case $? in 0) ${run};; *) ${d.print} '%s:bootstrap:%s\\n' ${marker} "$?" >${quote(files.exit)};; esac\n`

@@ -267,7 +267,7 @@ export class Session {
       if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
       shell.drainStdin()
       this.#active = run
-      shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null))
+      shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null, request.command))
     } catch (err) {
       this.#active = null
       this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })

@@ -49,6 +49,15 @@ for (const shell of POSIX_SHELLS) {
       assert.equal(second.outcome.exitCode, 0)
     })
 
+    test('keeps the history of its commands', { skip: shell === 'sh' ? 'dash keeps no history' : false }, async () => {
+      const p = newPool()
+      await p.run('k', 'echo one', { shell })
+      track(p, 'k')
+      await p.run('k', 'echo two', { shell })
+      const listed = await p.run('k', shell === 'bash' ? 'history' : 'fc -l 1', { shell })
+      assert.match(listed.stdout, /1\s+echo one\n\s+2\s+echo two\n/)
+    })
+
     test('a kill on timeout ends the command and keeps the shell and its state', async () => {
       const p = newPool()
       const killed = await p.run('k', 'export X=1; sleep 100', { shell, timeoutMs: 200 })
