@@ -35,7 +35,7 @@ export interface SessionOptions {
   onIdle: (session: Session) => void
 }
 
-interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean, cancelled: boolean }
+interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean, cancelled: boolean, settled?: boolean }
 interface ActiveRun extends QueuedRun { marker: string, killing: Promise<void> | null, watcher: FSWatcher | null, check: NodeJS.Timeout | null, done: boolean, stuck: boolean }
 
 // One named session: its shell, seed and bootstrap, and the commands that run in it one at a time.
@@ -190,6 +190,7 @@ export class Session {
     this.#ended = true
     const outcome = (run: QueuedRun): SessionOutcome => ({ exitCode: null, signal: null, error: SESSION_MESSAGES.ended(why), timedOut: run.timedOut, shellRestarted: true })
     for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
+    if (this.#starting) this.#settle(this.#starting, outcome(this.#starting))
     const shell = this.#shell
     for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
     const active = this.#active
@@ -244,7 +245,11 @@ export class Session {
       this.#settle(queued, { exitCode: null, signal: null, error: (err as Error).message, timedOut: queued.timedOut, shellRestarted: false })
       return
     }
-    if (this.#ended) return
+    if (this.#ended) {
+      // Why: the session ended while this shell was starting; end() could not see it.
+      if (this.#shell === shell) shell.killSession()
+      return
+    }
     if (queued.cancelled) {
       this.#settle(queued, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: queued.timedOut, shellRestarted: false })
       return
@@ -387,6 +392,8 @@ export class Session {
 
   #settle (run: QueuedRun, outcome: SessionOutcome): void {
     run.timer?.clear()
+    if (run.settled === true) return
+    run.settled = true
     try {
       run.callbacks.finished(outcome)
     } catch (err) {

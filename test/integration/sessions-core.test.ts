@@ -160,6 +160,27 @@ describe('completion is exact', () => {
     assert.equal(next.stdout, 'fresh\n')
   })
 
+  test('signal reaches the command\'s processes and never the shell', async () => {
+    const p = newPool()
+    const running = p.submit('k', "sh -c 'trap \"echo got-usr1; exit 9\" USR1; while :; do sleep 0.05; done'")
+    await running.startedPid
+    track(p, 'k')
+    await waitFor(() => p.pool.signal(running.jobId, 'SIGUSR1') > 0, 'the command to be signalled')
+    const result = await running.done
+    assert.deepEqual([result.outcome.exitCode, result.stdout], [9, 'got-usr1\n'])
+    assert.equal(p.pool.info('k')?.processAlive, true)
+  })
+
+  test('a session deleted while its shell starts leaves no process behind and fails the command', async () => {
+    const p = newPool()
+    const starting = p.submit('k', 'echo never')
+    const deleted = p.pool.delete('k')
+    assert.equal((await starting.done).outcome.error, SESSION_MESSAGES.ended('deleted'))
+    await deleted
+    const pid = await Promise.race([starting.startedPid, new Promise<number>((resolve) => { setImmediate(() => { resolve(0) }) })])
+    if (pid) shellPids.add(pid)
+  })
+
   test('a command that ignores SIGINT is ended by SIGTERM', async () => {
     const p = newPool()
     const result = await p.run('k', "sh -c 'trap \"\" INT; sleep 100'", { timeoutMs: 200 })
