@@ -131,41 +131,41 @@ export class SessionPool {
    * marked running. Jobs that are not running in any session finish with an error.
    */
   reAdopt (running: readonly ReAdoptEntry[]): { sessions: number, adoptedJobs: string[] } {
-    const byJob = new Map(running.map((entry) => [entry.jobId, entry]))
+    const byKey = new Map<string, ReAdoptEntry[]>()
+    for (const entry of running) byKey.set(entry.sessionKey, [...(byKey.get(entry.sessionKey) ?? []), entry])
     const adoptedJobs: string[] = []
     let entries: string[] = []
     try { entries = readdirSync(this.#root) } catch { /* none */ }
     for (const name of entries) {
-      const dir = join(this.#root, name)
-      const state = readSessionState(join(dir, 'session.json'))
+      const state = readSessionState(join(this.#root, name, 'session.json'))
       if (!state || this.#sessions.has(state.sessionKey)) continue
       const session = new Session(state, this.#sessionOptions(state.sessionKey))
-      const entry = state.active ? byJob.get(state.active.jobId) : undefined
       this.#sessions.set(state.sessionKey, session)
-      if (state.active) {
-        const jobId = state.active.jobId
-        this.#jobs.set(jobId, session)
-        const callbacks = entry?.callbacks
-        session.adopt({
-          timeoutMs: entry?.timeoutMs ?? 0,
-          callbacks: {
-            started: () => undefined,
-            finished: (outcome) => {
-              if (this.#jobs.get(jobId) === session) this.#jobs.delete(jobId)
-              callbacks?.finished(outcome)
-            },
-          },
-        })
-        if (entry) { adoptedJobs.push(jobId); byJob.delete(jobId) }
-      } else {
-        session.adopt(null)
-      }
+      const mine = (byKey.get(state.sessionKey) ?? []).map((entry) => this.#tracked(entry, session))
+      byKey.delete(state.sessionKey)
+      session.adopt(mine)
+      adoptedJobs.push(...mine.map((e) => e.jobId).filter((jobId) => this.#jobs.get(jobId) === session))
       if (!session.busy) this.#armIdle(session)
     }
-    for (const entry of byJob.values()) {
+    for (const entry of [...byKey.values()].flat()) {
       entry.callbacks.finished({ exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: false, shellRestarted: true })
     }
     return { sessions: this.#sessions.size, adoptedJobs }
+  }
+
+  // The entry with its job registered here and forgotten again when it finishes.
+  #tracked (entry: ReAdoptEntry, session: Session): ReAdoptEntry {
+    this.#jobs.set(entry.jobId, session)
+    return {
+      ...entry,
+      callbacks: {
+        started: entry.callbacks.started,
+        finished: (outcome) => {
+          if (this.#jobs.get(entry.jobId) === session) this.#jobs.delete(entry.jobId)
+          entry.callbacks.finished(outcome)
+        },
+      },
+    }
   }
 
   /** Ends every session and its processes (server stop with sessions). */

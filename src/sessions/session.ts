@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import type { Logger } from 'pino'
 import { exitInfoFromStatus } from '../exec/job-files.js'
 import { signalSession } from '../exec/process-group.js'
@@ -8,7 +8,7 @@ import { waitUntil } from '../lib/wait.js'
 import { commandLine, commandScriptPath, parseExitRecord, type CommandFiles, type ExitRecord } from './command-line.js'
 import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
 import { writeSessionState, type SessionState } from './state-file.js'
-import type { SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
+import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
 
 // How often a running command's exit file and shell are checked besides the file watch.
 const CHECK_MS = 200
@@ -50,6 +50,8 @@ export class Session {
   // The run taken from the queue whose shell is being started, before it becomes #active.
   #starting: QueuedRun | null = null
   #ended = false
+  // Set when the saved state differs in more than lastUsedAt and the latest command's files.
+  #dirty = true
 
   constructor (state: SessionState, options: SessionOptions) {
     this.key = state.sessionKey
@@ -74,7 +76,7 @@ export class Session {
       pid: null,
       startTime: null,
       formerSids: [],
-      active: null,
+      secret: randomBytes(16).toString('hex'),
       lastFiles: null,
       lastStartedAt: null,
     }, options)
@@ -165,21 +167,31 @@ export class Session {
     }
   }
 
-  /** Takes over the shell and running command an earlier server left; false when the shell is gone. */
-  adopt (running: { callbacks: SessionRunCallbacks, timeoutMs: number } | null): boolean {
+  /**
+   * Takes over the shell an earlier server left and the commands it was running (`running`: the
+   * job records still marked running for this session). A command whose exit record is there is
+   * finished from it; one still running is followed; any other is finished as lost.
+   */
+  adopt (running: readonly ReAdoptEntry[]): boolean {
     const state = this.#state
     const shell = state.pid !== null ? ShellProcess.adopt(state.pid, state.startTime, this.paths) : null
     if (shell) this.#attach(shell)
-    const active = state.active
-    if (active) {
-      const request = { jobId: active.jobId, files: active.files, timeoutMs: running?.timeoutMs ?? 0 } as SessionRunRequest
-      const run: ActiveRun = { request, callbacks: running?.callbacks ?? silentCallbacks(), timer: null, timedOut: false, cancelled: false, marker: active.marker, killing: null, watcher: null, check: null, done: false, stuck: false }
+    else this.#forgetShell()
+    for (const entry of running) {
+      // Why the script file: it is written just before the command is handed to the shell.
+      const marker = existsSync(commandScriptPath(entry.files)) ? this.#markerOf(entry.jobId) : null
+      const request = { jobId: entry.jobId, sessionKey: this.key, files: entry.files, timeoutMs: entry.timeoutMs } as SessionRunRequest
+      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, marker: marker ?? '', killing: null, watcher: null, check: null, done: false, stuck: false }
+      const record = marker !== null ? readRecord(run) : null
+      if (record || !shell || marker === null || this.#active) {
+        this.#settle(run, record ? outcomeOf(record, run) : { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: false, shellRestarted: !shell })
+        continue
+      }
       this.#active = run
-      if (request.timeoutMs > 0) run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
-      if (shell) this.#watch(run)
-      else this.#finishActive(run, readRecord(run), null)
+      state.lastFiles = entry.files
+      if (entry.timeoutMs > 0) run.timer = setLongTimeout(() => { this.#onTimeout(run) }, entry.timeoutMs)
+      this.#watch(run)
     }
-    if (!shell) this.#forgetShell()
     this.#save()
     return shell !== null
   }
@@ -257,12 +269,13 @@ export class Session {
     const state = this.#state
     // devpilot §5.3: a request's bootstrap replaces the stored one, applied already when it is the command itself.
     if (request.bootstrapCommand !== '') {
+      this.#dirty ||= state.bootstrap !== request.bootstrapCommand || state.bootstrapApplied !== request.bootstrapCurrentCommand
       state.bootstrap = request.bootstrapCommand
       state.bootstrapApplied = request.bootstrapCurrentCommand
     }
     const bootstrapDue = state.bootstrap !== null && !state.bootstrapApplied && !request.bootstrapCurrentCommand
     const bootstrapPath = `${this.#options.dir}/bootstrap`
-    const marker = randomBytes(16).toString('hex')
+    const marker = this.#markerOf(request.jobId)
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
     const run: ActiveRun = Object.assign(queued, { marker, killing: null, watcher: null, check: null, done: false, stuck: false })
     const startedAt = Date.now() / 1000
@@ -278,7 +291,6 @@ export class Session {
       this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
       return
     }
-    state.active = { jobId: request.jobId, marker, files: request.files, startedAt }
     state.lastFiles = request.files
     state.lastStartedAt = startedAt
     this.#touch()
@@ -306,6 +318,7 @@ export class Session {
     state.startTime = shell.startTime
     state.createdAt = Date.now() / 1000
     state.bootstrapApplied = false
+    this.#dirty = true
     this.#attach(shell)
     this.#save()
     return shell
@@ -324,6 +337,7 @@ export class Session {
     state.pid = null
     state.startTime = null
     state.bootstrapApplied = false
+    this.#dirty = true
     this.#shell?.detach()
     this.#shell = null
   }
@@ -369,14 +383,13 @@ export class Session {
     run.done = true
     this.#stopWatching(run)
     this.#active = null
-    this.#state.active = null
     let outcome: SessionOutcome
-    if (record?.bootstrapFailed) {
-      outcome = { exitCode: record.status === 0 ? 1 : record.status, signal: null, error: SESSION_MESSAGES.bootstrapFailed(record.status), timedOut: run.timedOut, shellRestarted: false }
-    } else if (record) {
-      if (this.#state.bootstrap !== null) this.#state.bootstrapApplied = true
-      const exit = exitInfoFromStatus(record.status)
-      outcome = { exitCode: exit.exitCode, signal: exit.signal, error: null, timedOut: run.timedOut, shellRestarted: false }
+    if (record) {
+      if (!record.bootstrapFailed && this.#state.bootstrap !== null && !this.#state.bootstrapApplied) {
+        this.#state.bootstrapApplied = true
+        this.#dirty = true
+      }
+      outcome = outcomeOf(record, run)
     } else if (run.stuck) {
       outcome = { exitCode: null, signal: 'SIGKILL', error: SESSION_MESSAGES.shellStuck, timedOut: run.timedOut, shellRestarted: true }
     } else if (goneShell) {
@@ -432,6 +445,12 @@ export class Session {
     return run.killing
   }
 
+  // The command's marker: random to anyone without the session's secret, and the same for a later
+  // server (which learns from it which exit record is this job's), with nothing more to write.
+  #markerOf (jobId: string): string {
+    return createHash('sha256').update(`${this.#state.secret}:${jobId}`).digest('hex').slice(0, 32)
+  }
+
   #lastOutputAt (): number | null {
     const files = this.#state.lastFiles
     const startedAt = this.#state.lastStartedAt
@@ -443,8 +462,10 @@ export class Session {
     return latest >= startedAt ? latest : null
   }
 
+  // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.
   #save (): void {
-    if (this.#ended) return
+    if (this.#ended || !this.#dirty) return
+    this.#dirty = false
     try {
       writeSessionState(`${this.#options.dir}/session.json`, this.#state)
     } catch (err) {
@@ -465,6 +486,12 @@ function readRecord (run: { marker: string, request: { files: CommandFiles } }):
 function shellStatus (shell: ShellProcess): number | null {
   return shell.exitStatus
 }
-function silentCallbacks (): SessionRunCallbacks {
-  return { started: () => undefined, finished: () => undefined }
+
+// The outcome an exit record gives: the command's status, or the failed bootstrap's.
+function outcomeOf (record: ExitRecord, run: { timedOut: boolean }): SessionOutcome {
+  if (record.bootstrapFailed) {
+    return { exitCode: record.status === 0 ? 1 : record.status, signal: null, error: SESSION_MESSAGES.bootstrapFailed(record.status), timedOut: run.timedOut, shellRestarted: false }
+  }
+  const exit = exitInfoFromStatus(record.status)
+  return { exitCode: exit.exitCode, signal: exit.signal, error: null, timedOut: run.timedOut, shellRestarted: false }
 }

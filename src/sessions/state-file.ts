@@ -15,11 +15,11 @@ export interface SessionState {
   /** The current shell; null while none runs. */
   pid: number | null
   startTime: string | null
+  /** Random; each command's marker is derived from it and the job id. */
+  secret: string
   /** Session ids of earlier shells of this session, whose leftover processes die with the session. */
   formerSids: number[]
-  /** The command the shell is running, if any. */
-  active: { jobId: string, marker: string, files: CommandFiles, startedAt: number } | null
-  /** The files of the latest command, for lastOutputAt. */
+  /** The files of the latest command, for lastOutputAt (saved only with other changes). */
   lastFiles: CommandFiles | null
   lastStartedAt: number | null
 }
