@@ -58,6 +58,17 @@ for (const shell of POSIX_SHELLS) {
       assert.match(listed.stdout, /1\s+echo one\n\s+2\s+echo two\n/)
     })
 
+    test('a syntax error fails the command and keeps the shell; multi-line commands and here-documents run whole', async () => {
+      const p = newPool()
+      await p.run('k', 'kept=yes', { shell })
+      track(p, 'k')
+      const broken = await p.run('k', 'echo before; fi', { shell })
+      assert.notEqual(broken.outcome.exitCode, 0)
+      assert.equal(broken.outcome.error, null)
+      const multi = await p.run('k', 'cat <<EOF\nline $kept\nEOF\nfor i in 1 2; do\n  echo "n$i"\ndone', { shell })
+      assert.equal(multi.stdout, 'line yes\nn1\nn2\n')
+    })
+
     test('a kill on timeout ends the command and keeps the shell and its state', async () => {
       const p = newPool()
       const killed = await p.run('k', 'export X=1; sleep 100', { shell, timeoutMs: 200 })
@@ -158,6 +169,19 @@ describe('completion is exact', () => {
     const next = await p.run('k', 'echo "${GONE:-fresh}"')
     track(p, 'k')
     assert.equal(next.stdout, 'fresh\n')
+  })
+
+  test('a command whose timeout passes while it waits in the queue is cancelled without running', async () => {
+    const p = newPool()
+    const blocker = p.submit('k', 'read line')
+    const queued = p.submit('k', `touch ${join(p.stateDir, 'ran')}`, { timeoutMs: 100 })
+    await blocker.startedPid
+    track(p, 'k')
+    const result = await queued.done
+    assert.deepEqual(result.outcome, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: true, shellRestarted: false })
+    p.pool.nudge(blocker.jobId)
+    await blocker.done
+    assert.equal(existsSync(join(p.stateDir, 'ran')), false)
   })
 
   test('signal reaches the command\'s processes and never the shell', async () => {
