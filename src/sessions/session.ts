@@ -279,17 +279,28 @@ export class Session {
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
     const run: ActiveRun = Object.assign(queued, { marker, killing: null, watcher: null, check: null, done: false, stuck: false })
     const startedAt = Date.now() / 1000
-    try {
-      mkdirSync(request.files.dir, { recursive: true })
-      writeFileSync(commandScriptPath(request.files), request.command)
-      if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
-      shell.drainStdin()
+    const handedOverAtMs = modifiedAtMs(commandScriptPath(request.files))
+    if (handedOverAtMs !== null) {
+      // Why: a new server may submit again a job that the old one handed to this shell just
+      // before it stopped; the job is followed (or finished from its exit record), never run twice.
+      if (readRecord(run) === null && handedOverAtMs < state.createdAt * 1000) {
+        this.#settle(run, { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: run.timedOut, shellRestarted: true })
+        return
+      }
       this.#active = run
-      shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null, request.command))
-    } catch (err) {
-      this.#active = null
-      this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
-      return
+    } else {
+      try {
+        mkdirSync(request.files.dir, { recursive: true })
+        writeFileSync(commandScriptPath(request.files), request.command)
+        if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
+        shell.drainStdin()
+        this.#active = run
+        shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null, request.command))
+      } catch (err) {
+        this.#active = null
+        this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
+        return
+      }
     }
     state.lastFiles = request.files
     state.lastStartedAt = startedAt
@@ -485,6 +496,14 @@ function readRecord (run: { marker: string, request: { files: CommandFiles } }):
 // The status of a shell this server started (null for an adopted one: not our child).
 function shellStatus (shell: ShellProcess): number | null {
   return shell.exitStatus
+}
+
+function modifiedAtMs (path: string): number | null {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return null
+  }
 }
 
 // The outcome an exit record gives: the command's status, or the failed bootstrap's.

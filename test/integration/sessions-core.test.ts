@@ -382,6 +382,24 @@ describe('sessions outlive the server', () => {
     assert.equal(second.pool.info('k')?.pid, shellPid)
   })
 
+  test('a job submitted again after a restart is followed or finished from its record, never run twice', async () => {
+    const first = new TestPool()
+    const log = join(first.stateDir, 'runs.log')
+    const done = await first.run('k', `echo ran >> ${log}; (exit 3)`, { jobId: 'finished-job' })
+    assert.equal(done.outcome.exitCode, 3)
+    const running = first.submit('k', `echo ran >> ${log}; read line; (exit 4)`, { jobId: 'running-job' })
+    shellPids.add(await running.startedPid)
+    first.pool.detach()
+    const second = newPool({}, first.stateDir)
+    second.pool.reAdopt([])
+    assert.equal((await second.run('k', `echo ran >> ${log}; (exit 3)`, { jobId: 'finished-job' })).outcome.exitCode, 3)
+    const again = second.submit('k', `echo ran >> ${log}; read line; (exit 4)`, { jobId: 'running-job' })
+    await again.startedPid
+    second.pool.nudge('running-job')
+    assert.equal((await again.done).outcome.exitCode, 4)
+    assert.equal(readFileSync(log, 'utf8'), 'ran\nran\n')
+  })
+
   test('after kill -9 of the server, a new one finishes the running command with its real exit status and keeps the state', async () => {
     const p = newPool()
     const server = await crashingServer(p.stateDir, 'k', 'crash-job', 'export K=survived; read line; echo "got:$line"; (exit 6)')
