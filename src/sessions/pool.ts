@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { Session, SESSION_MESSAGES, type SessionOptions } from './session.js'
+import { Session, SESSION_MESSAGES, type SessionOptions, type StdinWrite } from './session.js'
 import { readSessionState } from './state-file.js'
 import { SessionRunError, type ReAdoptEntry, type SessionInfo, type SessionRunCallbacks, type SessionRunRequest } from './types.js'
 
@@ -91,9 +91,9 @@ export class SessionPool {
   }
 
   /** Writes bytes to the stdin of the running command `jobId`. */
-  writeStdin (jobId: string, data: string | Buffer): { written: boolean, reason: string } {
+  writeStdin (jobId: string, data: string | Buffer): StdinWrite {
     const session = this.#jobs.get(jobId)
-    if (!session) return { written: false, reason: 'persistent session not running' }
+    if (!session) return { written: false, bytes: 0, reason: 'persistent session not running' }
     return session.writeStdin(jobId, data)
   }
 

@@ -26,6 +26,9 @@ export const SESSION_MESSAGES = {
   ended: (why: string) => `the session was ended (${why}) while the command was running or waiting`,
 } as const
 
+/** The result of a stdin write: `written` when all bytes were taken. */
+export interface StdinWrite { written: boolean, bytes: number, reason: string }
+
 /** Options every session of a pool shares. */
 export interface SessionOptions {
   dir: string
@@ -131,16 +134,16 @@ export class Session {
     if (active?.request.jobId === jobId) await this.#kill(active)
   }
 
-  /** Writes to the running command's stdin; why not when nothing was written. */
-  writeStdin (jobId: string, data: string | Buffer): { written: boolean, reason: string } {
-    if (this.#active?.request.jobId !== jobId || !this.#shell?.alive) return { written: false, reason: 'persistent session not running' }
+  /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
+  writeStdin (jobId: string, data: string | Buffer): StdinWrite {
+    if (this.#active?.request.jobId !== jobId || !this.#shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
     this.#touch()
     try {
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-      const written = this.#shell.writeStdin(data)
-      return written === size ? { written: true, reason: '' } : { written: false, reason: `only ${written} of ${size} bytes were taken` }
+      const bytes = this.#shell.writeStdin(data)
+      return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
     } catch (err) {
-      return { written: false, reason: (err as Error).message }
+      return { written: false, bytes: 0, reason: (err as Error).message }
     }
   }
 
@@ -150,7 +153,7 @@ export class Session {
   /** devpilot's info object plus cwd, pid and jobs. */
   info (): SessionInfo {
     const alive = this.processAlive
-    const active = this.#active
+    const active = this.#active ?? this.#starting
     return {
       sessionKey: this.key,
       shell: this.#state.shell,
@@ -450,7 +453,9 @@ export class Session {
       if (run.done) return
       this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
       run.stuck = true
-      shell.killSession()
+      // Why only the shell: the command's processes got SIGKILL already; the session's other
+      // background processes live on (and die with the session when it ends).
+      try { process.kill(shell.pid, 'SIGKILL') } catch { /* gone meanwhile */ }
       await waitUntil(() => run.done, AFTER_KILL_WAIT_MS)
     })()
     return run.killing

@@ -132,11 +132,24 @@ describe('completion is exact', () => {
     await reader.startedPid
     track(p, 'k')
     assert.equal(next.position, 1)
-    assert.deepEqual(p.pool.writeStdin(reader.jobId, 'hello\n'), { written: true, reason: '' })
+    assert.deepEqual(p.pool.writeStdin(reader.jobId, 'hello\n'), { written: true, bytes: 6, reason: '' })
     assert.deepEqual(p.pool.nudge(reader.jobId), { nudged: true, processAlive: true })
     assert.equal((await reader.done).stdout, 'got:hello:\n')
     assert.equal((await next.done).stdout, 'next-command-ran\n')
     assert.deepEqual(p.pool.nudge(reader.jobId), { nudged: false, reason: 'persistent session not running', processAlive: false })
+  })
+
+  test('a command that does not read its stdin takes no more than the pipe holds, and the writer is told', async () => {
+    const p = newPool()
+    const sleeper = p.submit('k', 'sleep 300', { timeoutMs: 0 })
+    await sleeper.startedPid
+    track(p, 'k')
+    const write = p.pool.writeStdin(sleeper.jobId, Buffer.alloc(1024 * 1024, 97))
+    assert.equal(write.written, false)
+    assert.ok(write.bytes > 0 && write.bytes < 1024 * 1024)
+    assert.match(write.reason, /not reading its stdin/)
+    await p.pool.terminate(sleeper.jobId)
+    assert.equal((await sleeper.done).outcome.signal, 'SIGINT')
   })
 
   test('stdin a command left unread never reaches the next command', async () => {
