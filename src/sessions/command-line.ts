@@ -35,9 +35,18 @@ export const SHELL_ARGS: Readonly<Record<keyof typeof DIALECTS, readonly string[
   sh: ['-s'],
 }
 
-/** The first line a new shell reads: makes aliases work in a non-interactive shell. */
+// Why: a shell that outlives the server must not keep descriptors the server inherited without
+// close-on-exec (a pipe of whatever started the server would never see its end). dash can only
+// name descriptors 0-9.
+// eslint-disable-next-line no-template-curly-in-string -- shell text
+const CLOSE_INHERITED_FDS = 'for __f in /proc/$$/fd/*; do __n=${__f##*/}; [ "$__n" -gt 2 ] && exec {__n}>&-; done 2>/dev/null; unset __f __n'
+const CLOSE_LOW_FDS = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-'
+
+/** The first line a new shell reads: closes inherited descriptors; bash also gets aliases in a non-interactive shell. */
 export function initLine (kind: keyof typeof DIALECTS): string {
-  return kind === 'bash' ? 'shopt -s expand_aliases\n' : '\n'
+  if (kind === 'bash') return `${CLOSE_INHERITED_FDS}; shopt -s expand_aliases\n`
+  if (kind === 'zsh') return `${CLOSE_INHERITED_FDS}\n`
+  return `${CLOSE_LOW_FDS}\n`
 }
 
 /** A POSIX single-quoted word: safe for any path. */

@@ -435,20 +435,26 @@ export class Session {
     })
   }
 
-  // SIGINT, then SIGTERM, then SIGKILL to the command's processes (never the shell), each after
-  // the grace; a shell that still does not write the exit status then is ended (it is stuck).
+  // SIGINT, then SIGTERM, then SIGKILL to the command's processes (never the shell), each stage
+  // lasting the grace (2 s for SIGKILL) and reaching processes that appear meanwhile; a shell
+  // that still has not written the exit status then is stuck and is killed.
   #kill (run: ActiveRun): Promise<void> {
     run.killing ??= (async () => {
       const shell = this.#shell
       if (!shell) return
       for (const signal of KILL_SIGNALS) {
-        if (run.done) return
-        const pids = shell.commandProcesses(run.request.jobId)
-        for (const pid of pids) {
-          try { process.kill(pid, signal) } catch { /* gone */ }
+        const signalled = new Set<number>()
+        const stageMs = signal === 'SIGKILL' ? AFTER_KILL_WAIT_MS : this.#options.killGraceMs
+        const reachNew = (): boolean => {
+          if (run.done) return true
+          for (const pid of shell.commandProcesses(run.request.jobId)) {
+            if (signalled.has(pid)) continue
+            signalled.add(pid)
+            try { process.kill(pid, signal) } catch { /* gone */ }
+          }
+          return false
         }
-        const waitMs = signal === 'SIGKILL' ? AFTER_KILL_WAIT_MS : pids.length > 0 ? this.#options.killGraceMs : 0
-        if (await waitUntil(() => run.done, waitMs)) return
+        if (await waitUntil(reachNew, stageMs)) return
       }
       if (run.done) return
       this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
 import { sessionMembers } from '../../src/exec/process-group.js'
@@ -47,6 +47,16 @@ for (const shell of POSIX_SHELLS) {
       const second = await p.run('k', 'pwd; echo "$plain $EXPORTED"; greet you; say it; echo /*; sh -c \'echo "child sees ${EXPORTED:-nothing} ${plain:-nothing}"\'', { shell })
       assert.equal(second.stdout, '/usr\none two\nhi you\nsaid it\n/*\nchild sees two nothing\n')
       assert.equal(second.outcome.exitCode, 0)
+    })
+
+    test('keeps no descriptor the server inherited, so it never holds a pipe of whatever started the server', async () => {
+      const p = newPool()
+      await p.run('k', 'true', { shell })
+      track(p, 'k')
+      const pid = p.pool.info('k')?.pid as number
+      const fds = readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => fd > 2 && (shell !== 'sh' || fd < 10))
+      const targets = fds.map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) } catch { return 'gone' } })
+      assert.ok(!targets.some((t) => /^(pipe|socket):/.test(t)), `${shell} holds ${targets.join(', ')}`)
     })
 
     test('keeps the history of its commands', { skip: shell === 'sh' ? 'dash keeps no history' : false }, async () => {
@@ -431,7 +441,9 @@ describe('sessions outlive the server', () => {
     const server = await crashingServer(p.stateDir, 'k', 'ended-job', 'read line; echo "got:$line"; (exit 7)')
     shellPids.add(server.shellPid)
     await server.kill()
-    const shellStdin = openSync(join(p.stateDir, 'sessions', readdirOne(join(p.stateDir, 'sessions')), 'stdin.fifo'), constants.O_WRONLY | constants.O_NONBLOCK)
+    const fifo = join(p.stateDir, 'sessions', readdirOne(join(p.stateDir, 'sessions')), 'stdin.fifo')
+    // The FIFO has a reader once the shell has opened it for the command.
+    const shellStdin = await waitFor(() => { try { return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK) + 1 } catch { return 0 } }, 'the command to open its stdin') - 1
     writeSync(shellStdin, 'alone\n')
     closeSync(shellStdin)
     await waitFor(() => existsSync(filesOf(p.stateDir, 'ended-job').exit), 'the command to end without a server')
