@@ -37,9 +37,10 @@ export const SHELL_ARGS: Readonly<Record<keyof typeof DIALECTS, readonly string[
 
 // Why: a shell that outlives the server must not keep descriptors the server inherited without
 // close-on-exec (a pipe of whatever started the server would never see its end). dash can only
-// name descriptors 0-9.
+// name descriptors 0-9. No redirection on the loop: the shell would save stderr in a descriptor
+// above 2, which the loop closes, and could not restore it.
 // eslint-disable-next-line no-template-curly-in-string -- shell text
-const CLOSE_INHERITED_FDS = 'for __f in /proc/$$/fd/*; do __n=${__f##*/}; [ "$__n" -gt 2 ] && exec {__n}>&-; done 2>/dev/null; unset __f __n'
+const CLOSE_INHERITED_FDS = 'for __f in /proc/$$/fd/*; do __n=${__f##*/}; [ "$__n" -gt 2 ] && exec {__n}>&-; done; unset __f __n'
 const CLOSE_LOW_FDS = 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-'
 
 /** The first line a new shell reads: closes inherited descriptors; bash also gets aliases in a non-interactive shell. */

@@ -254,6 +254,7 @@ export class Session {
   async #startRun (queued: QueuedRun): Promise<void> {
     const { request } = queued
     let shell: ShellProcess
+    const hadShell = this.#shell?.alive === true
     try {
       shell = await this.#ensureShell()
     } catch (err) {
@@ -261,8 +262,10 @@ export class Session {
       return
     }
     if (this.#ended) {
-      // Why: the session ended while this shell was starting; end() could not see it.
-      if (this.#shell === shell) shell.killSession()
+      // Why: the session ended or was detached while a new shell was starting; no one else
+      // knows that shell (a detached session's next server would never adopt it). A shell that
+      // was running before is left alone (end() killed it already; detach keeps it).
+      if (!hadShell) shell.killSession()
       return
     }
     if (queued.cancelled) {

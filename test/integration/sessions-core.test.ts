@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
-import { sessionMembers } from '../../src/exec/process-group.js'
+import { sessionMembers, signalSession } from '../../src/exec/process-group.js'
 import { SESSION_MESSAGES } from '../../src/sessions/session.js'
 import { SessionRunError } from '../../src/sessions/types.js'
 import { filesOf, POSIX_SHELLS, resultOf, SHELLS, TestPool, type CommandResult } from '../helpers/sessions.js'
@@ -29,10 +29,16 @@ function track (pool: TestPool, key: string): void {
 
 afterEach(async () => {
   for (const pool of pools.splice(0)) await pool.close()
-  for (const pid of shellPids) {
-    await waitFor(() => sessionMembers(pid).length === 0, `session ${pid} to have no process left`)
-  }
+  const pids = [...shellPids]
   shellPids.clear()
+  for (const pid of pids) {
+    try {
+      await waitFor(() => sessionMembers(pid).length === 0, `session ${pid} to have no process left`, 5000)
+    } catch (err) {
+      signalSession(pid, 'SIGKILL')
+      throw err
+    }
+  }
 })
 
 test('pwsh sessions are not built yet', { skip: SHELLS.present.pwsh ? 'pwsh is installed but pwsh sessions are not implemented' : 'pwsh is not installed on this machine' }, () => {})
@@ -57,6 +63,7 @@ for (const shell of POSIX_SHELLS) {
       const fds = readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => fd > 2 && (shell !== 'sh' || fd < 10))
       const targets = fds.map((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) } catch { return 'gone' } })
       assert.ok(!targets.some((t) => /^(pipe|socket):/.test(t)), `${shell} holds ${targets.join(', ')}`)
+      assert.match(readlinkSync(`/proc/${pid}/fd/2`), /shell\.log$/)
     })
 
     test('keeps the history of its commands', { skip: shell === 'sh' ? 'dash keeps no history' : false }, async () => {
