@@ -1,30 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import type { Logger } from 'pino'
-import { exitInfoFromStatus } from '../exec/job-files.js'
 import { signalSession } from '../exec/process-group.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
-import { commandLine, commandScriptPath, parseExitRecord, type CommandFiles, type ExitRecord } from './command-line.js'
+import { commandLine, commandScriptPath, type CommandFiles, type ExitRecord } from './command-line.js'
+import { AFTER_KILL_WAIT_MS, killCommand } from './kill-command.js'
+import { failedOutcome, outcomeOf, readExitRecord, SESSION_MESSAGES } from './outcomes.js'
 import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
 import { writeSessionState, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
 
 // How often a running command's exit file and shell are checked besides the file watch.
 const CHECK_MS = 200
-// After the SIGKILL of a command's processes: how long the shell has to write the exit status.
-const AFTER_KILL_WAIT_MS = 2000
-const KILL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const
-
-/** Messages of outcomes that are not the command's own exit status. */
-export const SESSION_MESSAGES = {
-  shellExited: (status: number | null) => `the command ended the session's shell (exit status ${status ?? 'unknown'}); the next command starts a new shell with the session's seed and bootstrap`,
-  shellStuck: "the session's shell did not come back after the command was killed and was ended; the next command starts a new shell with the session's seed and bootstrap",
-  bootstrapFailed: (status: number) => `the session's bootstrap command failed with exit status ${status}; the command was not run`,
-  lostWhileDown: "the session's shell ended while no server was running; the command's exit status is unknown",
-  cancelled: 'the command was cancelled before it ran',
-  ended: (why: string) => `the session was ended (${why}) while the command was running or waiting`,
-} as const
 
 /** The result of a stdin write: `written` when all bytes were taken. */
 export interface StdinWrite { written: boolean, bytes: number, reason: string }
@@ -126,7 +114,7 @@ export class Session {
     const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
     if (index !== -1) {
       const run = this.#queue.splice(index, 1)[0] as QueuedRun
-      this.#settle(run, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: run.timedOut, shellRestarted: false })
+      this.#settle(run, failedOutcome(SESSION_MESSAGES.cancelled, run.timedOut, false))
       return
     }
     if (this.#starting?.request.jobId === jobId) this.#starting.cancelled = true
@@ -187,7 +175,7 @@ export class Session {
       const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, marker: marker ?? '', killing: null, watcher: null, check: null, done: false, stuck: false }
       const record = marker !== null ? readRecord(run) : null
       if (record || !shell || marker === null || this.#active) {
-        this.#settle(run, record ? outcomeOf(record, run) : { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: false, shellRestarted: !shell })
+        this.#settle(run, record ? outcomeOf(record, run.timedOut) : failedOutcome(SESSION_MESSAGES.lostWhileDown, false, !shell))
         continue
       }
       this.#active = run
@@ -203,7 +191,7 @@ export class Session {
   async end (why: string): Promise<void> {
     if (this.#ended) return
     this.#ended = true
-    const outcome = (run: QueuedRun): SessionOutcome => ({ exitCode: null, signal: null, error: SESSION_MESSAGES.ended(why), timedOut: run.timedOut, shellRestarted: true })
+    const outcome = (run: QueuedRun): SessionOutcome => (failedOutcome(SESSION_MESSAGES.ended(why), run.timedOut, true))
     for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
     if (this.#starting) this.#settle(this.#starting, outcome(this.#starting))
     const shell = this.#shell
@@ -258,7 +246,7 @@ export class Session {
     try {
       shell = await this.#ensureShell()
     } catch (err) {
-      this.#settle(queued, { exitCode: null, signal: null, error: (err as Error).message, timedOut: queued.timedOut, shellRestarted: false })
+      this.#settle(queued, failedOutcome((err as Error).message, queued.timedOut, false))
       return
     }
     if (this.#ended) {
@@ -269,7 +257,7 @@ export class Session {
       return
     }
     if (queued.cancelled) {
-      this.#settle(queued, { exitCode: null, signal: null, error: SESSION_MESSAGES.cancelled, timedOut: queued.timedOut, shellRestarted: false })
+      this.#settle(queued, failedOutcome(SESSION_MESSAGES.cancelled, queued.timedOut, false))
       return
     }
     const state = this.#state
@@ -290,7 +278,7 @@ export class Session {
       // Why: a new server may submit again a job that the old one handed to this shell just
       // before it stopped; the job is followed (or finished from its exit record), never run twice.
       if (readRecord(run) === null && handedOverAtMs < state.createdAt * 1000) {
-        this.#settle(run, { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: run.timedOut, shellRestarted: true })
+        this.#settle(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true))
         return
       }
       this.#active = run
@@ -406,13 +394,13 @@ export class Session {
         this.#state.bootstrapApplied = true
         this.#dirty = true
       }
-      outcome = outcomeOf(record, run)
+      outcome = outcomeOf(record, run.timedOut)
     } else if (run.stuck) {
-      outcome = { exitCode: null, signal: 'SIGKILL', error: SESSION_MESSAGES.shellStuck, timedOut: run.timedOut, shellRestarted: true }
+      outcome = failedOutcome(SESSION_MESSAGES.shellStuck, run.timedOut, true, null, 'SIGKILL')
     } else if (goneShell) {
-      outcome = { exitCode: shellStatus(goneShell), signal: null, error: SESSION_MESSAGES.shellExited(shellStatus(goneShell)), timedOut: run.timedOut, shellRestarted: true }
+      outcome = failedOutcome(SESSION_MESSAGES.shellExited(shellStatus(goneShell)), run.timedOut, true, shellStatus(goneShell))
     } else {
-      outcome = { exitCode: null, signal: null, error: SESSION_MESSAGES.lostWhileDown, timedOut: run.timedOut, shellRestarted: true }
+      outcome = failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true)
     }
     this.#touch()
     this.#save()
@@ -438,28 +426,12 @@ export class Session {
     })
   }
 
-  // SIGINT, then SIGTERM, then SIGKILL to the command's processes (never the shell), each stage
-  // lasting the grace (2 s for SIGKILL) and reaching processes that appear meanwhile; a shell
-  // that still has not written the exit status then is stuck and is killed.
+  // The kill sequence; a shell that does not finish the command even then is stuck and killed.
   #kill (run: ActiveRun): Promise<void> {
     run.killing ??= (async () => {
       const shell = this.#shell
       if (!shell) return
-      for (const signal of KILL_SIGNALS) {
-        const signalled = new Set<number>()
-        const stageMs = signal === 'SIGKILL' ? AFTER_KILL_WAIT_MS : this.#options.killGraceMs
-        const reachNew = (): boolean => {
-          if (run.done) return true
-          for (const pid of shell.commandProcesses(run.request.jobId)) {
-            if (signalled.has(pid)) continue
-            signalled.add(pid)
-            try { process.kill(pid, signal) } catch { /* gone */ }
-          }
-          return false
-        }
-        if (await waitUntil(reachNew, stageMs)) return
-      }
-      if (run.done) return
+      if (await killCommand(shell, run.request.jobId, () => run.done, this.#options.killGraceMs) === 'done') return
       this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
       run.stuck = true
       // Why only the shell: the command's processes got SIGKILL already; the session's other
@@ -500,11 +472,7 @@ export class Session {
 }
 
 function readRecord (run: { marker: string, request: { files: CommandFiles } }): ExitRecord | null {
-  try {
-    return parseExitRecord(readFileSync(run.request.files.exit, 'latin1'), run.marker)
-  } catch {
-    return null
-  }
+  return readExitRecord(run.request.files, run.marker)
 }
 
 // The status of a shell this server started (null for an adopted one: not our child).
@@ -518,13 +486,4 @@ function modifiedAtMs (path: string): number | null {
   } catch {
     return null
   }
-}
-
-// The outcome an exit record gives: the command's status, or the failed bootstrap's.
-function outcomeOf (record: ExitRecord, run: { timedOut: boolean }): SessionOutcome {
-  if (record.bootstrapFailed) {
-    return { exitCode: record.status === 0 ? 1 : record.status, signal: null, error: SESSION_MESSAGES.bootstrapFailed(record.status), timedOut: run.timedOut, shellRestarted: false }
-  }
-  const exit = exitInfoFromStatus(record.status)
-  return { exitCode: exit.exitCode, signal: exit.signal, error: null, timedOut: run.timedOut, shellRestarted: false }
 }

@@ -6,7 +6,7 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
 import { sessionMembers, signalSession } from '../../src/exec/process-group.js'
-import { SESSION_MESSAGES } from '../../src/sessions/session.js'
+import { SESSION_MESSAGES } from '../../src/sessions/outcomes.js'
 import { SessionRunError } from '../../src/sessions/types.js'
 import { filesOf, POSIX_SHELLS, resultOf, SHELLS, TestPool, type CommandResult } from '../helpers/sessions.js'
 import type { ReAdoptEntry } from '../../src/sessions/types.js'
