@@ -17,12 +17,13 @@ export const JOB_ID_VAR = 'AGENT_RUNTIME_SESSION_JOB'
 
 // How each shell sources a file and prints without the user's functions getting in the way.
 // Why `command .` in dash: a syntax error in a plain `.` file ends a non-interactive POSIX shell.
-// zsh's `command` only runs external commands, so zsh uses `builtin`.
+// zsh's `command` only runs external commands, so zsh uses `builtin`. The backslash stops alias
+// expansion: a session may alias `builtin`, `command` or `export`.
 // `history` adds the command's text to the shell's history list (dash keeps none).
 const DIALECTS = {
-  bash: { source: 'builtin .', print: 'builtin printf', history: 'builtin history -s --' },
-  zsh: { source: 'builtin .', print: 'builtin printf', history: 'builtin print -s --' },
-  sh: { source: 'command .', print: 'command printf', history: null },
+  bash: { source: '\\builtin .', print: '\\builtin printf', history: '\\builtin history -s --' },
+  zsh: { source: '\\builtin .', print: '\\builtin printf', history: '\\builtin print -s --' },
+  sh: { source: '\\command .', print: '\\command printf', history: null },
 } as const
 
 /** Commands longer than this are not added to the shell's history (the line would get long). */
@@ -74,7 +75,7 @@ export function commandLine (kind: ShellKind, jobId: string, marker: string, fil
     ? `${d.history} ${quote(command.replace(/\n+$/, ''))}; `
     : ''
   const run = `{ ${d.source} ${quote(commandScriptPath(files))}; } >>${quote(files.stdout)} 2>>${quote(files.stderr)} <>${quote(stdinFifo)}; ${d.print} '%s:%s\\n' ${marker} "$?" >${quote(files.exit)}`
-  const exportId = `${history}${JOB_ID_VAR}=${quote(jobId)}; export ${JOB_ID_VAR}; `
+  const exportId = `${history}${JOB_ID_VAR}=${quote(jobId)}; \\export ${JOB_ID_VAR}; `
   if (bootstrapPath === null) return `${exportId}${run}\n`
   const boot = `{ ${d.source} ${quote(bootstrapPath)}; } >/dev/null 2>>${quote(files.stderr)} </dev/null`
   return `${exportId}${boot}; case $? in 0) ${run};; *) ${d.print} '%s:bootstrap:%s\\n' ${marker} "$?" >${quote(files.exit)};; esac\n`

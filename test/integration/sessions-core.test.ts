@@ -75,6 +75,15 @@ for (const shell of POSIX_SHELLS) {
       assert.match(listed.stdout, /1\s+echo one\n\s+2\s+echo two\n/)
     })
 
+    test('aliases and functions named like the builtins the session uses do not break it', async () => {
+      const p = newPool()
+      const define = shell === 'sh' ? 'alias command=false export=false printf=false' : 'alias builtin=false command=false export=false printf=false; history() { :; }'
+      await p.run('k', define, { shell })
+      track(p, 'k')
+      const next = await p.run('k', 'echo still-here; (exit 6)', { shell })
+      assert.deepEqual([next.stdout, next.outcome.exitCode], ['still-here\n', 6])
+    })
+
     test('a syntax error fails the command and keeps the shell; multi-line commands and here-documents run whole', async () => {
       const p = newPool()
       await p.run('k', 'kept=yes', { shell })
