@@ -244,6 +244,16 @@ describe('completion is exact', () => {
     if (pid) shellPids.add(pid)
   })
 
+  test('set -e persists like any option: a later failing command ends the shell, and the job says so', async () => {
+    const p = newPool()
+    await p.run('k', 'set -e')
+    track(p, 'k')
+    const failing = await p.run('k', 'false; echo not-reached')
+    assert.deepEqual([failing.stdout, failing.outcome.exitCode, failing.outcome.error], ['', 1, SESSION_MESSAGES.shellExited(1)])
+    assert.equal((await p.run('k', 'false; echo reached')).stdout, 'reached\n')
+    track(p, 'k')
+  })
+
   test('a command that ignores SIGINT is ended by SIGTERM', async () => {
     const p = newPool()
     const result = await p.run('k', "sh -c 'trap \"\" INT; sleep 100'", { timeoutMs: 200 })
