@@ -1,0 +1,41 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import type { CommandFiles } from './command-line.js'
+import type { ShellKind } from './shells.js'
+
+/** What a session keeps on disk so that a later server can re-adopt it (session.json). */
+export interface SessionState {
+  sessionKey: string
+  shell: ShellKind
+  shellPath: string
+  seed: { workdir: string, env: Record<string, string> }
+  bootstrap: string | null
+  bootstrapApplied: boolean
+  createdAt: number
+  lastUsedAt: number
+  /** The current shell; null while none runs. */
+  pid: number | null
+  startTime: string | null
+  /** Random; each command's marker is derived from it and the job id. */
+  secret: string
+  /** Session ids of earlier shells of this session, whose leftover processes die with the session. */
+  formerSids: number[]
+  /** The files of the latest command, for lastOutputAt (saved only with other changes). */
+  lastFiles: CommandFiles | null
+  lastStartedAt: number | null
+}
+
+/** Writes the state atomically (temp file + rename), so a crash never leaves half a file. */
+export function writeSessionState (path: string, state: SessionState): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(state))
+  renameSync(`${path}.tmp`, path)
+}
+
+/** The state in `path`, or null when it is missing or unreadable. */
+export function readSessionState (path: string): SessionState | null {
+  try {
+    const state = JSON.parse(readFileSync(path, 'utf8')) as SessionState
+    return typeof state.sessionKey === 'string' && typeof state.shell === 'string' ? state : null
+  } catch {
+    return null
+  }
+}
