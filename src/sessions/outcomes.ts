@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { exitInfoFromStatus } from '../exec/job-files.js'
+import { signalName } from '../exec/process-group.js'
 import { parseExitRecord, type CommandFiles, type ExitRecord } from './command-line.js'
 import type { SessionOutcome } from './types.js'
 
@@ -23,8 +23,9 @@ export function outcomeOf (record: ExitRecord, timedOut: boolean): SessionOutcom
   if (record.bootstrapFailed) {
     return failedOutcome(SESSION_MESSAGES.bootstrapFailed(record.status), timedOut, false, record.status === 0 ? 1 : record.status)
   }
-  const exit = exitInfoFromStatus(record.status)
-  return { exitCode: exit.exitCode, signal: exit.signal, error: null, timedOut, shellRestarted: false }
+  // Why: a shell reports a command killed by signal n as status 128 + n.
+  const signal = record.status > 128 ? signalName(record.status - 128) ?? null : null
+  return { exitCode: record.status, signal, error: null, timedOut, shellRestarted: false }
 }
 
 /** The command's exit record with `marker`, or null until it is complete. */
