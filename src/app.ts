@@ -22,6 +22,7 @@ import { TerminalRegistry } from './terminal/registry.js'
 import { registerTerminalRoutes } from './terminal/routes.js'
 import { TerminalService } from './terminal/service.js'
 import { validatorCompiler } from './validation.js'
+import { registerApiDocs } from './contract/docs-routes.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
@@ -74,6 +75,8 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
+  // GET /openapi.json and GET /docs (src/contract): records every route registered after this line.
+  registerApiDocs(app)
 
   const tickets = new TicketStore()
   const failures = await AuthFailures.register(app)

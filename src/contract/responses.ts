@@ -1,0 +1,64 @@
+// The `response` schemas of the routes. The serializer gets a lenient copy of each contract schema
+// (keys the contract does not list are passed through, missing ones left out) so that a contract
+// that lags behind the code never drops a key a devpilot caller reads; the OpenAPI document and
+// the contract test use the strict schema the copy was made from.
+import { ErrorSchema } from './error.js'
+import { HealthSchema } from './health.js'
+import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
+import { TerminalEndedSchema, TerminalListSchema, TicketSchema } from './terminal.js'
+import { UpdateAcceptedSchema, UpdateRefusedSchema } from './update.js'
+
+type Schema = Record<string, unknown>
+
+const STRICT = new WeakMap<object, Schema>()
+
+function lenient (schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lenient)
+  if (typeof schema !== 'object' || schema === null) return schema
+  const copy: Schema = {}
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'required') continue
+    copy[key] = key === 'additionalProperties' && value === false ? true : lenient(value)
+  }
+  return copy
+}
+
+/** The lenient copy of `schema` that a route serializes with. */
+function serializeWith (schema: Schema): Schema {
+  const copy = lenient(schema) as Schema
+  STRICT.set(copy, schema)
+  return copy
+}
+
+/** The contract schema a route's response schema was made from (itself when it was not). */
+export function strictSchema (schema: unknown): unknown {
+  return typeof schema === 'object' && schema !== null ? STRICT.get(schema) ?? schema : schema
+}
+
+const ERRORS = { '4xx': serializeWith(ErrorSchema), '5xx': serializeWith(ErrorSchema) }
+const SSE = { schema: { type: 'string', description: 'Server-Sent Events: `id`, `event` and `data` (the JSON `data` of a JobEvent) per event' } }
+const BYTES = { schema: { type: 'string', format: 'binary' } }
+const WEBSOCKET = { description: 'Switching Protocols: a WebSocket', type: 'null' }
+
+/** `response` of every route with a JSON answer or a documented error, by route. */
+export const Responses = {
+  exec: {
+    200: { content: { 'application/json': { schema: serializeWith(SubmitResultSchema) }, 'text/event-stream': SSE } },
+    202: serializeWith(SubmitResultSchema),
+    ...ERRORS,
+  },
+  jobList: { 200: serializeWith(JobListSchema), ...ERRORS },
+  job: { 200: serializeWith(JobSchema), ...ERRORS },
+  rawOutput: { 200: { content: { 'application/octet-stream': BYTES } }, 206: { content: { 'application/octet-stream': BYTES } }, ...ERRORS },
+  nudge: { 200: serializeWith(NudgeResultSchema), ...ERRORS },
+  stdin: { 200: serializeWith(StdinResultSchema), ...ERRORS },
+  kill: { 200: serializeWith(KillResultSchema), ...ERRORS },
+  permission: { 200: serializeWith(PermissionAnswerSchema), ...ERRORS },
+  events: { 200: { content: { 'text/event-stream': SSE } }, ...ERRORS },
+  webSocket: { 101: WEBSOCKET, ...ERRORS },
+  ticket: { 200: serializeWith(TicketSchema), ...ERRORS },
+  terminalList: { 200: serializeWith(TerminalListSchema), ...ERRORS },
+  terminalEnded: { 200: serializeWith(TerminalEndedSchema), ...ERRORS },
+  health: { 200: serializeWith(HealthSchema), ...ERRORS },
+  update: { 200: serializeWith(UpdateAcceptedSchema), 409: serializeWith(UpdateRefusedSchema), ...ERRORS },
+} as const
