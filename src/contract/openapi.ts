@@ -3,7 +3,6 @@
 // Why lazy: loading @fastify/swagger and @fastify/swagger-ui (+ @fastify/static, yaml) at start-up
 // costs start-up time and idle memory (docs/benchmarks.md) for a page few callers open.
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
-import { VERSION } from '../version.js'
 import { ErrorSchema } from './error.js'
 import { JobEventSchema } from './events.js'
 import { HealthSchema } from './health.js'
@@ -22,6 +21,9 @@ export interface RecordedRoute {
   isWebSocket: boolean
 }
 
+/** The version of the wire contract (info.version); changes when a shape changes incompatibly. */
+export const CONTRACT_VERSION = '1'
+
 /** Where the Swagger UI is served. */
 export const DOCS_PREFIX = '/docs'
 
@@ -38,8 +40,16 @@ const NAMED_SCHEMAS = {
 
 // The tag of a route, by the first segment of its path.
 const TAGS: Readonly<Record<string, string>> = {
-  exec: 'jobs', jobs: 'jobs', terminal: 'terminals', terminals: 'terminals', ui: 'terminals', '': 'terminals',
-  health: 'server', update: 'server', 'openapi.json': 'docs', docs: 'docs',
+  exec: 'jobs',
+  jobs: 'jobs',
+  terminal: 'terminals',
+  terminals: 'terminals',
+  ui: 'terminals',
+  '': 'terminals',
+  health: 'server',
+  update: 'server',
+  'openapi.json': 'docs',
+  docs: 'docs',
 }
 
 function withStrictResponses (response: unknown): unknown {
@@ -85,7 +95,8 @@ export async function buildDocsServer (routes: readonly RecordedRoute[]): Promis
       openapi: '3.1.0',
       info: {
         title: 'agent-runtime',
-        version: VERSION,
+        // Why not the server's version: the document is public, and GET /health tells it only with a key.
+        version: CONTRACT_VERSION,
         description: 'The HTTP API of agent-runtime (docs/api.md). Errors are `{error, code}` (docs/errors.md).',
       },
       components: {
