@@ -22,7 +22,7 @@ import { TerminalRegistry } from './terminal/registry.js'
 import { registerTerminalRoutes } from './terminal/routes.js'
 import { TerminalService } from './terminal/service.js'
 import { validatorCompiler } from './validation.js'
-import { registerApiDocs } from './contract/docs-routes.js'
+import { useContract } from './contract/register.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const WS_MAX_MESSAGE_BYTES = 64 * 1024
@@ -75,8 +75,8 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
-  // GET /openapi.json and GET /docs (src/contract): records every route registered after this line.
-  registerApiDocs(app)
+  // The wire contract (src/contract): response serializers, GET /openapi.json and GET /docs; before every route.
+  useContract(app)
 
   const tickets = new TicketStore()
   const failures = await AuthFailures.register(app)

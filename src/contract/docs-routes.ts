@@ -1,6 +1,9 @@
 // GET /openapi.json and GET /docs: the API described by the routes' own schemas.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { buildDocsServer, DOCS_PREFIX, type RecordedRoute } from './openapi.js'
+import type { RecordedRoute } from './openapi.js'
+
+/** Where the Swagger UI is served. */
+export const DOCS_PREFIX = '/docs'
 
 // Public like the web terminal page: the document holds no secret (the page asks for the key to try requests).
 const PUBLIC = { public: true }
@@ -20,7 +23,8 @@ export function registerApiDocs (app: FastifyInstance): void {
   })
   let docsServer: Promise<FastifyInstance> | undefined
   const docs = async (): Promise<FastifyInstance> => {
-    docsServer ??= buildDocsServer(routes)
+    // Why a dynamic import: the document's modules are loaded with it, not at start-up.
+    docsServer ??= import('./openapi.js').then(({ buildDocsServer }) => buildDocsServer(routes, DOCS_PREFIX))
     try {
       return await docsServer
     } catch (err) {

@@ -24,9 +24,6 @@ export interface RecordedRoute {
 /** The version of the wire contract (info.version); changes when a shape changes incompatibly. */
 export const CONTRACT_VERSION = '1'
 
-/** Where the Swagger UI is served. */
-export const DOCS_PREFIX = '/docs'
-
 // Shapes that are not the whole answer of one route (stream events, sessions) are listed by name.
 const NAMED_SCHEMAS = {
   Job: JobSchema,
@@ -83,8 +80,8 @@ function documentedOperation (route: RecordedRoute): Record<string, unknown> {
   }
 }
 
-/** A Fastify instance serving only the document (`.swagger()`) and the Swagger UI under DOCS_PREFIX. */
-export async function buildDocsServer (routes: readonly RecordedRoute[]): Promise<FastifyInstance> {
+/** A Fastify instance serving only the document (`.swagger()`) and the Swagger UI under `prefix`. */
+export async function buildDocsServer (routes: readonly RecordedRoute[], prefix: string): Promise<FastifyInstance> {
   const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')])
   const docs = Fastify({ logger: false })
   // Why: the replayed routes never run; their schemas are only read by @fastify/swagger.
@@ -109,14 +106,14 @@ export async function buildDocsServer (routes: readonly RecordedRoute[]): Promis
       security: [{ apiKey: [] }, { bearer: [] }],
     },
   })
-  // Why: the UI's own routes live under DOCS_PREFIX in this instance; its page is added by hand below.
-  for (const route of routes.filter((r) => !r.url.startsWith(DOCS_PREFIX))) {
+  // Why: the UI's own routes live under `prefix` in this instance; its page is added by hand below.
+  for (const route of routes.filter((r) => !r.url.startsWith(prefix))) {
     docs.route({ method: route.method as RouteOptions['method'], url: route.url, schema: documentedSchema(route), handler: async () => null })
   }
-  await docs.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true, uiConfig: { deepLinking: true } })
+  await docs.register(swaggerUi, { routePrefix: prefix, staticCSP: true, uiConfig: { deepLinking: true } })
   await docs.ready()
-  const ui = routes.find((r) => r.url === DOCS_PREFIX)
+  const ui = routes.find((r) => r.url === prefix)
   // The document object is built once and cached: both /openapi.json and the UI's /docs/json serve it.
-  if (ui) (docs.swagger() as { paths: Record<string, unknown> }).paths[DOCS_PREFIX] = { get: documentedOperation(ui) }
+  if (ui) (docs.swagger() as { paths: Record<string, unknown> }).paths[prefix] = { get: documentedOperation(ui) }
   return docs
 }
