@@ -1,7 +1,8 @@
 // The `response` schemas of the routes. The serializer gets a lenient copy of each contract schema
-// (keys the contract does not list are passed through, missing ones left out) so that a contract
-// that lags behind the code never drops a key a devpilot caller reads; the OpenAPI document and
-// the contract test use the strict schema the copy was made from.
+// (keys the contract does not list are passed through, missing ones left out, values written as
+// they are, never coerced) so that a contract that lags behind the code never drops or changes a
+// key a devpilot caller reads; the OpenAPI document and the contract test use the strict schema
+// the copy was made from.
 import { ErrorSchema } from './error.js'
 import { HealthSchema } from './health.js'
 import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
@@ -12,20 +13,29 @@ type Schema = Record<string, unknown>
 
 const STRICT = new WeakMap<object, Schema>()
 
-function lenient (schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(lenient)
-  if (typeof schema !== 'object' || schema === null) return schema
+// Keywords of a value the serializer must not act on: it would coerce a value of another type
+// (false → "false", 1.5 → 1) instead of failing, and the contract test could not see it.
+const VALUE_KEYWORDS = new Set(['type', 'const', 'enum', 'format'])
+
+function lenient (schema: Schema): Schema {
   const copy: Schema = {}
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'required') continue
-    copy[key] = key === 'additionalProperties' && value === false ? true : lenient(value)
+    if (key === 'properties') copy[key] = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([name, sub]) => [name, lenient(sub)]))
+    else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) copy[key] = lenient(value as Schema)
+    else if (key === 'oneOf' || key === 'anyOf') copy[key] = (value as Schema[]).map(lenient)
+    else copy[key] = key === 'additionalProperties' ? true : value
+  }
+  // A leaf (anything but an object with listed properties or an array) is written as JSON.stringify writes it.
+  if (copy.properties === undefined && copy.items === undefined) {
+    for (const key of VALUE_KEYWORDS) delete copy[key]
   }
   return copy
 }
 
 /** The lenient copy of `schema` that a route serializes with. */
 function serializeWith (schema: Schema): Schema {
-  const copy = lenient(schema) as Schema
+  const copy = lenient(schema)
   STRICT.set(copy, schema)
   return copy
 }

@@ -53,3 +53,12 @@ test('the document sees the strict contract schema behind a route\'s lenient one
   assert.equal((Responses.job[200] as { additionalProperties?: unknown }).additionalProperties, true)
   assert.equal(JobSchema.additionalProperties, false)
 })
+
+test('a value of another type than the contract says is sent as it is, never coerced', async () => {
+  const app = Fastify()
+  app.setSerializerCompiler(lazySerializerCompiler)
+  const sent = { ...job, durationMs: 1.5, pid: '7', timedOut: 'no', exitCode: { odd: true } }
+  app.get('/job', { schema: { response: Responses.job } }, async () => sent)
+  assert.equal((await app.inject('/job')).body, JSON.stringify(sent))
+  await app.close()
+})
