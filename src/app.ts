@@ -27,6 +27,7 @@ import { TerminalRegistry } from './terminal/registry.js'
 import { registerTerminalRoutes } from './terminal/routes.js'
 import { TerminalService } from './terminal/service.js'
 import { validatorCompiler } from './validation.js'
+import { useContract } from './contract/register.js'
 
 const JOBS_DB_FILE = 'jobs.db'
 const TERMINALS_DIR = 'terminals'
@@ -88,6 +89,8 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
   registerHttpGuards(app)
+  // The wire contract (src/contract): response serializers, GET /openapi.json and GET /docs; before every route.
+  useContract(app)
 
   const tickets = new TicketStore()
   const failures = await AuthFailures.register(app, log.child({ component: 'auth' }))

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import cors from '@fastify/cors'
+import { Responses } from '../contract/responses.js'
 import { Errors, tooManyAuthFailures } from '../errors.js'
 import type { AuthFailures } from './failures.js'
 import type { KeyStore } from './key-store.js'
@@ -82,5 +83,5 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
     throw new Errors.UNAUTHORIZED()
   })
 
-  app.post('/terminal/tickets', async () => tickets.issue())
+  app.post('/terminal/tickets', { schema: { response: Responses.ticket } }, async () => tickets.issue())
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
+import { Responses } from '../contract/responses.js'
 import type { JobManager } from '../jobs/manager.js'
 import type { TerminalRegistry } from '../terminal/registry.js'
 import type { UpdateCoordinator } from '../update/coordinator.js'
@@ -7,7 +8,7 @@ import { VERSION } from '../version.js'
 
 /** GET /health: a minimal answer without a key (never 401), the full status with one. */
 export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, update: UpdateCoordinator, terminals: TerminalRegistry, startedAt: number): void {
-  app.get('/health', { config: { public: true } }, async (request) => {
+  app.get('/health', { config: { public: true }, schema: { response: Responses.health } }, async (request) => {
     if (!request.authenticated) return { status: 'ok', authenticated: false }
     return {
       status: 'ok',

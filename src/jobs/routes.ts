@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Config } from '../config.js'
+import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import { isSignalName } from '../exec/process-group.js'
@@ -38,7 +39,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     return job
   }
 
-  app.post('/exec', { schema: { querystring: ExecQuery } }, async (request, reply) => {
+  app.post('/exec', { schema: { querystring: ExecQuery, response: Responses.exec } }, async (request, reply) => {
     const key = request.headers['idempotency-key']
     if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > IDEMPOTENCY_KEY_MAX_LENGTH)) {
       throw new Errors.INVALID_REQUEST(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`)
@@ -51,13 +52,13 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
   })
 
-  app.get('/jobs', { schema: { querystring: ListQuery } }, async (request) => {
+  app.get('/jobs', { schema: { querystring: ListQuery, response: Responses.jobList } }, async (request) => {
     const { limit = DEFAULT_LIST_LIMIT, status } = request.query
     const maxBytes = Math.min(LIST_INLINE_CAP_BYTES, config.maxInlineOutputBytes)
     return jobs.list(limit, status).map((job) => view(job, { maxBytes }))
   })
 
-  app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery } }, async (request) => {
+  app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery, response: Responses.job } }, async (request) => {
     const { id } = request.params
     let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
@@ -71,18 +72,18 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
   })
 
   for (const stream of ['stdout', 'stderr'] as const) {
-    app.get(`/jobs/:id/${stream}`, { schema: { params: JobParams, querystring: RawQuery } }, async (request, reply) => {
+    app.get(`/jobs/:id/${stream}`, { schema: { params: JobParams, querystring: RawQuery, response: Responses.rawOutput } }, async (request, reply) => {
       requireJob(request.params.id)
       return sendRaw(reply, jobFiles(config.stateDir, request.params.id)[stream], request.headers.range, request.query.offset)
     })
   }
 
-  app.post('/jobs/:id/nudge', { schema: { params: JobParams } }, async (request, reply) => {
+  app.post('/jobs/:id/nudge', { schema: { params: JobParams, response: Responses.nudge } }, async (request, reply) => {
     requireJob(request.params.id)
     return reply.send(jobs.nudge(request.params.id))
   })
 
-  app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody } }, async (request) => {
+  app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody, response: Responses.stdin } }, async (request) => {
     const eof = request.body.eof ?? false
     const written = jobs.writeStdin(request.params.id, request.body.data, eof)
     return { jobId: request.params.id, written, eof }
@@ -93,11 +94,11 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     const { job, signalled } = jobs.kill(id, signal)
     return { jobId: job.id, status: job.status, signal: signalled }
   }
-  app.post('/jobs/:id/kill', { schema: { params: JobParams, body: KillBody } }, async (request) =>
+  app.post('/jobs/:id/kill', { schema: { params: JobParams, body: KillBody, response: Responses.kill } }, async (request) =>
     kill(request.params.id, request.body?.signal))
-  app.delete('/jobs/:id', { schema: { params: JobParams } }, async (request) => kill(request.params.id, undefined))
+  app.delete('/jobs/:id', { schema: { params: JobParams, response: Responses.kill } }, async (request) => kill(request.params.id, undefined))
 
-  app.post('/jobs/:id/permission', { schema: { params: JobParams, body: PermissionBody } }, async (request) => {
+  app.post('/jobs/:id/permission', { schema: { params: JobParams, body: PermissionBody, response: Responses.permission } }, async (request) => {
     const { requestId, optionId } = request.body
     jobs.answerPermission(request.params.id, requestId, optionId)
     return { jobId: request.params.id, requestId, outcome: { outcome: 'selected', optionId } }

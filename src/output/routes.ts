@@ -4,6 +4,7 @@ import type {} from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import type { SocketAuth } from '../auth/socket-auth.js'
 import type { Config } from '../config.js'
+import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
 import type { JobManager } from '../jobs/manager.js'
@@ -113,7 +114,7 @@ async function sendWs (socket: WebSocket, event: JobEvent, encoding: OutputEncod
 export function registerStreamRoutes (fastify: FastifyInstance, source: JobEventSource, jobs: JobManager, auth: SocketAuth): void {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
 
-  app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery } }, async (request, reply) => {
+  app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery, response: Responses.events } }, async (request, reply) => {
     if (!jobs.get(request.params.id)) throw new Errors.JOB_NOT_FOUND()
     const cursor = cursorFrom(request.headers['last-event-id'], request.query.since)
     await source.sendSse(request, reply, request.params.id, cursor, request.query.encoding ?? 'utf8')
@@ -122,7 +123,7 @@ export function registerStreamRoutes (fastify: FastifyInstance, source: JobEvent
   app.get('/jobs/:id/stream', {
     websocket: true,
     config: { socket: true },
-    schema: { params: StreamParams, querystring: StreamQuery },
+    schema: { params: StreamParams, querystring: StreamQuery, response: Responses.webSocket },
     preValidation: async (request) => {
       const { id } = request.params as { id: string }
       if (!jobs.get(id)) throw new Errors.JOB_NOT_FOUND()

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type {} from '@fastify/websocket'
+import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { registerTerminalPage } from './page.js'
 import type { TerminalQuery, TerminalRequest } from './request.js'
@@ -34,7 +35,7 @@ export function registerTerminalRoutes (fastify: FastifyInstance, service: Termi
   app.get('/terminal', {
     websocket: true,
     config: { socket: true },
-    schema: { querystring: TerminalQuerySchema },
+    schema: { querystring: TerminalQuerySchema, response: Responses.webSocket },
     preValidation: async (request) => {
       prepared.set(request, service.prepare(request.query as TerminalQuery))
     },
@@ -43,9 +44,9 @@ export function registerTerminalRoutes (fastify: FastifyInstance, service: Termi
     await service.connect(socket, prepared.get(request) as TerminalRequest, request.authenticated, request.ip)
   })
 
-  app.get('/terminals', async () => ({ terminals: service.registry.list() }))
+  app.get('/terminals', { schema: { response: Responses.terminalList } }, async () => ({ terminals: service.registry.list() }))
 
-  app.delete('/terminals/:id', { schema: { params: TerminalParams } }, async (request) => {
+  app.delete('/terminals/:id', { schema: { params: TerminalParams, response: Responses.terminalEnded } }, async (request) => {
     if (!await service.registry.end(request.params.id, 'closed')) throw new Errors.TERMINAL_NOT_FOUND()
     return { id: request.params.id, status: 'ended' }
   })

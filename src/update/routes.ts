@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { VERSION } from '../version.js'
 import type { UpdateCoordinator } from './coordinator.js'
@@ -26,7 +27,7 @@ export function registerUpdateRoutes (fastify: FastifyInstance, coordinator: Upd
     }
   })
 
-  app.post('/update', { schema: { body: UpdateBody } }, async (request, reply) => {
+  app.post('/update', { schema: { body: UpdateBody, response: Responses.update } }, async (request, reply) => {
     const refusal = await coordinator.begin(request.body?.drain ?? 0)
     if (refusal) return reply.code(409).send({ ...refusal, code: new Errors.UPDATE_BLOCKED(refusal.error).code })
     reply.raw.once('finish', onRestart)

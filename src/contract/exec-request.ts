@@ -1,0 +1,56 @@
+// The body of POST /exec, for the document and the client's types. The server checks bodies with
+// jobs/exec-request.ts, in devpilot's order and with its messages (docs/api.md §4, §20).
+import type { FromSchema } from 'json-schema-to-ts'
+
+const COMMON = {
+  workdir: { type: 'string', description: 'default: the server\'s cwd' },
+  timeout: { type: ['number', 'null'], minimum: 0, description: 'seconds; 0 or null: none (default 300)' },
+  idleTimeout: { type: 'number', minimum: 0, description: 'seconds without output before the job ends as timeout; 0: off' },
+  env: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+} as const
+
+/** POST /exec in shell mode. */
+export const ShellJobRequestSchema = {
+  title: 'ShellJobRequest',
+  type: 'object',
+  properties: {
+    mode: { const: 'shell' },
+    command: { type: 'string' },
+    ...COMMON,
+    stdin: { type: 'string' },
+    stdinEof: { type: 'boolean' },
+    shell: { type: 'string', description: 'default /bin/sh' },
+  },
+  required: ['command'],
+  additionalProperties: false,
+} as const
+
+/** POST /exec in ACP mode. */
+export const AcpJobRequestSchema = {
+  title: 'AcpJobRequest',
+  type: 'object',
+  properties: {
+    mode: { const: 'acp' },
+    prompt: { type: 'string' },
+    agent: { type: 'string', description: 'the agent\'s command line; default copilot --acp --stdio' },
+    ...COMMON,
+    acp_session_id: { type: 'string' },
+    model: { type: 'string' },
+    effort: { type: 'string' },
+    acpMode: { type: 'string' },
+    permissionPolicy: { enum: ['deny', 'read-only', 'workdir', 'allow-all', 'ask'] },
+    mcpServers: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    persistent_session_key: { type: 'string' },
+    persistent_shell: { type: 'string' },
+  },
+  required: ['mode'],
+  additionalProperties: false,
+} as const
+
+/** The body of POST /exec: a shell job or an ACP job. */
+export const ExecBodySchema = { oneOf: [ShellJobRequestSchema, AcpJobRequestSchema] } as const
+
+/** A shell job to submit. */
+export type ShellJobRequest = FromSchema<typeof ShellJobRequestSchema>
+/** An ACP job to submit (`mode: 'acp'` is added by the client). */
+export type AcpJobRequest = Omit<FromSchema<typeof AcpJobRequestSchema>, 'mode'>

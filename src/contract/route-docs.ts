@@ -1,0 +1,33 @@
+// What the OpenAPI document says of each route beyond its schemas: a summary, and the shapes a
+// route does not declare to Fastify (the POST /exec body, checked by hand; the page's files).
+import { ExecBodySchema } from './exec-request.js'
+
+const HTML = { 200: { content: { 'text/html': { schema: { type: 'string' } } } } }
+
+/** Documentation by `METHOD url`, merged into the route's schema in the document. */
+export const ROUTE_DOCS: Readonly<Record<string, Record<string, unknown>>> = {
+  'GET /health': { summary: 'Liveness; the full status with a key (never 401)' },
+  'POST /exec': { summary: 'Submit a shell or ACP job; ?stream=sse or Accept: text/event-stream streams its events', body: ExecBodySchema },
+  'GET /jobs': { summary: 'The newest jobs' },
+  'GET /jobs/:id': { summary: 'One job with its output; ?wait= long-polls until it ends' },
+  'GET /jobs/:id/stdout': { summary: 'Raw stdout bytes (Range supported)' },
+  'GET /jobs/:id/stderr': { summary: 'Raw stderr bytes (Range supported)' },
+  'POST /jobs/:id/nudge': { summary: 'Write a newline to the job\'s stdin (devpilot\'s nudge)' },
+  'POST /jobs/:id/stdin': { summary: 'Write to the job\'s stdin, optionally close it' },
+  'POST /jobs/:id/kill': { summary: 'Signal the job\'s process group (ACP: cancel the turn)' },
+  'DELETE /jobs/:id': { summary: 'Cancel the job (SIGTERM, then SIGKILL)' },
+  'POST /jobs/:id/permission': { summary: 'Answer an ACP permission request (policy ask)' },
+  'GET /jobs/:id/events': { summary: 'Live, resumable job events as Server-Sent Events (see JobEvent)' },
+  'GET /jobs/:id/stream': { summary: 'The job events over a WebSocket, one JobEvent per message' },
+  'POST /terminal/tickets': { summary: 'A single-use 30 s ticket for a browser WebSocket' },
+  'GET /terminal': { summary: 'A terminal over a WebSocket (devpilot\'s protocol)' },
+  'GET /terminals': { summary: 'The live terminals' },
+  'DELETE /terminals/:id': { summary: 'End a terminal' },
+  'POST /update': { summary: 'Restart for an update without losing jobs' },
+  'GET /': { summary: 'The web terminal page (it asks for the key)', response: HTML },
+  'GET /ui': { summary: 'The web terminal page', response: HTML },
+  'GET /ui/': { summary: 'The web terminal page', response: HTML },
+  'GET /ui/:file': { summary: 'A file of the web terminal page', response: { 200: { description: 'the file' } } },
+  'GET /openapi.json': { summary: 'This document (OpenAPI 3.1)', response: { 200: { content: { 'application/json': { schema: { type: 'object' } } } } } },
+  'GET /docs': { summary: 'This document, browsable (Swagger UI)', response: HTML },
+}

@@ -1,0 +1,25 @@
+// A persistent shell session as devpilot describes it; used once persistent sessions land.
+import type { FromSchema } from 'json-schema-to-ts'
+
+/** One persistent shell session: devpilot's keys (§1.9) plus `cwd` and `jobId`; times are epoch seconds. */
+export const SessionInfoSchema = {
+  title: 'SessionInfo',
+  type: 'object',
+  properties: {
+    sessionKey: { type: 'string' },
+    shell: { type: 'string' },
+    status: { enum: ['running', 'idle', 'stopped'] },
+    createdAt: { type: 'number' },
+    lastUsedAt: { type: 'number' },
+    lastOutputAt: { type: ['number', 'null'] },
+    processAlive: { type: 'boolean' },
+    activeCommand: { type: 'boolean', description: 'a command is running in the session' },
+    cwd: { type: ['string', 'null'], description: 'extension: the shell\'s working directory when known' },
+    jobId: { type: ['string', 'null'], description: 'extension: the job running in the session now' },
+  },
+  required: ['sessionKey', 'shell', 'status', 'createdAt', 'lastUsedAt', 'lastOutputAt', 'processAlive', 'activeCommand', 'cwd', 'jobId'],
+  additionalProperties: false,
+} as const
+
+/** One persistent shell session. */
+export type SessionInfo = FromSchema<typeof SessionInfoSchema>

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { Ajv, type ValidateFunction } from 'ajv'
+import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
+import { startServer, type ApiResponse, type TestServer } from '../helpers/server.js'
+import { collectEvents } from '../helpers/sse.js'
+import { waitFor } from '../helpers/wait.js'
+
+type Operation = { responses: Record<string, { content?: Record<string, { schema: object }> }> }
+type OpenApi = { openapi: string, paths: Record<string, Record<string, Operation>>, components: { schemas: Record<string, object> } }
+
+/** Every method and path the app answers, read from Fastify's route tree (HEAD, CORS preflights and the UI's files under /docs/* left out). */
+function registeredRoutes (tree: string): string[] {
+  const routes: string[] = []
+  const prefixes: string[] = []
+  for (const line of tree.split('\n')) {
+    const match = /^([│ ]*)[├└]── (\S+) \(([^)]+)\)/.exec(line)
+    if (!match) continue
+    const depth = match[1]!.length / 4
+    prefixes[depth] = (depth === 0 ? '' : prefixes[depth - 1]) + match[2]!
+    prefixes.length = depth + 1
+    const path = prefixes[depth]!.replace(/:(\w+)/g, '{$1}')
+    for (const method of match[3]!.split(', ')) {
+      if (method !== 'HEAD' && method !== 'OPTIONS' && !/^\/docs\/?\*$/.test(path)) routes.push(`${method} ${path}`)
+    }
+  }
+  return routes.sort()
+}
+
+describe('the OpenAPI document', () => {
+  let server: TestServer
+  let doc: OpenApi
+  const ajv = new Ajv({ strict: false, allErrors: true })
+  const validators = new Map<object, ValidateFunction>()
+  before(async () => {
+    server = await startServer({ maxConcurrentJobs: '4' })
+    doc = (await server.api('GET', '/openapi.json', undefined, { 'x-api-key': '' })).body
+    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema, `#/components/schemas/${name}`)
+  })
+  after(async () => { await server?.close() })
+
+  /** Asserts that `response` is what the document says `METHOD path` answers with that status. */
+  const conforms = (method: string, path: string, response: ApiResponse, type = 'application/json'): void => {
+    const responses = doc.paths[path]?.[method.toLowerCase()]?.responses
+    assert.ok(responses, `${method} ${path} is in the document`)
+    const documented = responses[String(response.status)] ?? responses[`${String(response.status)[0]}XX`]
+    assert.ok(documented, `${method} ${path} documents status ${response.status}`)
+    const schema = documented.content?.[type]?.schema
+    assert.ok(schema, `${method} ${path} documents a ${type} body for ${response.status}`)
+    let validate = validators.get(schema)
+    if (!validate) validators.set(schema, validate = ajv.compile(schema))
+    assert.ok(validate(response.body), `${method} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`)
+  }
+
+  test('is OpenAPI 3.1, served without a key, and browsable at /docs from local files', async () => {
+    assert.equal(doc.openapi, '3.1.0')
+    const page = await fetch(`${server.url}/docs`)
+    assert.equal(page.status, 200)
+    const html = await page.text()
+    assert.match(html, /swagger-ui-bundle\.js/)
+    assert.doesNotMatch(html, /https?:\/\//, 'no asset comes from another host')
+    const bundle = await fetch(`${server.url}/docs/static/swagger-ui-bundle.js`)
+    assert.equal(bundle.status, 200)
+    assert.match(bundle.headers.get('content-type') ?? '', /javascript/)
+    await bundle.arrayBuffer()
+    const spec = await fetch(`${server.url}/docs/json`)
+    assert.deepEqual(await spec.json(), doc)
+  })
+
+  test('lists every route the server answers, and only those', () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)).sort()
+    assert.deepEqual(documented, registeredRoutes(server.app.printRoutes({ commonPrefix: false })))
+  })
+
+  test('health, with and without a key, is what the document says', async () => {
+    conforms('GET', '/health', await server.api('GET', '/health'))
+    conforms('GET', '/health', await server.api('GET', '/health', undefined, { 'x-api-key': 'wrong' }))
+  })
+
+  test('a shell job, its list, its answers and its events are what the document says', async () => {
+    const submitted = await server.api('POST', '/exec', { command: 'echo out; echo err >&2; exit 3' }, { 'idempotency-key': 'contract-1' })
+    conforms('POST', '/exec', submitted)
+    assert.equal(submitted.status, 202)
+    const id = submitted.body.jobId as string
+    const again = await server.api('POST', '/exec', { command: 'echo out' }, { 'idempotency-key': 'contract-1' })
+    assert.equal(again.status, 200)
+    conforms('POST', '/exec', again)
+    await server.finished(id)
+    conforms('GET', '/jobs/{id}', await server.api('GET', `/jobs/${id}`))
+    conforms('GET', '/jobs/{id}', await server.api('GET', `/jobs/${id}?stdoutOffset=1&tailLines=1`))
+    conforms('GET', '/jobs', await server.api('GET', '/jobs'))
+    conforms('POST', '/jobs/{id}/nudge', await server.api('POST', `/jobs/${id}/nudge`))
+    conforms('POST', '/jobs/{id}/kill', await server.api('POST', `/jobs/${id}/kill`))
+    conforms('DELETE', '/jobs/{id}', await server.api('DELETE', `/jobs/${id}`))
+    const bytes = await fetch(`${server.url}/jobs/${id}/stdout`, { headers: { 'x-api-key': server.key, range: 'bytes=0-1' } })
+    assert.equal(bytes.status, 206)
+    assert.ok(doc.paths['/jobs/{id}/stdout']!.get!.responses['206']!.content!['application/octet-stream'])
+    const events = await collectEvents(`${server.url}/jobs/${id}/events`, server.key)
+    assert.ok(events.length >= 4)
+    const validate = ajv.compile({ $ref: '#/components/schemas/JobEvent' })
+    for (const event of events) assert.ok(validate(event), `${JSON.stringify(event)}: ${ajv.errorsText(validate.errors)}`)
+
+    const running = await server.submit({ command: 'cat', stdin: 'a' })
+    conforms('POST', '/jobs/{id}/stdin', await server.api('POST', `/jobs/${running}/stdin`, { data: 'b', eof: true }))
+    await server.finished(running)
+  })
+
+  test('an ACP job, with its extra keys, is what the document says', async () => {
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const prompt = JSON.stringify([{ say: 'hello' }, { tool: { toolCallId: 't1', title: 'Think', kind: 'think', status: 'completed' } }])
+    const id = await server.submit({ mode: 'acp', agent, prompt })
+    const job = await server.finished(id)
+    assert.equal(job.mode, 'acp')
+    assert.ok(job.events.length > 0)
+    conforms('GET', '/jobs/{id}', await server.api('GET', `/jobs/${id}`))
+    conforms('POST', '/jobs/{id}/permission', await server.api('POST', `/jobs/${id}/permission`, { requestId: 'none', optionId: 'allow' }))
+  })
+
+  test('terminal answers are what the document says', async () => {
+    conforms('POST', '/terminal/tickets', await server.api('POST', '/terminal/tickets'))
+    conforms('GET', '/terminals', await server.api('GET', '/terminals'))
+    conforms('DELETE', '/terminals/{id}', await server.api('DELETE', '/terminals/nope'))
+  })
+
+  test('errors 400, 401, 404, 409 and 429 are what the document says', async () => {
+    const bad = await server.api('GET', '/jobs?limit=0')
+    assert.equal(bad.status, 400)
+    conforms('GET', '/jobs', bad)
+    const noKey = await server.api('GET', '/jobs', undefined, { 'x-api-key': '' })
+    assert.equal(noKey.status, 401)
+    conforms('GET', '/jobs', noKey)
+    const missing = await server.api('GET', '/jobs/nope')
+    assert.equal(missing.status, 404)
+    conforms('GET', '/jobs/{id}', missing)
+    const shell = await server.submit({ command: 'true' })
+    const notAcp = await server.api('POST', `/jobs/${shell}/permission`, { requestId: 'r', optionId: 'o' })
+    assert.equal(notAcp.status, 409)
+    conforms('POST', '/jobs/{id}/permission', notAcp)
+    let limited: ApiResponse | undefined
+    for (let i = 0; i < 40 && !limited; i++) {
+      const answer = await server.api('GET', '/jobs', undefined, { 'x-api-key': 'wrong' })
+      if (answer.status === 429) limited = answer
+    }
+    assert.ok(limited, 'failed authentications are limited')
+    conforms('GET', '/jobs', limited)
+  })
+
+  test('POST /update: 409 while work would be lost, then 200, then 503 for the rest', async () => {
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const id = await server.submit({ mode: 'acp', agent, prompt: JSON.stringify([{ sleep: 60_000 }]) })
+    await waitFor(async () => (await server.api('GET', `/jobs/${id}`)).body.acpSessionId ?? undefined, 'the ACP job to run')
+    const refused = await server.api('POST', '/update')
+    assert.equal(refused.status, 409)
+    conforms('POST', '/update', refused)
+    await server.api('POST', `/jobs/${id}/kill`)
+    await server.finished(id)
+    const accepted = await server.api('POST', '/update')
+    assert.equal(accepted.status, 200)
+    conforms('POST', '/update', accepted)
+    const draining = await server.api('GET', '/jobs')
+    assert.equal(draining.status, 503)
+    conforms('GET', '/jobs', draining)
+  })
+})
