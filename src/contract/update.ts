@@ -21,6 +21,7 @@ export const UpdateRefusedSchema = {
   properties: {
     error: { type: 'string' },
     acp_jobs: { type: 'integer', description: 'ACP jobs running (when they block)' },
+    running_jobs: { type: 'integer', description: "devpilot's key for the jobs that block (with acp_jobs)" },
     terminal_sessions: { type: 'integer', description: 'terminals alive (when they block)' },
     code: { const: 'UPDATE_BLOCKED' },
   },
