@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { parseSse } from './sse-parser.js'
 import type {
   AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ShellJobRequest, SubmitResult,
@@ -10,7 +11,6 @@ export { JOB_KEYS } from './types.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8585'
 const MAX_WAIT_SEC = 60
-const FINISHED: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'timeout', 'cancelled'])
 
 /** An error answer of the server (`status`, `code`, `error`), or a failure to reach it (`status` 0). */
 export class RuntimeError extends Error {
@@ -84,7 +84,7 @@ export class RuntimeClient {
     for (;;) {
       const left = Math.max(0, Math.min(MAX_WAIT_SEC, (deadline - Date.now()) / 1000))
       const job = await this.#json<Job>('GET', `/jobs/${encodeURIComponent(jobId)}?wait=${Math.ceil(left)}`, { signal: options.signal })
-      if (FINISHED.has(job.status) || Date.now() >= deadline) return job
+      if (FINISHED_STATUSES.has(job.status) || Date.now() >= deadline) return job
     }
   }
 

@@ -1,7 +1,7 @@
 // Request shapes of the job routes, as JSON Schema (POST /exec is checked by parseExecRequest for devpilot's messages).
 // `as const` lets the json-schema-to-ts type provider type each handler's request from its schema.
 
-const STATUS_NAMES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled'] as const
+import { JOB_STATUSES } from '../contract/job-status.js'
 
 export const ExecQuery = {
   type: 'object',
@@ -31,7 +31,7 @@ export const ListQuery = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000 },
-    status: { enum: STATUS_NAMES },
+    status: { enum: JOB_STATUSES },
   },
 } as const
 

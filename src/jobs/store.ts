@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
+import { FINISHED_STATUSES } from '../contract/job-status.js'
 import type { AcpOutcome, JobRecord, JobSpec, JobStatus } from './types.js'
 
 interface Row {
@@ -169,7 +170,7 @@ export class JobStore {
 
   /** Deletes the oldest finished jobs beyond `keep`, and those finished before `finishedBefore`; returns their ids. */
   deleteExpired (keep: number, finishedBefore: number): string[] {
-    const finished = "status IN ('completed','failed','timeout','cancelled')"
+    const finished = `status IN (${[...FINISHED_STATUSES].map((status) => `'${status}'`).join(',')})`
     const select = this.#db.prepare<[number, number], { id: string }>(`
       SELECT id FROM jobs WHERE ${finished} AND (finished_at < ? OR seq NOT IN (
         SELECT seq FROM jobs WHERE ${finished} ORDER BY seq DESC LIMIT ?))`)

@@ -1,7 +1,8 @@
 // Shapes shared by the job store, manager and views, and the one way to make a new record.
 import type { PermissionPolicy } from '../acp/permissions.js'
+import { FINISHED_STATUSES, type JobStatus } from '../contract/job-status.js'
 
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
+export type { JobStatus }
 export type JobMode = 'shell' | 'acp'
 
 /** What an ACP job runs (POST /exec with mode "acp"). */
@@ -80,5 +81,5 @@ export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string 
 
 /** True once the job has reached its final status (anything but pending or running). */
 export function isFinished (job: Pick<JobRecord, 'status'>): boolean {
-  return job.status !== 'pending' && job.status !== 'running'
+  return FINISHED_STATUSES.has(job.status)
 }
