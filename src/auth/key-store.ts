@@ -1,10 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
+import { KEY_ENV_VARS } from '../lib/secret-env.js'
 import type { Logger } from '../logger.js'
 
-// Environment variables that may carry the key: ours first, then devpilot's.
-export const KEY_ENV_VARS = ['AGENT_RUNTIME_API_KEY', 'agent_runtime_API_KEY'] as const
+// The key's file in the state directory.
 export const KEY_FILE_NAME = 'api-key'
 
 export type KeySource = 'env' | 'file' | 'generated'

@@ -1,7 +1,4 @@
-import { KEY_ENV_VARS } from '../auth/key-store.js'
-
-// Variables that hold secrets of the server and never reach a child process.
-const SECRET_ENV_VARS: readonly string[] = [...KEY_ENV_VARS, 'DEVPILOT_TUNNEL_TOKEN']
+import { SECRET_ENV_VARS } from './secret-env.js'
 
 /** A copy of `env` without the variables that hold the server's secrets. */
 export function withoutSecrets<T extends Readonly<Record<string, string | undefined>>> (env: T): T {
