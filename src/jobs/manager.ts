@@ -167,19 +167,22 @@ export class JobManager {
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  writeStdin (id: string, data: string, eof: boolean): number {
+  async writeStdin (id: string, data: string, eof: boolean): Promise<number> {
     const job = this.#require(id)
     if (job.mode === 'acp') throw new Errors.STDIN_CLOSED()
-    if (!this.#runner.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
+    // Why: a job is started by the launcher asynchronously; input sent meanwhile waits for it.
+    await this.#starting.get(id)
+    if (!this.#runner.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
     return this.#runner.writeStdin(id, data, eof)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
-  nudge (id: string): NudgeResult {
+  async nudge (id: string): Promise<NudgeResult> {
     this.#require(id)
+    await this.#starting.get(id)
     if (!this.#runner.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
     try {
-      this.writeStdin(id, '\n', false)
+      await this.writeStdin(id, '\n', false)
       return { nudged: true, processAlive: true }
     } catch (err) {
       return { nudged: false, reason: (err as Error).message, processAlive: true }

@@ -79,12 +79,12 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.post('/jobs/:id/nudge', { schema: { params: JobParams } }, async (request, reply) => {
     requireJob(request.params.id)
-    return reply.send(jobs.nudge(request.params.id))
+    return reply.send(await jobs.nudge(request.params.id))
   })
 
   app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody } }, async (request) => {
     const eof = request.body.eof ?? false
-    const written = jobs.writeStdin(request.params.id, request.body.data, eof)
+    const written = await jobs.writeStdin(request.params.id, request.body.data, eof)
     return { jobId: request.params.id, written, eof }
   })
 

@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js'
 import { exitInfoFromStatus, jobFiles, readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
+import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
 import { isSameProcess } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import type { Logger } from '../logger.js'
@@ -37,12 +38,14 @@ export class JobRunner {
   #detached = false
   // Why: copying and filtering the server's environment for every job showed up in profiles.
   readonly #baseEnv = childEnv()
+  readonly #starter: JobStarter
 
   constructor (options: { stateDir: string, killGraceMs: number, log: Logger, onExit: ExitListener }) {
     this.#stateDir = options.stateDir
     this.#killGraceMs = options.killGraceMs
     this.#log = options.log
     this.#onExit = options.onExit
+    this.#starter = createJobStarter(options.log)
   }
 
   get size (): number {
@@ -56,7 +59,7 @@ export class JobRunner {
   /** Starts the job's process (throws when it cannot be started) and follows it. */
   async start (job: JobRecord): Promise<JobProcess> {
     const { spec } = job
-    const process = await JobProcess.start({
+    const process = await this.#starter.start({
       files: jobFiles(this.#stateDir, job.id),
       command: spec.command,
       shell: spec.shell,
@@ -157,11 +160,13 @@ export class JobRunner {
       for (const timer of running.timers) clearTimeout(timer)
       running.process.detach()
     }
+    this.#starter.close()
   }
 
   /** Ends every running job (reason `shutdown`) and resolves when all have been reported. */
   async stopAll (): Promise<void> {
     for (const id of this.#running.keys()) this.terminate(id, 'shutdown')
     await Promise.all([...this.#running.values()].map((r) => r.done))
+    this.#starter.close()
   }
 }
