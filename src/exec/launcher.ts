@@ -92,6 +92,7 @@ export class Launcher {
     return new Promise((resolve, reject) => {
       this.#pending.set(request, { message, options, resolve, reject })
       this.#child?.stdin?.write(message)
+      this.#holdLoop()
     })
   }
 
@@ -125,7 +126,7 @@ export class Launcher {
     child.stdin?.on('error', () => { /* Why: EPIPE when it died; its 'exit' sends the requests again. */ })
     child.stdout?.setEncoding('latin1')
     child.stdout?.on('data', (chunk: string) => this.#onData(chunk))
-    ;(child.stdout as Socket | null)?.unref?.()
+    this.#holdLoop()
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return
       this.#child = undefined
@@ -161,6 +162,13 @@ export class Launcher {
     return adopted ?? this.#fallback(pending.options)
   }
 
+  // Why: like a child process, a job being started or followed keeps Node running; an idle launcher does not.
+  #holdLoop (): void {
+    const stdout = this.#child?.stdout as Socket | null | undefined
+    if (this.#pending.size > 0 || this.#watches.size > 0) stdout?.ref()
+    else stdout?.unref()
+  }
+
   #onData (chunk: string): void {
     this.#lines += chunk
     let end: number
@@ -173,6 +181,7 @@ export class Launcher {
         this.#log.error({ err, line }, 'job launcher reply failed')
       }
     }
+    this.#holdLoop()
   }
 
   #onLine (line: string): void {
@@ -187,7 +196,9 @@ export class Launcher {
     if (kind === 'S') {
       pending.resolve(this.#started(pending.options, Number(parts[2]), parts[3] === '-' ? null : parts[3] ?? null))
     } else if (kind === 'D') {
-      this.#recoverPending(pending).then(pending.resolve, pending.reject)
+      this.#adoptFromLaunchFile(pending.options)
+        .then((adopted) => adopted ?? this.start(pending.options))
+        .then(pending.resolve, pending.reject)
     } else {
       pending.reject(new Error(parts.slice(2).join(' ')))
     }
@@ -206,6 +217,7 @@ export class Launcher {
     return JobProcess.launched(pid, startTime, stdin, exit, () => {
       clearInterval(this.#watches.get(pid)?.poll)
       this.#watches.delete(pid)
+      this.#holdLoop()
       stdin?.destroy()
     })
   }
