@@ -151,7 +151,9 @@ static void run_recorder (char **field, int launch_fd, int stdin_fd, int hold_fd
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &action, NULL);
+  // The signals the launcher changed; every other one is at its default already (Node's spawn resets them).
+  int changed[] = { SIGCHLD, SIGPIPE, SIGINT, SIGHUP };
+  for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) sigaction(changed[i], &action, NULL);
   // Why: a SIGTERM or SIGINT to the group must leave the recorder alive to write the status; a
   // handler (unlike SIG_IGN) is reset to the default by exec, so the command is not affected.
   action.sa_handler = ignore_signal;
