@@ -122,7 +122,14 @@ export class Launcher {
     this.#child = child
     this.#lines = ''
     child.unref()
-    child.on('error', (err) => this.#log.error({ err }, 'job launcher failed'))
+    child.on('error', (err) => {
+      this.#log.error({ err }, 'job launcher failed')
+      // Why: a binary that cannot be executed gives 'error' and no 'exit'; without this, requests would wait forever.
+      if (this.#child === child && child.pid === undefined) {
+        this.#child = undefined
+        this.#onDeath(undefined)
+      }
+    })
     child.stdin?.on('error', () => { /* Why: EPIPE when it died; its 'exit' sends the requests again. */ })
     child.stdout?.setEncoding('latin1')
     child.stdout?.on('data', (chunk: string) => this.#onData(chunk))

@@ -123,6 +123,19 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     assert.equal(readFileSync(join(stateDir, 'count'), 'utf8'), 'once\n')
   })
 
+  test('a launcher binary that cannot run is given up at once: its jobs start through the fallback', async () => {
+    writeFileSync(join(stateDir, 'not-a-program'), 'plain text, not executable')
+    const broken = new Launcher(join(stateDir, 'not-a-program'), createLogger('silent', false), async (o) => {
+      fallbackCalls.push(o.command)
+      return await shared.start(o)
+    })
+    launchers.push(broken)
+    const { job, files } = await run('echo via fallback', {}, broken)
+    assert.equal((await job.exited).exitCode, 0)
+    assert.equal(readFileSync(files.stdout, 'utf8'), 'via fallback\n')
+    assert.deepEqual(fallbackCalls.splice(0), ['echo via fallback'])
+  })
+
   test('a launch file a dead launcher left empty (it died before forking) lets the job start', async () => {
     const files = newFiles()
     writeFileSync(join(files.dir, 'launch'), '')
