@@ -144,7 +144,7 @@ static int exec_in_path (const char *file, char **argv, char **envp) {
 }
 
 // The job's recorder: never returns.
-static void run_recorder (char **field, int launch_fd, int stdin_fd, int hold_fd, char **envp) {
+static void run_recorder (char **field, int launch_fd, int stdin_fd, int hold_fd, int go_fd, char **envp) {
   const char *cwd = field[3], *shell = field[4], *command = field[5];
   const char *exit_file = field[6], *stdout_file = field[7], *stderr_file = field[8];
   setsid();
@@ -187,6 +187,11 @@ static void run_recorder (char **field, int launch_fd, int stdin_fd, int hold_fd
   close(wake_pipe[1]);
   if (out > STDERR_FILENO) close(out);
   if (err > STDERR_FILENO) close(err);
+  // Why: the command starts only once the launcher has sent the pid, so no output of a job can be
+  // seen before the server knows the job's pid.
+  char go;
+  while (read(go_fd, &go, 1) < 0 && errno == EINTR) {}
+  close(go_fd);
   int status;
   if (chdir(cwd) != 0) {
     dprintf(STDERR_FILENO, "agent-job: %s: %s\n", cwd, strerror(errno));
@@ -244,12 +249,27 @@ static void start_job (char **field, int count) {
     if (hold_fd < 0 && read_fd >= 0) { close(read_fd); read_fd = -1; }
     if (read_fd >= 0) fcntl(read_fd, F_SETFL, fcntl(read_fd, F_GETFL) & ~O_NONBLOCK);
   }
+  int go[2] = { -1, -1 };
+  if (pipe(go) != 0) {
+    reply("E %s pipe: %s\n", req, strerror(errno));
+    if (launch_fd >= 0) { close(launch_fd); unlink(launch_file); }
+    if (read_fd >= 0) close(read_fd);
+    if (hold_fd >= 0) { close(hold_fd); unlink(fifo); }
+    return;
+  }
+  fcntl(go[0], F_SETFD, FD_CLOEXEC);
+  fcntl(go[1], F_SETFD, FD_CLOEXEC);
   pid_t pid = fork();
-  if (pid == 0) run_recorder(field, launch_fd, read_fd, hold_fd, &field[10]);
+  if (pid == 0) {
+    close(go[1]);
+    run_recorder(field, launch_fd, read_fd, hold_fd, go[0], &field[10]);
+  }
   int saved = errno;
+  close(go[0]);
   if (launch_fd >= 0) close(launch_fd);
   if (read_fd >= 0) close(read_fd);
   if (pid < 0) {
+    close(go[1]);
     if (hold_fd >= 0) { close(hold_fd); unlink(fifo); }
     if (launch_fd >= 0) unlink(launch_file);
     reply("E %s fork: %s\n", req, strerror(saved));
@@ -259,6 +279,7 @@ static void start_job (char **field, int count) {
   char started[32];
   start_time(pid, started, sizeof started);
   reply("S %s %d %s\n", req, (int)pid, started);
+  close(go[1]); // the recorder may go on
 }
 
 static void handle (char *payload, uint32_t len) {
