@@ -62,7 +62,7 @@ const workerThread: Start = (files) => timed(() => new Promise<void>((resolve) =
   worker.postMessage({ id, exit: files.exit, stdout: files.stdout, stderr: files.stderr, cwd: stateDir, env })
 }))
 
-const launcher = new Launcher(LAUNCHER_BINARY, createLogger('silent', false), () => Promise.reject(new Error('launcher failed')))
+const launcher = new Launcher(process.env.AGENT_RUNTIME_LAUNCHER ?? LAUNCHER_BINARY, createLogger('silent', false), () => Promise.reject(new Error('launcher failed')))
 const viaLauncher: Start = (files) => timed(async () => (await launcher.start({ files, command: 'true', shell: '/bin/sh', cwd: stateDir, env, stdin: 'ignore' })).exited)
 
 async function measure (name: string, start: Start): Promise<Record<string, unknown>> {

@@ -51,7 +51,6 @@ export class Launcher {
   readonly #watches = new Map<number, Watch>()
   readonly #deaths: number[] = []
   #child: ChildProcess | undefined
-  #lines = ''
   #nextRequest = 1
   #closed = false
   #broken = false
@@ -120,7 +119,8 @@ export class Launcher {
       return
     }
     this.#child = child
-    this.#lines = ''
+    // Why one buffer per launcher: recorders of a launcher that died still report through its pipe.
+    let lines = ''
     child.unref()
     child.on('error', (err) => {
       this.#log.error({ err }, 'job launcher failed')
@@ -132,7 +132,7 @@ export class Launcher {
     })
     child.stdin?.on('error', () => { /* Why: EPIPE when it died; its 'exit' sends the requests again. */ })
     child.stdout?.setEncoding('latin1')
-    child.stdout?.on('data', (chunk: string) => this.#onData(chunk))
+    child.stdout?.on('data', (chunk: string) => { lines = this.#onData(lines + chunk) })
     this.#holdLoop()
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return
@@ -176,12 +176,12 @@ export class Launcher {
     else stdout?.unref()
   }
 
-  #onData (chunk: string): void {
-    this.#lines += chunk
+  // Handles every complete line of `text`; returns the incomplete rest.
+  #onData (text: string): string {
     let end: number
-    while ((end = this.#lines.indexOf('\n')) >= 0) {
-      const line = this.#lines.slice(0, end)
-      this.#lines = this.#lines.slice(end + 1)
+    while ((end = text.indexOf('\n')) >= 0) {
+      const line = text.slice(0, end)
+      text = text.slice(end + 1)
       try {
         this.#onLine(line)
       } catch (err) {
@@ -189,6 +189,7 @@ export class Launcher {
       }
     }
     this.#holdLoop()
+    return text
   }
 
   #onLine (line: string): void {

@@ -97,6 +97,11 @@ export class JobManager {
     return this.#queue.positionOf(id)
   }
 
+  /** While the job's process is being started: a promise that settles once it has been; else undefined. */
+  starting (id: string): Promise<void> | undefined {
+    return this.#starting.get(id)
+  }
+
   isRunning (id: string): boolean {
     return this.#runner.has(id) || this.#acp.has(id)
   }

@@ -59,6 +59,10 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery } }, async (request) => {
     const { id } = request.params
+    requireJob(id)
+    // Why: a job being started may already have written output; its pid is known a moment later.
+    const starting = jobs.starting(id)
+    if (starting) await starting
     let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
     if (wait !== undefined && wait > 0 && !isFinished(job)) {
