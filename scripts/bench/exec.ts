@@ -1,14 +1,20 @@
 // Shell-job benchmark: starts the real server (node dist/cli.js) as its own process on loopback
 // and measures start-up, submit→completion latency, job throughput, GET req/s and a 1 GiB job.
 // Run: npm run build && npm run bench:exec. Prints a markdown table, then one JSON line.
+// `npm run bench:exec -- --compare URL KEY` instead runs the latency, throughput and GET phases
+// against this server and another devpilot-compatible one (on loopback) in the same run, with the
+// floor (a bare posix_spawn), a Fastify hello-world GET ceiling and /health under a job flood.
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, release, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { measureBigOutput } from './lib/big-output.js'
+import { finishedJob, gets, healthUnderFlood, latency, startHelloWorld, throughput, type Target } from './lib/compare-phases.js'
 import { measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
 import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
 import { newestMtimeMs, startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
+import { measureSpawnFloor } from './lib/spawn-floor.js'
 import { round } from './lib/stats.js'
 import { findWrk } from './lib/wrk.js'
 import { table, type Row } from './lib/report.js'
@@ -29,6 +35,8 @@ const THROUGHPUT_CLIENTS = 32
 const GET_CONNECTIONS = 16
 const BIG_OUTPUT_BYTES = envNumber('BENCH_OUTPUT_BYTES', 1024 * 1024 * 1024)
 const QUIET_WAIT_MS = 20_000
+// Pause after a job flood so that a server's backlog does not run into the next phase.
+const SETTLE_MS = 3000
 const LOAD_FLAGS = ['--max-concurrent-jobs', '64', '--max-pending-jobs', '10000']
 const PHASES = ['startup', 'latency', 'gets', 'throughput', 'output'] as const
 type Phase = typeof PHASES[number]
@@ -38,6 +46,9 @@ const SERVER_NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(B
 // Extra server flags for experiments, e.g. BENCH_SERVER_ARGS='--job-retention 100000'.
 const SERVER_ARGS = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []
 
+const compareAt = process.argv.indexOf('--compare')
+const COMPARE = compareAt >= 0 ? { url: process.argv[compareAt + 1] ?? '', key: process.argv[compareAt + 2] ?? '' } : null
+if (COMPARE && (!/^https?:\/\//.test(COMPARE.url) || COMPARE.key === '')) throw new Error('usage: bench:exec -- --compare URL KEY')
 const log = (message: string): void => { process.stderr.write(`bench: ${message}\n`) }
 const launch = async (args: readonly string[] = []): Promise<ServerProcess> => startServer(CLI_PATH, [...args, ...SERVER_ARGS], SERVER_NODE_ARGS)
 const cpuNote = (c: CpuShare): string => `server CPU ${c.serverCpuPct} %, bench client ${c.clientCpuPct} %, machine busy ${c.machineBusyPct} %`
@@ -108,6 +119,49 @@ async function outputRows (results: Record<string, unknown>): Promise<Row[]> {
   }
 }
 
+const ratio = (a: number, b: number): number => round(a / b, 2)
+
+// --compare: both servers, same run, same client; ratios against the issue-10 targets.
+async function compareRows (results: Record<string, unknown>, url: string, key: string): Promise<Row[]> {
+  const parsed = new URL(url)
+  const other: Target = { name: 'other', port: Number(parsed.port || 80), key, pid: null, longPoll: false }
+  const server = await launch(LOAD_FLAGS)
+  const ours: Target = { name: 'agent-runtime', port: server.port, key: server.key, pid: server.pid, longPoll: true }
+  const hello = await startHelloWorld(ROOT)
+  try {
+    log('floor: posix_spawn of sh -c true (python3)')
+    const floor = measureSpawnFloor(LATENCY_ITERATIONS)
+    // Why this order: GETs first, while neither server has a backlog of jobs; a pause after each flood.
+    log(`GET /jobs/:id: ${GET_CONNECTIONS} connections, ${DURATION_SEC} s each (ours, other, hello-world)`)
+    const go = await gets(ours, `/jobs/${await finishedJob(ours)}`, GET_CONNECTIONS, DURATION_SEC)
+    const gx = await gets(other, `/jobs/${await finishedJob(other)}`, GET_CONNECTIONS, DURATION_SEC)
+    const gh = await gets({ port: hello.port, key: '' }, '/jobs/abcdef012345', GET_CONNECTIONS, DURATION_SEC)
+    log(`latency: ${LATENCY_ITERATIONS} sequential \`true\` jobs on each server (the other one polled every 1 ms)`)
+    const lo = await latency(ours, LATENCY_WARMUP, LATENCY_ITERATIONS)
+    const lx = await latency(other, LATENCY_WARMUP, LATENCY_ITERATIONS)
+    log(`throughput: ${THROUGHPUT_CLIENTS} clients, ${DURATION_SEC} s each`)
+    const to = await throughput(ours, THROUGHPUT_CLIENTS, DURATION_SEC)
+    await sleep(SETTLE_MS)
+    const tx = await throughput(other, THROUGHPUT_CLIENTS, DURATION_SEC)
+    await sleep(SETTLE_MS)
+    log(`/health while ${THROUGHPUT_CLIENTS} clients flood \`true\` jobs, ${DURATION_SEC} s`)
+    const h = await healthUnderFlood(ours, THROUGHPUT_CLIENTS, DURATION_SEC)
+    results.compare = { other: url, floor, latency: { ours: lo, other: lx }, throughput: { ours: to, other: tx }, gets: { ours: go, other: gx, helloWorld: gh }, healthUnderFlood: h }
+    const added = floor ? round(lo.p50Ms - floor.p50Ms) : Number.NaN
+    return [
+      ['Floor: posix_spawn `sh -c true` → reaped, p50 / p90', '—', floor ? `${floor.p50Ms} / ${floor.p90Ms} ms` : 'python3 missing', null],
+      ['Submit → observed completion of `true`, p50 (ours / other)', 'ratio ≤ 0.5', `${lo.p50Ms} / ${lx.p50Ms} ms = ${ratio(lo.p50Ms, lx.p50Ms)}× (p99 ${lo.p99Ms} / ${lx.p99Ms} ms; our server CPU ${lo.serverCpuPct ?? '—'} %)`, lo.p50Ms / lx.p50Ms <= 0.5],
+      ['Our added latency over the floor (p50 − floor p50)', '≤ 1 ms', `${added} ms`, added <= 1],
+      [`Completed \`true\` jobs/s, ${THROUGHPUT_CLIENTS} clients (ours / other)`, 'ratio ≥ 2', `${to.jobsPerSec} / ${tx.jobsPerSec} = ${ratio(to.jobsPerSec, tx.jobsPerSec)}× (errors ${to.errors} / ${tx.errors})`, to.jobsPerSec / tx.jobsPerSec >= 2 && to.errors === 0],
+      [`GET /jobs/:id req/s, ${GET_CONNECTIONS} conns (ours / other / hello-world)`, 'ours ≥ 60 % of hello-world', `${go.reqPerSec} / ${gx.reqPerSec} / ${gh.reqPerSec} = ${Math.round(100 * go.reqPerSec / gh.reqPerSec)} % of hello-world, ${ratio(go.reqPerSec, gx.reqPerSec)}× other`, go.reqPerSec / gh.reqPerSec >= 0.6],
+      [`GET /health round trip while ${THROUGHPUT_CLIENTS} clients flood \`true\` jobs, p50 / p99`, 'p99 ≤ 5 ms', `${h.p50Ms} / ${h.p99Ms} ms (${h.samples} samples; flood ${h.floodJobsPerSec} jobs/s)`, h.p99Ms <= 5],
+    ]
+  } finally {
+    await hello.stop()
+    await server.stop()
+  }
+}
+
 async function main (probeDir: string): Promise<void> {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`)
   if (process.env.BENCH_CLI === undefined && newestMtimeMs(join(ROOT, 'src')) > statSync(CLI_PATH).mtimeMs) log('warning: src/ is newer than dist/; run `npm run build` to measure the current code')
@@ -123,9 +177,13 @@ async function main (probeDir: string): Promise<void> {
   const rows: Row[] = [
     ['Context: machine busy before start; mkdir + 2 file creates; spawn `sh -c true` → exit (p50)', '—',
       `${backgroundBusyPct} %; ${probe.mkdirAndTwoFilesP50Ms} ms; ${probe.spawnShToExitP50Ms} ms`, null],
-    ...SELECTED.has('startup') ? await startupRows(results) : [],
-    ...await loadedRows(results, wrk),
-    ...SELECTED.has('output') ? await outputRows(results) : [],
+    ...COMPARE
+      ? await compareRows(results, COMPARE.url, COMPARE.key)
+      : [
+          ...SELECTED.has('startup') ? await startupRows(results) : [],
+          ...await loadedRows(results, wrk),
+          ...SELECTED.has('output') ? await outputRows(results) : [],
+        ],
   ]
   process.stdout.write(`${table(rows)}\n\n`)
   process.stdout.write(`${JSON.stringify({ bench: 'exec', date: new Date().toISOString(), machine, ...results })}\n`)

@@ -16,10 +16,19 @@ import { waitUntil } from '../lib/wait.js'
 // exec … || exit`: a failed redirection of a plain `exec` ends the shell with status 2, which
 // would look like the command's own exit status.
 const WRAPPER_SCRIPT = 'trap : INT TERM; command exec >>"$4" 3>>"$5" || exit 125; (exec "$1" -c "$2" 2>&3 3>&-); s=$?; echo "$s" > "$3"; exit "$s"'
-// The wrapper's status when it could not open the output files (the command never ran).
-const OUTPUT_FILES_FAILED_STATUS = 125
 const ADOPTED_POLL_MS = 100
+// The recorder's status when it could not open the output files (the command never ran).
+const OUTPUT_FILES_FAILED_STATUS = 125
 const AFTER_KILL_WAIT_MS = 5000
+
+/** How a job ended, from its exit file or else from how its recorder (wrapper shell or launcher's recorder) ended. */
+export function recorderEnd (files: JobFiles, code: number | null, signal: NodeJS.Signals | null): ProcessEnd {
+  const recorded = readExitFile(files.exit)
+  if (recorded !== null) return { type: 'status', status: recorded }
+  if (signal) return { type: 'signal', signal }
+  if (code === OUTPUT_FILES_FAILED_STATUS) return { type: 'output-files-failed', path: files.stdout }
+  return { type: 'status', status: code ?? 1 }
+}
 
 /** How to start a job's process. */
 export interface SpawnOptions {
@@ -43,6 +52,7 @@ export class JobProcess {
   #sentKill = false
   #child: ChildProcess | undefined
   #poll: NodeJS.Timeout | undefined
+  #onDetach: (() => void) | undefined
 
   // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
   private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ProcessEnd | null>) {
@@ -57,7 +67,7 @@ export class JobProcess {
     })
   }
 
-  /** Starts `shell -c command` in a new process group with output going straight into the job's files. */
+  /** Starts `shell -c command` through Node's spawn and a wrapper shell (the path without the launcher) in a new process group with output going straight into the job's files. */
   static async start (options: SpawnOptions): Promise<JobProcess> {
     const { files } = options
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, 'agent-job', options.shell, options.command, files.exit, files.stdout, files.stderr], {
@@ -67,19 +77,23 @@ export class JobProcess {
       stdio: [options.stdin, 'ignore', 'ignore'],
     })
     const wrapperExit = new Promise<ProcessEnd | null>((resolve) => {
-      child.once('exit', (code, signal) => {
-        const recorded = readExitFile(files.exit)
-        if (recorded !== null) resolve({ type: 'status', status: recorded })
-        else if (signal) resolve({ type: 'signal', signal })
-        else if (code === OUTPUT_FILES_FAILED_STATUS) resolve({ type: 'output-files-failed', path: files.stdout })
-        else resolve({ type: 'status', status: code ?? 1 })
-      })
+      child.once('exit', (code, signal) => resolve(recorderEnd(files, code, signal)))
     })
     child.stdin?.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
     await Promise.race([once(child, 'spawn'), once(child, 'error').then(([e]) => { throw e })])
     const pid = child.pid as number
     const process = new JobProcess(pid, processStartTime(pid), child.stdin, wrapperExit)
     process.#child = child
+    return process
+  }
+
+  /**
+   * A job that another process (the launcher) started: `recorderExit` settles when its recorder
+   * ends (null: it left no status); `onDetach` stops following it.
+   */
+  static launched (pid: number, startTime: string | null, stdin: Writable | null, recorderExit: Promise<ProcessEnd | null>, onDetach: () => void): JobProcess {
+    const process = new JobProcess(pid, startTime, stdin, recorderExit)
+    process.#onDetach = onDetach
     return process
   }
 
@@ -104,6 +118,7 @@ export class JobProcess {
     clearInterval(this.#poll)
     this.#child?.unref()
     this.#child?.stdin?.destroy()
+    this.#onDetach?.()
   }
 
   /** Sends one signal to the whole group. */

@@ -112,6 +112,11 @@ export class JobManager {
     return this.#queue.positionOf(id)
   }
 
+  /** While the job's process is being started: a promise that settles once it has been; else undefined. */
+  starting (id: string): Promise<void> | undefined {
+    return this.#starting.get(id)
+  }
+
   isRunning (id: string): boolean {
     return Object.values(this.#kinds).some((kind) => kind.has(id))
   }
@@ -185,21 +190,24 @@ export class JobManager {
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  writeStdin (id: string, data: string, eof: boolean): number {
+  async writeStdin (id: string, data: string, eof: boolean): Promise<number> {
     const job = this.#require(id)
     const kind = this.#kinds[job.mode]
     if (!kind.writeStdin) throw new Errors.STDIN_CLOSED()
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
+    // Why: the launcher starts a job asynchronously; input sent meanwhile waits for the start.
+    await this.#starting.get(id)
+    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
     return kind.writeStdin(id, data, eof)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
-  nudge (id: string): NudgeResult {
+  async nudge (id: string): Promise<NudgeResult> {
     const job = this.#require(id)
     const kind = this.#kinds[job.mode]
+    await this.#starting.get(id)
     if (!kind.writeStdin || !kind.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
     try {
-      this.writeStdin(id, '\n', false)
+      await this.writeStdin(id, '\n', false)
       return { nudged: true, processAlive: true }
     } catch (err) {
       return { nudged: false, reason: (err as Error).message, processAlive: true }

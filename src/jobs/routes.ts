@@ -60,6 +60,10 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery, response: Responses.job } }, async (request) => {
     const { id } = request.params
+    requireJob(id)
+    // Why: a job being started may already have written output; its pid is known a moment later.
+    const starting = jobs.starting(id)
+    if (starting) await starting
     let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
     if (wait !== undefined && wait > 0 && !isFinished(job)) {
@@ -80,12 +84,12 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.post('/jobs/:id/nudge', { schema: { params: JobParams, response: Responses.nudge } }, async (request, reply) => {
     requireJob(request.params.id)
-    return reply.send(jobs.nudge(request.params.id))
+    return reply.send(await jobs.nudge(request.params.id))
   })
 
   app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody, response: Responses.stdin } }, async (request) => {
     const eof = request.body.eof ?? false
-    const written = jobs.writeStdin(request.params.id, request.body.data, eof)
+    const written = await jobs.writeStdin(request.params.id, request.body.data, eof)
     return { jobId: request.params.id, written, eof }
   })
 

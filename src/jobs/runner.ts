@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js'
 import { jobFiles, readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
+import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
 import { isSameProcess } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
@@ -28,9 +29,11 @@ export class JobRunner implements JobKind {
   #detached = false
   // Why: copying and filtering the server's environment for every job showed up in profiles.
   readonly #baseEnv = childEnv()
+  readonly #starter: JobStarter
 
   constructor (host: JobKindHost) {
     this.#host = host
+    this.#starter = createJobStarter(host.log)
   }
 
   get size (): number {
@@ -44,7 +47,7 @@ export class JobRunner implements JobKind {
   /** Starts the job's process (throws when it cannot be started) and follows it. */
   async start (job: JobRecord): Promise<StartedProcess> {
     const { spec } = job
-    const process = await JobProcess.start({
+    const process = await this.#starter.start({
       files: jobFiles(this.#host.stateDir, job.id),
       command: spec.command,
       shell: spec.shell,
@@ -148,6 +151,7 @@ export class JobRunner implements JobKind {
       for (const timer of running.timers) timer.clear()
       running.process.detach()
     }
+    this.#starter.close()
   }
 
   /** Ends every running job (reason `shutdown`) and resolves when all have been reported. */
@@ -155,5 +159,6 @@ export class JobRunner implements JobKind {
     if (this.#detached) return
     for (const id of this.#running.ids()) this.#terminate(id, 'shutdown')
     await Promise.all(this.#running.values().map((r) => r.done))
+    this.#starter.close()
   }
 }

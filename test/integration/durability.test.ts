@@ -51,10 +51,11 @@ describe('jobs survive a server that is killed with kill -9', () => {
     const first = await start(dir)
     const { body } = await call(first, 'POST', '/exec', { command: `sleep ${m}` })
     await waitFor(() => processesMatching(`sleep ${m}`).length > 0, 'the job to start')
+    const { pid } = (await call(first, 'GET', `/jobs/${body.jobId}`)).body
     await first.stop('SIGKILL')
-    killMatching(dir)
-    killMatching(`sleep ${m}`)
-    await waitFor(() => processesMatching(dir).length === 0, 'the job processes to die')
+    // The job's whole group (its recorder, whichever way it was started, and the command).
+    process.kill(-pid, 'SIGKILL')
+    await waitFor(() => processesMatching(`sleep ${m}`).length === 0 && !existsSync(`/proc/${pid}/cmdline`), 'the job processes to die')
     const second = await start(dir)
     const job = (await call(second, 'GET', `/jobs/${body.jobId}`)).body
     assert.equal(job.status, 'failed')

@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BenchClient } from './http-client.js'
+import { measureCpu } from './proc.js'
+import { percentile, round } from './stats.js'
+
+const FINISHED = new Set(['completed', 'failed', 'timeout', 'cancelled'])
+// How often a client polls a server that has no long-poll (devpilot).
+const POLL_MS = 1
+
+/** One server under comparison: ours long-polls with `wait`, devpilot is polled every millisecond. */
+export interface Target {
+  name: string
+  port: number
+  key: string
+  /** Its pid when known (CPU shares), else null. */
+  pid: number | null
+  longPoll: boolean
+}
+
+interface Job { jobId: string, status: string }
+
+/** Submits `true` and waits until it is observed finished (long-poll, or polling every 1 ms). */
+async function completeTrue (client: BenchClient, target: Target): Promise<void> {
+  const { jobId } = await client.json<Job>('POST', '/exec', { command: 'true' }, [202])
+  for (;;) {
+    const job = await client.json<Job>('GET', target.longPoll ? `/jobs/${jobId}?wait=10` : `/jobs/${jobId}`, undefined, [200])
+    if (job.status === 'completed') return
+    if (FINISHED.has(job.status)) throw new Error(`job ${jobId} ended ${job.status}`)
+    if (!target.longPoll) await sleep(POLL_MS)
+  }
+}
+
+const cpuOf = (target: Target): (() => { serverCpuPct: number | null }) => {
+  if (target.pid === null) return () => ({ serverCpuPct: null })
+  const cpu = measureCpu(target.pid)
+  return () => ({ serverCpuPct: cpu().serverCpuPct })
+}
+
+/** Sequential submit → observed completion of `true`: p50/p90/p99 in ms. */
+export async function latency (target: Target, warmup: number, iterations: number) {
+  const client = new BenchClient(target.port, target.key, 1)
+  try {
+    for (let i = 0; i < warmup; i++) await completeTrue(client, target)
+    const cpu = cpuOf(target)
+    const totals: number[] = []
+    for (let i = 0; i < iterations; i++) {
+      const t0 = performance.now()
+      await completeTrue(client, target)
+      totals.push(performance.now() - t0)
+    }
+    return { iterations, p50Ms: round(percentile(totals, 50)), p90Ms: round(percentile(totals, 90)), p99Ms: round(percentile(totals, 99)), ...cpu() }
+  } finally {
+    client.close()
+  }
+}
+
+/** `clients` loops of submit `true` + wait for `durationSec`: completed jobs/s. */
+export async function throughput (target: Target, clients: number, durationSec: number) {
+  const client = new BenchClient(target.port, target.key, clients)
+  let completed = 0
+  let errors = 0
+  const cpu = cpuOf(target)
+  const t0 = performance.now()
+  const deadline = t0 + durationSec * 1000
+  try {
+    await Promise.all(Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          await completeTrue(client, target)
+          completed++
+        } catch {
+          errors++
+        }
+      }
+    }))
+    return { clients, completed, errors, jobsPerSec: round(completed / ((performance.now() - t0) / 1000), 0), ...cpu() }
+  } finally {
+    client.close()
+  }
+}
+
+/** GET `path` over `connections` keep-alive connections for `durationSec`: req/s. */
+export async function gets (target: Pick<Target, 'port' | 'key'>, path: string, connections: number, durationSec: number) {
+  const client = new BenchClient(target.port, target.key, connections)
+  let ok = 0
+  let errors = 0
+  const t0 = performance.now()
+  const deadline = t0 + durationSec * 1000
+  try {
+    await Promise.all(Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          if ((await client.send('GET', path)).status === 200) ok++
+          else errors++
+        } catch {
+          errors++
+        }
+      }
+    }))
+    return { connections, errors, reqPerSec: round(ok / ((performance.now() - t0) / 1000), 0) }
+  } finally {
+    client.close()
+  }
+}
+
+/** A finished `echo hello` job's id on `target`, for the GET phase. */
+export async function finishedJob (target: Target): Promise<string> {
+  const client = new BenchClient(target.port, target.key, 1)
+  try {
+    const { jobId } = await client.json<Job>('POST', '/exec', { command: 'echo hello' }, [202])
+    for (;;) {
+      const job = await client.json<Job>('GET', `/jobs/${jobId}`, undefined, [200])
+      if (FINISHED.has(job.status)) return jobId
+      await sleep(5)
+    }
+  } finally {
+    client.close()
+  }
+}
+
+/** GET /health round trips from one client while `clients` others flood `true` jobs: p50/p99 in ms. */
+export async function healthUnderFlood (target: Target, clients: number, durationSec: number) {
+  const flood = throughput(target, clients, durationSec)
+  const client = new BenchClient(target.port, target.key, 1)
+  const times: number[] = []
+  const deadline = performance.now() + durationSec * 1000
+  try {
+    await sleep(200) // Why: measure under the flood, not before it builds up.
+    while (performance.now() < deadline) {
+      const t0 = performance.now()
+      await client.send('GET', '/health')
+      times.push(performance.now() - t0)
+    }
+  } finally {
+    client.close()
+  }
+  const f = await flood
+  return { samples: times.length, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), floodJobsPerSec: f.jobsPerSec }
+}
+
+// A Fastify hello-world answering every GET /jobs/:id with a constant job-shaped JSON: the ceiling for GET.
+const HELLO_SCRIPT = `
+const app = require('fastify')({ logger: false })
+const job = { jobId: 'abcdef012345', status: 'completed', command: 'echo hello', workdir: '/tmp', submittedAt: 1, startedAt: 1, finishedAt: 1, lastOutputAt: 1, processAlive: false, pid: 1, exitCode: 0, signal: null, durationMs: 2, timedOut: false, stdout: 'hello\\n', stderr: '' }
+app.get('/jobs/:id', async () => job)
+app.listen({ host: '127.0.0.1', port: 0 }).then(() => process.stdout.write(app.server.address().port + '\\n'))
+`
+
+/** Starts the hello-world ceiling server (from this project's node_modules); stop() ends it. */
+export async function startHelloWorld (cwd: string): Promise<{ port: number, pid: number, stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, ['-e', HELLO_SCRIPT], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(child.stdout as NodeJS.ReadableStream, 'data') as [Buffer]
+  return {
+    port: Number(chunk.toString().trim()),
+    pid: child.pid as number,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}

@@ -1,0 +1,297 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { constants as fsConstants, openSync, readFileSync, unlinkSync } from 'node:fs'
+import { Socket } from 'node:net'
+import type { Writable } from 'node:stream'
+import type { Logger } from '../logger.js'
+import { waitUntil } from '../lib/wait.js'
+import { readExitFile, type JobFiles } from './job-files.js'
+import { JobProcess, recorderEnd, type SpawnOptions } from './job-process.js'
+import type { ProcessEnd } from './process-end.js'
+import { isSameProcess, processStartTime, signalName } from './process-group.js'
+
+// How often a job is checked once no launcher reports its end (the launcher that started it died).
+const ORPHAN_POLL_MS = 50
+// A launcher that dies this often within the window is given up: jobs then start without it.
+const MAX_DEATHS = 5
+const DEATH_WINDOW_MS = 10_000
+// How long the pid of a job started by a launcher that then died may take to appear in its launch file.
+const LAUNCH_FILE_WAIT_MS = 1000
+
+interface Pending {
+  message: Buffer
+  options: SpawnOptions
+  resolve: (process: JobProcess) => void
+  reject: (err: Error) => void
+}
+
+interface Watch {
+  files: JobFiles
+  startTime: string | null
+  resolve: (info: ProcessEnd | null) => void
+  poll?: NodeJS.Timeout
+}
+
+/** The launcher's path of last resort, used for requests it can no longer serve. */
+export type FallbackStart = (options: SpawnOptions) => Promise<JobProcess>
+
+/** Where a job's launch file (the pid its recorder wrote) and stdin FIFO live. */
+export function launchPaths (files: JobFiles): { launch: string, stdinFifo: string } {
+  return { launch: `${files.dir}/launch`, stdinFifo: `${files.dir}/stdin` }
+}
+
+// The server's side of native/launcher: one long-lived small process that forks job processes on
+// request, so that the server never forks itself. Restarted when it dies; requests it had not
+// answered are sent again (its launch files make that safe) and running jobs are then followed
+// by polling their pid, like jobs adopted from an earlier server.
+export class Launcher {
+  readonly #binary: string
+  readonly #log: Logger
+  readonly #fallback: FallbackStart
+  readonly #pending = new Map<number, Pending>()
+  readonly #watches = new Map<number, Watch>()
+  readonly #deaths: number[] = []
+  #child: ChildProcess | undefined
+  #nextRequest = 1
+  #closed = false
+  #broken = false
+
+  constructor (binary: string, log: Logger, fallback: FallbackStart) {
+    this.#binary = binary
+    this.#log = log
+    this.#fallback = fallback
+    this.#spawn()
+  }
+
+  /** The launcher process's pid (tests kill it), or undefined while none runs. */
+  get pid (): number | undefined {
+    return this.#child?.pid
+  }
+
+  /** Starts `shell -c command` in a new session and process group, through the launcher. */
+  start (options: SpawnOptions): Promise<JobProcess> {
+    if (this.#closed || this.#broken) return this.#fallback(options)
+    const fields = [options.cwd, options.shell, options.command]
+    const env: string[] = []
+    for (const name in options.env) {
+      const value = options.env[name]
+      if (value !== undefined) env.push(`${name}=${value}`)
+    }
+    if (fields.some((f) => f.includes('\0')) || env.some((e) => e.includes('\0'))) {
+      return Promise.reject(new Error('the command, shell, workdir or environment contains a NUL byte'))
+    }
+    const { files } = options
+    const paths = launchPaths(files)
+    const request = this.#nextRequest++
+    const payload = ['S', String(request), paths.launch, options.cwd, options.shell, options.command,
+      files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : '', ...env].join('\0') + '\0'
+    const body = Buffer.from(payload)
+    const message = Buffer.allocUnsafe(4 + body.length)
+    message.writeUInt32LE(body.length, 0)
+    body.copy(message, 4)
+    return new Promise((resolve, reject) => {
+      this.#pending.set(request, { message, options, resolve, reject })
+      this.#child?.stdin?.write(message)
+      this.#holdLoop()
+    })
+  }
+
+  /** Stops the launcher (it exits when its input closes); running jobs go on and are no longer followed. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const watch of this.#watches.values()) clearInterval(watch.poll)
+    this.#watches.clear()
+    this.#child?.stdin?.end()
+    this.#child?.unref()
+    this.#child = undefined
+    for (const pending of this.#pending.values()) pending.reject(new Error('the server is stopping'))
+    this.#pending.clear()
+  }
+
+  #spawn (): void {
+    let child: ChildProcess
+    try {
+      // Why detached: the terminal's Ctrl-C must not reach it; it ends by itself when the server goes.
+      child = spawn(this.#binary, [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true, cwd: '/', env: {} })
+    } catch (err) {
+      this.#log.error({ err }, 'job launcher could not be started')
+      this.#onDeath(undefined)
+      return
+    }
+    this.#child = child
+    // Why one buffer per launcher: recorders of a launcher that died still report through its pipe.
+    let lines = ''
+    child.unref()
+    child.on('error', (err) => {
+      this.#log.error({ err }, 'job launcher failed')
+      // Why: a binary that cannot be executed gives 'error' and no 'exit'; without this, requests would wait forever.
+      if (this.#child === child && child.pid === undefined) {
+        this.#child = undefined
+        this.#onDeath(undefined)
+      }
+    })
+    child.stdin?.on('error', () => { /* Why: EPIPE when it died; its 'exit' sends the requests again. */ })
+    child.stdout?.setEncoding('latin1')
+    child.stdout?.on('data', (chunk: string) => { lines = this.#onData(lines + chunk) })
+    this.#holdLoop()
+    child.once('exit', (code, signal) => {
+      if (this.#child !== child) return
+      this.#child = undefined
+      this.#log.warn({ code, signal }, 'job launcher ended')
+      this.#onDeath(child)
+    })
+    for (const pending of this.#pending.values()) child.stdin?.write(pending.message)
+  }
+
+  #onDeath (child: ChildProcess | undefined): void {
+    // Jobs it started are now followed by their pid until their recorder is gone.
+    for (const pid of this.#watches.keys()) this.#pollOrphan(pid)
+    if (this.#closed) return
+    const now = Date.now()
+    this.#deaths.push(now)
+    while ((this.#deaths[0] ?? now) < now - DEATH_WINDOW_MS) this.#deaths.shift()
+    if (child !== undefined && this.#deaths.length < MAX_DEATHS) {
+      this.#spawn()
+      return
+    }
+    this.#broken = true
+    this.#log.warn('job launcher given up after repeated failures: jobs now start through Node\'s spawn (slower)')
+    const pending = [...this.#pending.values()]
+    this.#pending.clear()
+    for (const p of pending) {
+      this.#recoverPending(p).then(p.resolve, p.reject)
+    }
+  }
+
+  // A request no launcher will answer: the job started already (its launch file says so) or starts now without one.
+  async #recoverPending (pending: Pending): Promise<JobProcess> {
+    const adopted = await this.#adoptFromLaunchFile(pending.options)
+    return adopted ?? this.#fallback(pending.options)
+  }
+
+  // Why: like a child process, a job being started or followed keeps Node running; an idle launcher does not.
+  #holdLoop (): void {
+    const stdout = this.#child?.stdout as Socket | null | undefined
+    if (this.#pending.size > 0 || this.#watches.size > 0) stdout?.ref()
+    else stdout?.unref()
+  }
+
+  // Handles every complete line of `text`; returns the incomplete rest.
+  #onData (text: string): string {
+    let end: number
+    while ((end = text.indexOf('\n')) >= 0) {
+      const line = text.slice(0, end)
+      text = text.slice(end + 1)
+      try {
+        this.#onLine(line)
+      } catch (err) {
+        this.#log.error({ err, line }, 'job launcher reply failed')
+      }
+    }
+    this.#holdLoop()
+    return text
+  }
+
+  #onLine (line: string): void {
+    const parts = line.split(' ')
+    const kind = parts[0]
+    if (kind === 'X') return this.#onRecorderExit(Number(parts[1]), parts[2], parts[3])
+    if (kind === 'R') return
+    const request = Number(parts[1])
+    const pending = this.#pending.get(request)
+    if (!pending) return
+    this.#pending.delete(request)
+    if (kind === 'S') {
+      pending.resolve(this.#started(pending.options, Number(parts[2]), parts[3] === '-' ? null : parts[3] ?? null))
+    } else if (kind === 'D') {
+      this.#adoptFromLaunchFile(pending.options)
+        .then((adopted) => adopted ?? this.start(pending.options))
+        .then(pending.resolve, pending.reject)
+    } else {
+      pending.reject(new Error(parts.slice(2).join(' ')))
+    }
+  }
+
+  #started (options: SpawnOptions, pid: number, startTime: string | null): JobProcess {
+    const stdin = options.stdin === 'pipe' ? this.#openStdin(options.files, pid) : null
+    return this.#follow(options.files, pid, startTime, stdin, false)
+  }
+
+  #follow (files: JobFiles, pid: number, startTime: string | null, stdin: Writable | null, orphan: boolean): JobProcess {
+    const exit = new Promise<ProcessEnd | null>((resolve) => {
+      this.#watches.set(pid, { files, startTime, resolve })
+    })
+    if (orphan) this.#pollOrphan(pid)
+    return JobProcess.launched(pid, startTime, stdin, exit, () => {
+      clearInterval(this.#watches.get(pid)?.poll)
+      this.#watches.delete(pid)
+      this.#holdLoop()
+      stdin?.destroy()
+    })
+  }
+
+  // Follows one job by polling its pid: its recorder is not this launcher's child.
+  #pollOrphan (pid: number): void {
+    const watch = this.#watches.get(pid)
+    if (!watch || watch.poll) return
+    watch.poll = setInterval(() => {
+      if (isSameProcess(pid, watch.startTime)) return
+      clearInterval(watch.poll)
+      this.#watches.delete(pid)
+      watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
+    }, ORPHAN_POLL_MS)
+  }
+
+  // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
+  #openStdin (files: JobFiles, pid: number): Writable | null {
+    let fd: number
+    try {
+      fd = openSync(launchPaths(files).stdinFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
+    } catch {
+      return null // the job has closed its stdin already (or ended)
+    } finally {
+      this.#send(['A', String(pid)])
+    }
+    const socket = new Socket({ fd, readable: false, writable: true })
+    socket.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
+    return socket
+  }
+
+  #send (fields: string[]): void {
+    const body = Buffer.from(fields.join('\0') + '\0')
+    const header = Buffer.allocUnsafe(4)
+    header.writeUInt32LE(body.length, 0)
+    this.#child?.stdin?.write(Buffer.concat([header, body]))
+  }
+
+  #onRecorderExit (pid: number, code: string | undefined, signal: string | undefined): void {
+    const watch = this.#watches.get(pid)
+    if (!watch) return
+    clearInterval(watch.poll)
+    this.#watches.delete(pid)
+    const signalText = signal === undefined || signal === '-' ? undefined : signalName(Number(signal))
+    watch.resolve(recorderEnd(watch.files, code === undefined || code === '-' ? null : Number(code), (signalText as NodeJS.Signals | undefined) ?? null))
+  }
+
+  // The job of a request sent again after a launcher died, if that launcher had started it already.
+  async #adoptFromLaunchFile (options: SpawnOptions): Promise<JobProcess | null> {
+    const { launch, stdinFifo } = launchPaths(options.files)
+    const readPid = (): number | null | undefined => {
+      let text: string
+      try { text = readFileSync(launch, 'utf8') } catch { return undefined }
+      return /^\d+\n$/.test(text) ? Number(text) : null
+    }
+    if (readPid() === undefined) return null
+    await waitUntil(() => readPid() !== null, LAUNCH_FILE_WAIT_MS)
+    const pid = readPid()
+    if (pid === null || pid === undefined) {
+      // Why: the launcher died between creating the launch file and forking: nothing was started.
+      try { unlinkSync(launch) } catch { /* gone */ }
+      return null
+    }
+    // Why: the launcher that held the job's stdin is gone; the job has read EOF or will.
+    try { unlinkSync(stdinFifo) } catch { /* none */ }
+    this.#log.info({ pid }, 'job found started by a launcher that then died')
+    return this.#follow(options.files, pid, processStartTime(pid), null, true)
+  }
+}
