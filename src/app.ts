@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './health/routes.js'
 import { registerHttpGuards } from './http/guards.js'
 import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS, REQUEST_TIMEOUT_MS } from './http/limits.js'
 import { answerClientError, answerExpectation, answerFrameworkError } from './http/refusals.js'
+import { answerWebSocketError } from './http/socket-errors.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
 import { JobStore } from './jobs/store.js'
@@ -116,7 +117,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     terminalPortServer?.close()
     await terminals.registry.close()
   })
-  await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } })
+  await app.register(websocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES }, errorHandler: answerWebSocketError })
   const update = new UpdateCoordinator()
   for (const blocker of jobs.updateBlockers()) update.addBlocker(blocker)
   update.addBlocker({

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
-import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
+import { KEY_FILE_NAME, keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
 import type { RunningServer } from './server.js'
@@ -14,7 +15,7 @@ function configFrom (options: RawOptions): Config {
 }
 
 function banner (url: string, config: Config, keySource: string): string {
-  const keyFile = `${config.stateDir}/api-key`
+  const keyFile = join(config.stateDir, KEY_FILE_NAME)
   const where = keySource === 'env' ? 'from AGENT_RUNTIME_API_KEY' : `in ${keyFile} (print it: agent-server key show)`
   return [
     `agent-server ${VERSION} listening on ${url}`,

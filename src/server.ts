@@ -45,6 +45,8 @@ export async function runServer (config: Config, log: Logger, hooks: AppHooks = 
     await app.close()
     throw err
   }
+  // Why: a failed accept (EMFILE, ENFILE, ENOMEM) is an 'error' event of the listening server; it must not stop the process.
+  app.server.on('error', (err) => log.error({ err }, 'server failed to accept a connection'))
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -4,6 +4,8 @@ import { execa } from 'execa'
 import { groupAlive, signalGroup } from '../exec/process-group.js'
 import { waitUntil } from '../lib/wait.js'
 import { ByteTail } from './byte-tail.js'
+import type { Logger } from '../logger.js'
+import { listenForErrors } from '../lib/child-errors.js'
 import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 
 // How much of the agent's stderr is kept for results and error messages.
@@ -27,6 +29,8 @@ export interface AgentSpawnOptions {
   cwd: string
   env: NodeJS.ProcessEnv
   onStderr?: ((chunk: Buffer) => void) | undefined
+  /** Where errors of the process and its pipes after the start are logged (debug); they never throw. */
+  log?: Logger | undefined
 }
 
 const AGENT_OPTIONS = { ...DETACHED_OPTIONS, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' } as const
@@ -46,9 +50,12 @@ export class AgentProcess {
   readonly #stderr = new ByteTail(STDERR_TAIL_BYTES)
   #stopping: Promise<void> | undefined
 
-  private constructor (subprocess: AgentSubprocess, onStderr: AgentSpawnOptions['onStderr']) {
+  private constructor (subprocess: AgentSubprocess, options: AgentSpawnOptions) {
+    const { onStderr, log } = options
     this.#subprocess = subprocess
     this.pid = subprocess.pid as number
+    // A pipe error (EPIPE on stdin when the agent died, …) is followed by the exit, which is what is reported.
+    listenForErrors(subprocess, (err, where) => log?.debug({ err, where, agentPid: this.pid }, 'agent process error'))
     // Why 'exit', not execa's result: the result waits for the pipes, which a grandchild may keep open.
     this.exited = new Promise((resolve) => {
       subprocess.once('exit', (exitCode, signal) => {
@@ -62,8 +69,6 @@ export class AgentProcess {
       this.#stderr.push(chunk)
       onStderr?.(chunk)
     })
-    // Why: writing to an agent that died raises EPIPE on stdin; the exit is reported instead.
-    subprocess.stdin.on('error', () => {})
   }
 
   /** Starts the agent in a new process group; throws when it cannot be started (e.g. not found). */
@@ -76,7 +81,7 @@ export class AgentProcess {
     } catch (err) {
       throw new Error(`cannot start the agent ${JSON.stringify(command)}: ${(err as Error).message}`, { cause: err })
     }
-    return new AgentProcess(subprocess, options.onStderr)
+    return new AgentProcess(subprocess, options)
   }
 
   /** The agent's stdin (our messages to it). */

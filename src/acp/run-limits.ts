@@ -1,4 +1,4 @@
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { longTimeoutSignal, setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 
 /** Which limit ended a run early. */
 export type StopKind = 'abort' | 'total' | 'idle'
@@ -23,16 +23,6 @@ export interface RunLimitOptions {
   signal?: AbortSignal | undefined
   /** True while the idle clock must not run (a person is deciding a permission request). */
   paused?: () => boolean
-}
-
-/**
- * An AbortSignal that aborts with `reason` after `delayMs`, for any delay.
- * Why not AbortSignal.timeout: it has setTimeout's overflow and aborts at once above 2^31-1 ms.
- */
-export function longTimeoutSignal (delayMs: number, reason: () => unknown): { signal: AbortSignal, timer: LongTimer } {
-  const controller = new AbortController()
-  const timer = setLongTimeout(() => controller.abort(reason()), delayMs)
-  return { signal: controller.signal, timer }
 }
 
 /**

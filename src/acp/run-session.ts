@@ -110,7 +110,7 @@ class AcpRun {
 
   async #session (): Promise<void> {
     this.#sandbox = new Sandbox(this.#cwd)
-    this.#terminals = new AcpTerminals(this.#sandbox, this.#env)
+    this.#terminals = new AcpTerminals(this.#sandbox, this.#env, this.#o.log)
     this.#permissions = new PermissionBroker({
       policy: this.#o.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
       sandbox: this.#sandbox,
@@ -120,7 +120,7 @@ class AcpRun {
     })
     const agent = this.#o.agent ?? DEFAULT_AGENT
     const argv = typeof agent === 'string' ? splitShellWords(agent) : [...agent]
-    this.#proc = await AgentProcess.start({ argv, cwd: this.#cwd, env: this.#env, onStderr: this.#o.onStderr })
+    this.#proc = await AgentProcess.start({ argv, cwd: this.#cwd, env: this.#env, onStderr: this.#o.onStderr, log: this.#o.log })
     this.#o.onSpawn?.(this.#proc.pid)
     // Why: the idle clock measures the agent's silence, not how long it took us to start it.
     this.#limits.touch()

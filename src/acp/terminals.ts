@@ -7,6 +7,8 @@ import { groupAlive, signalGroup } from '../exec/process-group.js'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 import { waitUntil } from '../lib/wait.js'
 import { ByteTail } from './byte-tail.js'
+import type { Logger } from '../logger.js'
+import { listenForErrors } from '../lib/child-errors.js'
 import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 import type { Sandbox } from './paths.js'
 
@@ -32,9 +34,10 @@ class Terminal {
   readonly #output: ByteTail
   #killing: Promise<void> | undefined
 
-  constructor (id: string, subprocess: TerminalSubprocess, limit: number) {
+  constructor (id: string, subprocess: TerminalSubprocess, limit: number, log: Logger | undefined) {
     this.id = id
     this.pid = subprocess.pid as number
+    listenForErrors(subprocess, (err, where) => log?.debug({ err, where, terminalId: id, commandPid: this.pid }, 'ACP terminal process error'))
     this.#output = new ByteTail(limit)
     subprocess.all.on('data', (chunk: Buffer) => this.#output.push(chunk))
     // Why execa's result: it settles once the output is drained, so the output is complete when the exit is seen.
@@ -83,12 +86,14 @@ export interface TerminalStart {
 export class AcpTerminals {
   readonly #sandbox: Sandbox
   readonly #env: NodeJS.ProcessEnv
+  readonly #log: Logger | undefined
   readonly #terminals = new Map<string, Terminal>()
   #next = 1
 
-  constructor (sandbox: Sandbox, env: NodeJS.ProcessEnv) {
+  constructor (sandbox: Sandbox, env: NodeJS.ProcessEnv, log?: Logger) {
     this.#sandbox = sandbox
     this.#env = env
+    this.#log = log
   }
 
   /** Starts the command and returns at once; its output collects in the background. */
@@ -107,7 +112,7 @@ export class AcpTerminals {
       throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
     }
     const limit = params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT_BYTES
-    const terminal = new Terminal(`term-${this.#next++}`, subprocess, limit)
+    const terminal = new Terminal(`term-${this.#next++}`, subprocess, limit, this.#log)
     this.#terminals.set(terminal.id, terminal)
     return { terminalId: terminal.id, command: params.command, args, cwd, ended: terminal.ended }
   }

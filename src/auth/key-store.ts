@@ -24,7 +24,8 @@ export function keyFromEnv (env: NodeJS.ProcessEnv): string | undefined {
   return undefined
 }
 
-function readKeyFile (stateDir: string): string | undefined {
+/** The key in `<stateDir>/api-key`, trimmed; undefined when the file is missing or empty. Other read errors are thrown. */
+export function readKeyFile (stateDir: string): string | undefined {
   try {
     return readFileSync(join(stateDir, KEY_FILE_NAME), 'utf8').trim() || undefined
   } catch (err) {

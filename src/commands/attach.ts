@@ -70,7 +70,9 @@ export async function runAttach (credentials: Credentials, options: AttachOption
       io.stdout.write(text)
       return
     }
-    const message = JSON.parse(text.slice(1)) as { type: string, id?: string, exitCode?: number | null, signal?: string | null, message?: string }
+    let message: { type?: string, id?: string, exitCode?: number | null, signal?: string | null, message?: string } | null = null
+    try { message = JSON.parse(text.slice(1)) } catch { /* not a control message of ours: ignored below */ }
+    if (typeof message !== 'object' || message === null) return
     if (message.type === 'session') {
       sessionId = message.id
       if (raw) io.stderr.write(`[attached to terminal ${sessionId}; Ctrl-] detaches]\r\n`)
@@ -82,6 +84,7 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   })
   socket.once('unexpected-response', (_request, response) => {
     let body = ''
+    response.on('error', () => socket.terminate())
     response.on('data', (chunk: Buffer) => { body += chunk.toString() })
     response.on('end', () => {
       try { refusal = (JSON.parse(body) as { error?: string }).error } catch { refusal = `HTTP ${response.statusCode ?? '?'}` }
@@ -90,7 +93,8 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   })
 
   const closed = new Promise<{ code: number, error?: Error }>((resolve) => {
-    socket.once('error', (error) => resolve({ code: 0, error }))
+    // Why `on`: with `once`, any 'error' after the first would find no listener and stop the CLI.
+    socket.on('error', (error) => resolve({ code: 0, error }))
     socket.once('close', (code) => resolve({ code }))
   })
   socket.once('open', () => {

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { KEY_FILE_NAME, keyFromEnv } from '../auth/key-store.js'
+import { keyFromEnv, readKeyFile } from '../auth/key-store.js'
 import { DEFAULT_URL } from '../client/index.js'
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
@@ -23,9 +21,11 @@ export function resolveCredentials (flags: { url?: string | undefined, key?: str
   return { url, apiKey }
 }
 
+// Why every error is swallowed: the key file is only a convenience for a client; without it the
+// server answers 401, which says more than an EACCES about someone else's state directory.
 function readLocalKey (stateDir: string): string | undefined {
   try {
-    return readFileSync(join(stateDir, KEY_FILE_NAME), 'utf8').trim() || undefined
+    return readKeyFile(stateDir)
   } catch {
     return undefined
   }

@@ -1,6 +1,6 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
-import { loadConfig } from '../config.js'
+import { resolveStateDir } from '../config.js'
 import { runAttach } from './attach.js'
 import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
@@ -12,12 +12,25 @@ type ClientFlags = { url?: string, key?: string, stateDir?: string }
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled']
 
-function stateDirOf (flags: { stateDir?: string | undefined }, env: NodeJS.ProcessEnv): string {
-  return loadConfig({ stateDir: flags.stateDir }, { AGENT_RUNTIME_HOME: env.AGENT_RUNTIME_HOME }).stateDir
+/**
+ * A Commander parser for a number of seconds ≥ 0. Why: `Number` turns `abc` into NaN, which
+ * `stop` waited on for ever; Commander reports the refusal in one line, and the CLI exits 78.
+ */
+function seconds (value: string): number {
+  const number = Number(value)
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('It must be a number of seconds (0 or more).')
+  return number
+}
+
+/** A Commander parser for a whole number ≥ 1. */
+function count (value: string): number {
+  const number = Number(value)
+  if (!Number.isSafeInteger(number) || number < 1) throw new InvalidArgumentError('It must be a whole number (1 or more).')
+  return number
 }
 
 function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
-  const { url, apiKey } = resolveCredentials(flags, env, stateDirOf(flags, env))
+  const { url, apiKey } = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
   return new RuntimeClient({ url, ...(apiKey ? { apiKey } : {}) })
 }
 
@@ -51,7 +64,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   withClientOptions(program.command('exec'))
     .description('run a command on the server and follow its output; exits with its exit code')
     .option('--workdir <dir>', 'working directory on the server')
-    .option('--timeout <seconds>', 'timeout in seconds (0 = none)', Number)
+    .option('--timeout <seconds>', 'timeout in seconds (0 = none)', seconds)
     .option('--env <NAME=VALUE>', 'environment variable for the command (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'print the job id and return at once')
     .argument('<command...>', 'the command (put it after --)')
@@ -68,7 +81,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   withClientOptions(program.command('jobs'))
     .description('list jobs, newest first')
     .addOption(new Option('--status <status>', 'only jobs with this status').choices(STATUSES))
-    .option('--limit <n>', 'at most this many (default 20, max 1000)', Number)
+    .option('--limit <n>', 'at most this many (default 20, max 1000)', count)
     .option('--json', 'print the JSON the server sent')
     .action(async (flags: ClientFlags & { status?: JobStatus, limit?: number, json?: boolean }) =>
       run(flags, undefined, (client) => runJobs(client, flags, io)))
@@ -91,7 +104,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     .option('--session <id>', 'reattach to a running terminal instead of starting one')
     .option('--readonly', 'watch without typing')
     .action(async (flags: ClientFlags & { workdir?: string, shell?: string, session?: string, readonly?: boolean }) => {
-      const credentials = resolveCredentials(flags, env, stateDirOf(flags, env))
+      const credentials = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
       try {
         done(await runAttach(credentials, flags, io))
       } catch (err) {
@@ -111,11 +124,11 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   program.command('status')
     .description('say whether a server runs on this state directory, its version, uptime and jobs')
     .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
-    .action(async (flags: { stateDir?: string }) => done(await runStatus(stateDirOf(flags, env), env, io)))
+    .action(async (flags: { stateDir?: string }) => done(await runStatus(resolveStateDir(flags.stateDir, env), env, io)))
 
   program.command('stop')
     .description('stop the server on this state directory gracefully (its wrapper stops too) and wait')
     .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
-    .option('--timeout <seconds>', 'how long to wait', Number, 60)
-    .action(async (flags: { stateDir?: string, timeout: number }) => done(await runStop(stateDirOf(flags, env), flags.timeout, io)))
+    .option('--timeout <seconds>', 'how long to wait', seconds, 60)
+    .action(async (flags: { stateDir?: string, timeout: number }) => done(await runStop(resolveStateDir(flags.stateDir, env), flags.timeout, io)))
 }

@@ -3,11 +3,12 @@ import type { Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Errors, MAX_HEADER_BYTES, toErrorResponse } from '../errors.js'
 
-/** The raw HTTP/1.1 bytes of an error answer `{error, code}` that closes the connection. */
+/** The raw HTTP/1.1 bytes of an error answer `{error, code}` (with its Retry-After, if any) that closes the connection. */
 export function rawErrorResponse (err: unknown): string {
-  const { status, body } = toErrorResponse(err)
+  const { status, body, retryAfterSec } = toErrorResponse(err)
   const json = JSON.stringify(body)
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+  const retryAfter = retryAfterSec === undefined ? '' : `Retry-After: ${retryAfterSec}\r\n`
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n${retryAfter}` +
     `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`
 }
 

@@ -45,3 +45,13 @@ export function setLongTimeout (callback: () => void, delayMs: number, options: 
     }
   }
 }
+
+/**
+ * An AbortSignal that aborts with `reason` after `delayMs`, for any delay.
+ * Why not AbortSignal.timeout: it has setTimeout's overflow and aborts at once above 2^31-1 ms.
+ */
+export function longTimeoutSignal (delayMs: number, reason: () => unknown): { signal: AbortSignal, timer: LongTimer } {
+  const controller = new AbortController()
+  const timer = setLongTimeout(() => controller.abort(reason()), delayMs)
+  return { signal: controller.signal, timer }
+}

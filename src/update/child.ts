@@ -1,4 +1,5 @@
 import { execa } from 'execa'
+import { listenForErrors } from '../lib/child-errors.js'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
@@ -34,6 +35,8 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
     // Why: execa would SIGKILL the server 5 s after a forwarded SIGTERM; the wrapper's grace decides.
     forceKillAfterDelay: false,
   })
+  // Why: stop() calls subprocess.kill, which reports a failure as an 'error' event, also after execa stopped listening.
+  listenForErrors(subprocess, (err, where) => log.warn({ event: 'child-error', err, where }, 'child process error'))
   const pid = subprocess.pid
   const running = (): boolean => pid !== undefined && subprocess.exitCode === null && subprocess.signalCode === null
   let killTimer: LongTimer | undefined

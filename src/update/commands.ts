@@ -2,6 +2,7 @@ import { execa } from 'execa'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
 import type { CommandSpec } from './child.js'
+import { listenForErrors } from '../lib/child-errors.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { killGroup } from './group-kill.js'
 
@@ -41,6 +42,7 @@ export async function readVersion (spec: CommandSpec, log: Logger, timeoutMs = V
     forceKillAfterDelay: false,
     reject: false,
   })
+  listenForErrors(subprocess, (err, where) => log.debug({ event: 'version', err, where }, 'version command error'))
   const onDeadline = (): void => {
     if (subprocess.pid !== undefined) killGroup(subprocess.pid, log, { event: 'version' })
   }
@@ -89,6 +91,7 @@ export async function runShellCommand (command: string, event: string, log: Logg
     reject: false,
     forceKillAfterDelay: false,
   })
+  listenForErrors(subprocess, (err, where) => log.debug({ event, err, where }, 'command error'))
   const pid = subprocess.pid
   let killTimer: LongTimer | undefined
   const onStop = (): void => {

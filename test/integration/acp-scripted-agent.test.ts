@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { runAcpSession, type AcpResult, type RunAcpOptions } from '../../src/index.js'
-import type { AcpLiveView } from '../../src/acp/types.js'
+import { runAcpSession, type AcpLiveView, type AcpResult, type RunAcpOptions } from '../../src/index.js'
 import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { processesMatching } from '../helpers/processes.js'
 

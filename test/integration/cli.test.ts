@@ -34,6 +34,10 @@ describe('agent-server command line', () => {
       [['--cors-origin', 'example.com'], {}, /--cors-origin must be an origin/],
       [['--tls-cert', '/nope.pem'], {}, /--tls-cert and --tls-key must be given together/],
       [[], { AGENT_RUNTIME_MAX_CONCURRENT_JOBS: 'many' }, /AGENT_RUNTIME_MAX_CONCURRENT_JOBS must be an integer/],
+      [['stop', '--timeout', 'abc'], {}, /'--timeout <seconds>' argument 'abc' is invalid\. It must be a number of seconds/],
+      [['stop', '--timeout', '-1'], {}, /'--timeout <seconds>' argument '-1' is invalid/],
+      [['exec', '--timeout', 'soon', 'true'], {}, /'--timeout <seconds>' argument 'soon' is invalid/],
+      [['jobs', '--limit', 'many'], {}, /'--limit <n>' argument 'many' is invalid\. It must be a whole number/],
     ]
     for (const [args, env, message] of cases) {
       const result = await runCli([...args, '--state-dir', fresh()], env)

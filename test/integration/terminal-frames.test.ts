@@ -2,11 +2,16 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
+import { pino } from 'pino'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { freePort } from '../helpers/net.js'
 import { INVALID_FRAMES, jsonFrame, openRawWebSocket, type RawWebSocket } from '../helpers/raw-websocket.js'
 import { TerminalClient } from '../helpers/terminal.js'
+import { makeStateDir } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
 describe('an invalid WebSocket frame closes only its own socket', () => {
@@ -70,6 +75,36 @@ describe('an invalid WebSocket frame closes only its own socket', () => {
     client.type('exit\r')
     await client.closed
     assert.doesNotMatch(server.output(), /Unhandled 'error'|uncaught/i)
+  })
+})
+
+describe('bad frames in the log', () => {
+  test('a bad frame from an unauthenticated socket on /terminal is logged at debug, never at error level', async () => {
+    const lines: Array<{ level: number, msg?: string, err?: { message?: string } }> = []
+    const sink = new Writable({
+      write (chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line))
+        callback()
+      },
+    })
+    const stateDir = makeStateDir()
+    const app = await buildApp(loadConfig({ port: '0', stateDir }, {}), pino({ level: 'debug' }, sink), { AGENT_RUNTIME_API_KEY: 'k' })
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 })
+      const address = app.server.address()
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/terminal?shell=/bin/sh`
+      for (const frame of Object.values(INVALID_FRAMES)) {
+        const raw = await openRawWebSocket(url)
+        raw.socket.write(frame)
+        await raw.ended
+      }
+      await waitFor(() => lines.filter((line) => line.level === 20 && line.msg === 'WebSocket closed after an error').length >= Object.keys(INVALID_FRAMES).length,
+        'a debug line for each bad frame')
+      assert.deepEqual(lines.filter((line) => line.level >= 50), [])
+    } finally {
+      await app.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
   })
 })
 

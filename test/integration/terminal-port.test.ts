@@ -4,8 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { Errors } from '../../src/errors.js'
+import { NODE_SERVER_OPTIONS } from '../../src/http/limits.js'
 import { call, runCli, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { freePort } from '../helpers/net.js'
+import { rawRequest } from '../helpers/raw-http.js'
 import { startServer } from '../helpers/server.js'
 import { TerminalClient } from '../helpers/terminal.js'
 import { waitFor } from '../helpers/wait.js'
@@ -44,6 +47,8 @@ describe("devpilot's terminal port (--terminal-port)", () => {
     const bad = await TerminalClient.open(`ws://127.0.0.1:${port}/`)
     bad.send({ type: 'auth', key: 'nope' })
     assert.equal((await bad.closed).code, 3401)
+    await waitFor(() => server.output().split('\n').some((line) => line.includes('authentication failed') && line.includes('terminal port')),
+      'the failure logged with the route "terminal port"')
     const inUrl = await TerminalClient.open(`ws://127.0.0.1:${port}/?key=${server.key}`)
     assert.equal(inUrl.refused?.status, 400)
     assert.equal(inUrl.refused?.body.code, 'KEY_IN_URL')
@@ -55,6 +60,34 @@ describe("devpilot's terminal port (--terminal-port)", () => {
     assert.equal((await response.json()).code, 'UPGRADE_REQUIRED')
     const foreign = await TerminalClient.open(`ws://127.0.0.1:${port}/`, { 'x-api-key': server.key, origin: 'https://evil.example' })
     assert.equal(foreign.refused?.status, 403)
+  })
+
+  test('refusals before the socket opens are JSON with a catalogue code, as on the main port', async () => {
+    const ws = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n'
+    const wsKey = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+    const k = server.key
+    const cases: Array<[string, string, number, string]> = [
+      ['handshake without a key', `GET / HTTP/1.1\r\nHost: a\r\nX-API-Key: ${k}\r\n${ws}\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['handshake with a bad key', `GET / HTTP/1.1\r\nHost: a\r\n${ws}Sec-WebSocket-Key: bad\r\n\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['handshake of an old version', `GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 7\r\n${wsKey}\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['handshake with a bad protocol list', `GET / HTTP/1.1\r\nHost: a\r\n${ws}${wsKey}Sec-WebSocket-Protocol: a b\r\n\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['handshake that is not a GET', `POST / HTTP/1.1\r\nHost: a\r\n${ws}${wsKey}\r\n`, 400, 'BAD_WEBSOCKET_HANDSHAKE'],
+      ['upgrade to another protocol', 'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n', 426, 'UPGRADE_REQUIRED'],
+      ['upgrade without Host', `GET / HTTP/1.1\r\nX-API-Key: ${k}\r\n${ws}${wsKey}\r\n`, 400, 'MALFORMED_REQUEST'],
+      ['plain request without Host', 'GET / HTTP/1.1\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['Expect: teapot', 'GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n', 417, 'EXPECTATION_FAILED'],
+      ['garbage request line', 'GARBAGE\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+      ['head over 16 KiB', `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ]
+    for (const [name, request, status, code] of cases) {
+      const answer = await rawRequest(`http://127.0.0.1:${port}`, request, { untilAnswer: true })
+      assert.equal(answer.status, status, name)
+      assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8', name)
+      const body = JSON.parse(answer.body) as { error: string, code: string }
+      assert.equal(body.code, code, name)
+      assert.ok(Object.hasOwn(Errors, body.code), `${name}: ${body.code} is in the catalogue`)
+      assert.equal(typeof body.error, 'string', name)
+    }
   })
 
   // Last in this group: it leaves the address over the failed-auth limit.
@@ -79,6 +112,20 @@ describe("devpilot's terminal port (--terminal-port)", () => {
 })
 
 describe('terminal port start-up', () => {
+  test("the terminal port has the main port's HTTP timeouts, not Node's defaults", async () => {
+    const server = await startServer({ terminalPort: '1' })
+    try {
+      const portServer = server.app.terminalPortServer
+      assert.ok(portServer)
+      for (const name of ['headersTimeout', 'requestTimeout', 'keepAliveTimeout'] as const) {
+        assert.equal(portServer[name], NODE_SERVER_OPTIONS[name], name)
+        assert.equal(portServer[name], server.app.server[name], name)
+      }
+    } finally {
+      await server.close()
+    }
+  })
+
   test('an explicit --terminal-port that is taken stops the server with a clear error', async () => {
     const taken = createServer().listen(0, '127.0.0.1')
     await new Promise((resolve) => taken.once('listening', resolve))

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { RunLimits, RunStop, longTimeoutSignal } from '../../../src/acp/run-limits.js'
+import { RunLimits, RunStop } from '../../../src/acp/run-limits.js'
+import { longTimeoutSignal } from '../../../src/lib/long-timer.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const BEYOND_INT32_MS = 2 ** 31 + 1000

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MAX_TIMER_STEP_MS, setLongTimeout } from '../../../src/lib/long-timer.js'
+import { longTimeoutSignal, MAX_TIMER_STEP_MS, setLongTimeout } from '../../../src/lib/long-timer.js'
 
 test('a delay above 2^31-1 ms does not fire early (Node fires such a setTimeout after 1 ms)', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
@@ -38,4 +38,17 @@ test('zero, negative and NaN delays fire on the next turn', async () => {
   for (const delay of [0, -5, Number.NaN]) setLongTimeout(() => { fired.push(delay) }, delay)
   await new Promise((resolve) => setTimeout(resolve, 5))
   assert.equal(fired.length, 3)
+})
+
+test('longTimeoutSignal aborts with its reason after the delay, also above 2^31-1 ms, and not once cleared', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+  const far = longTimeoutSignal(3 * MAX_TIMER_STEP_MS, () => new Error('far'))
+  const cleared = longTimeoutSignal(100, () => new Error('cleared'))
+  cleared.timer.clear()
+  t.mock.timers.tick(MAX_TIMER_STEP_MS + 1)
+  assert.equal(far.signal.aborted, false)
+  t.mock.timers.tick(2 * MAX_TIMER_STEP_MS)
+  assert.equal(far.signal.aborted, true)
+  assert.equal((far.signal.reason as Error).message, 'far')
+  assert.equal(cleared.signal.aborted, false)
 })
