@@ -1,0 +1,101 @@
+import type { Logger } from '../logger.js'
+import { sleepLong } from '../lib/long-sleep.js'
+import { callDashboard } from './dashboard.js'
+
+/** The server's state as a dashboard's status dot shows it. */
+export interface ServerStatus {
+  status: 'idle' | 'busy' | 'error'
+  runningJobs: number
+  terminals: number
+  /** Why the server is degraded (status `error` only). */
+  reason?: string
+}
+
+/** The last heartbeat's outcome, for `agent-server status`. */
+export interface HeartbeatResult {
+  at: number
+  ok: boolean
+  status: ServerStatus['status']
+  /** HTTP status, or the network error. */
+  result: string
+}
+
+/** What heartbeats send and how often. */
+export interface HeartbeatOptions {
+  dashboard: string
+  name: string
+  version: string
+  intervalMs: number
+  /** The server's state now; must not reject (an unreachable server is status `error`). */
+  probe: () => Promise<ServerStatus>
+  tunnelUrl: () => string | undefined
+  log: Logger
+  signal: AbortSignal
+  onResult?: (result: HeartbeatResult) => void
+  /** Longest wait after repeated network errors. Default 15 minutes. */
+  maxBackoffMs?: number
+}
+
+const HEARTBEAT_TIMEOUT_MS = 10_000
+const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000
+
+/**
+ * Sends `POST {dashboard}/api/register/heartbeat` now and every `intervalMs`, best-effort: a 404
+ * turns heartbeats off with one log line, network errors double the wait (up to `maxBackoffMs`).
+ * Resolves when `signal` aborts or heartbeats are turned off; never rejects.
+ */
+export async function runHeartbeats (options: HeartbeatOptions): Promise<void> {
+  const { log, signal } = options
+  let failures = 0
+  while (!signal.aborted) {
+    let status: ServerStatus = { status: 'error', runningJobs: 0, terminals: 0, reason: 'status unknown' }
+    let result: HeartbeatResult
+    try {
+      status = await options.probe()
+      const answer = await callDashboard('POST', `${options.dashboard}/api/register/heartbeat`, {
+        name: options.name,
+        status: status.status,
+        ...(status.reason !== undefined ? { reason: status.reason } : {}),
+        runningJobs: status.runningJobs,
+        terminals: status.terminals,
+        version: options.version,
+        tunnel_url: options.tunnelUrl() ?? null,
+      }, HEARTBEAT_TIMEOUT_MS, signal)
+      failures = 0
+      result = { at: Date.now(), ok: answer.status < 300, status: status.status, result: `HTTP ${answer.status}` }
+      report(options, result)
+      if (answer.status === 404) {
+        log.warn({ event: 'heartbeat', dashboard: options.dashboard }, 'the dashboard has no heartbeat endpoint (404); heartbeats are off')
+        return
+      }
+    } catch (err) {
+      if (signal.aborted) return
+      failures++
+      result = { at: Date.now(), ok: false, status: status.status, result: String((err as Error).message ?? err) }
+      report(options, result)
+      log.debug({ event: 'heartbeat', err: result.result, failures }, 'heartbeat failed')
+    }
+    const delayMs = failures === 0
+      ? options.intervalMs
+      : Math.min(options.intervalMs * 2 ** Math.min(failures, 20), Math.max(options.intervalMs, options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS))
+    if (!(await sleepLong(delayMs, signal))) return
+  }
+}
+
+function report (options: HeartbeatOptions, result: HeartbeatResult): void {
+  try { options.onResult?.(result) } catch (err) { options.log.error({ err }, 'heartbeat listener failed') }
+}
+
+/** The server's status from its own authenticated `GET /health`; `error` when it does not answer or `tunnelDown`. */
+export async function probeServer (healthUrl: string, apiKey: () => string, tunnelDown: () => boolean): Promise<ServerStatus> {
+  try {
+    const response = await fetch(healthUrl, { headers: { 'x-api-key': apiKey() }, signal: AbortSignal.timeout(5000) })
+    const body = await response.json() as { queue?: { running?: number }, terminal_sessions?: number }
+    const runningJobs = body.queue?.running ?? 0
+    const terminals = body.terminal_sessions ?? 0
+    if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down' }
+    return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals }
+  } catch {
+    return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server not answering' }
+  }
+}

@@ -1,0 +1,31 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { HeartbeatResult } from './heartbeat.js'
+import type { RegistrationState } from './registration.js'
+
+const FLEET_FILE = 'fleet.json'
+
+/** What `agent-server status` shows of the fleet: the tunnel, the registration and the last heartbeat. */
+export interface FleetState {
+  pid: number
+  tunnel: { provider: string, id: string | null, url: string, terminalUrl: string | null } | { failed: string } | null
+  registration: { dashboard: string, name: string, state: RegistrationState } | null
+  heartbeat: HeartbeatResult | null
+}
+
+/** Writes fleet.json atomically (0600: it holds no secret, but it is the owner's business). */
+export function writeFleetState (stateDir: string, state: FleetState): void {
+  const path = join(stateDir, FLEET_FILE)
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+  renameSync(tmp, path)
+}
+
+/** The recorded fleet state, or null. */
+export function readFleetState (stateDir: string): FleetState | null {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, FLEET_FILE), 'utf8')) as FleetState
+  } catch {
+    return null
+  }
+}
