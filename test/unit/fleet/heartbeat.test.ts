@@ -15,8 +15,14 @@ describe('heartbeats', () => {
     let status: ServerStatus = { status: 'idle', runningJobs: 0, terminals: 0 }
     const stop = new AbortController()
     const done = runHeartbeats({
-      dashboard: d.url, name: 'box', version: '9.9.9', intervalMs: 20,
-      probe: async () => status, tunnelUrl: () => 'https://t.devtunnels.ms', log: captureLog().log, signal: stop.signal,
+      dashboard: d.url,
+      name: 'box',
+      version: '9.9.9',
+      intervalMs: 20,
+      probe: async () => status,
+      tunnelUrl: () => 'https://t.devtunnels.ms',
+      log: captureLog().log,
+      signal: stop.signal,
     })
     await waitFor(() => d.heartbeats().length >= 1, 'a first heartbeat')
     assert.deepEqual(d.heartbeats()[0], { name: 'box', status: 'idle', runningJobs: 0, terminals: 0, version: '9.9.9', tunnel_url: 'https://t.devtunnels.ms' })
@@ -33,8 +39,14 @@ describe('heartbeats', () => {
     dashboards.push(d)
     const { log, lines } = captureLog()
     await runHeartbeats({
-      dashboard: d.url, name: 'box', version: '1', intervalMs: 10,
-      probe: async () => ({ status: 'idle', runningJobs: 0, terminals: 0 }), tunnelUrl: () => undefined, log, signal: new AbortController().signal,
+      dashboard: d.url,
+      name: 'box',
+      version: '1',
+      intervalMs: 10,
+      probe: async () => ({ status: 'idle', runningJobs: 0, terminals: 0 }),
+      tunnelUrl: () => undefined,
+      log,
+      signal: new AbortController().signal,
     })
     assert.equal(d.heartbeats().length, 1)
     assert.equal(lines.filter((l) => /heartbeats are off/.test(l.msg)).length, 1)
@@ -47,8 +59,15 @@ describe('heartbeats', () => {
     const results: number[] = []
     const stop = new AbortController()
     const done = runHeartbeats({
-      dashboard: url, name: 'box', version: '1', intervalMs: 10, maxBackoffMs: 60_000,
-      probe: async () => ({ status: 'idle', runningJobs: 0, terminals: 0 }), tunnelUrl: () => undefined, log: captureLog().log, signal: stop.signal,
+      dashboard: url,
+      name: 'box',
+      version: '1',
+      intervalMs: 10,
+      maxBackoffMs: 60_000,
+      probe: async () => ({ status: 'idle', runningJobs: 0, terminals: 0 }),
+      tunnelUrl: () => undefined,
+      log: captureLog().log,
+      signal: stop.signal,
       onResult: (r) => { if (!r.ok) results.push(r.at) },
     })
     await waitFor(() => results.length >= 4, 'four failed heartbeats')

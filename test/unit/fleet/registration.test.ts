@@ -44,8 +44,12 @@ describe('dashboard registration', () => {
     assert.equal(printed, 'Re-registered with dashboard (devbox: fleet-box)\n')
     assert.deepEqual(d.requests.map((r) => r.path), ['/api/register/refresh-token'])
     assert.deepEqual(d.requests[0]?.body, {
-      name: 'fleet-box', tunnel_url: 'https://t-8585.usw2.devtunnels.ms', terminal_url: 'https://t-8586.usw2.devtunnels.ms',
-      tunnel_token: 'eyJtoken', api_key: KEY, current_api_key: KEY,
+      name: 'fleet-box',
+      tunnel_url: 'https://t-8585.usw2.devtunnels.ms',
+      terminal_url: 'https://t-8586.usw2.devtunnels.ms',
+      tunnel_token: 'eyJtoken',
+      api_key: KEY,
+      current_api_key: KEY,
     })
   })
 
@@ -57,8 +61,12 @@ describe('dashboard registration', () => {
     const code = submit?.body?.challenge_code as string
     assert.match(code, /^[A-Z]{3}-\d{4}$/)
     assert.deepEqual(submit?.body, {
-      name: 'fleet-box', tunnel_url: 'https://t-8585.usw2.devtunnels.ms', terminal_url: 'https://t-8586.usw2.devtunnels.ms',
-      challenge_code: code, api_key: KEY, tunnel_token: 'eyJtoken',
+      name: 'fleet-box',
+      tunnel_url: 'https://t-8585.usw2.devtunnels.ms',
+      terminal_url: 'https://t-8586.usw2.devtunnels.ms',
+      challenge_code: code,
+      api_key: KEY,
+      tunnel_token: 'eyJtoken',
     })
     assert.ok(printed.includes(`REGISTRATION CODE: ${code}`))
     assert.ok(printed.includes(`Enter this code on the dashboard to confirm: ${d.url}/devboxes`))
