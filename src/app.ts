@@ -9,7 +9,7 @@ import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
-import { registerMetricsRoutes } from './fleet/routes.js'
+import { registerFleetRoutes } from './fleet/routes.js'
 import { registerHealthRoutes } from './health/routes.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
@@ -119,7 +119,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
-  registerMetricsRoutes(app, jobs, terminals.registry, config.stateDir)
+  registerFleetRoutes(app, jobs, terminals.registry, config)
   jobs.recover()
   return app
 }
