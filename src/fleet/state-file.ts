@@ -29,3 +29,18 @@ export function readFleetState (stateDir: string): FleetState | null {
     return null
   }
 }
+
+/** The fleet lines of `agent-server status` (empty when the fleet is unused or its owner is gone). */
+export function describeFleetState (state: FleetState | null, alive: (pid: number) => boolean): string {
+  if (state === null || !alive(state.pid)) return ''
+  const lines: string[] = []
+  const { tunnel, registration, heartbeat } = state
+  if (tunnel !== null) {
+    lines.push('failed' in tunnel
+      ? `tunnel: none (${tunnel.failed})`
+      : `tunnel: ${tunnel.url} (${tunnel.provider}${tunnel.id !== null ? ` ${tunnel.id}` : ''})${tunnel.terminalUrl !== null ? `, terminal ${tunnel.terminalUrl}` : ''}`)
+  }
+  if (registration !== null) lines.push(`registration: ${registration.state} as ${registration.name} with ${registration.dashboard}`)
+  if (heartbeat !== null) lines.push(`last heartbeat: ${new Date(heartbeat.at).toISOString()} ${heartbeat.status} → ${heartbeat.ok ? 'ok' : 'failed'} (${heartbeat.result})`)
+  return lines.map((line) => `${line}\n`).join('')
+}

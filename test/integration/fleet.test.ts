@@ -139,6 +139,12 @@ describe('agent-server --register', () => {
       assert.equal(refresh?.body?.name, 'fleet-box')
       assert.match(String(refresh?.body?.tunnel_token), /^eyJfake[2-9]/)
       assert.equal(server.output().includes(server.key), false, 'the key is never printed')
+
+      const status = await runCli(['status', '--state-dir', dir], { AGENT_RUNTIME_API_KEY: server.key })
+      assert.equal(status.code, 0, status.stderr)
+      assert.ok(status.stdout.includes(`tunnel: ${tunnelUrl} (devtunnel ${created})`), status.stdout)
+      assert.ok(status.stdout.includes(`registration: reregistered as fleet-box with ${dashboard.url}`), status.stdout)
+      assert.match(status.stdout, /last heartbeat: \S+ (idle|busy) → ok \(HTTP 200\)/)
     } finally {
       await server.stop()
       await dashboard.close()
