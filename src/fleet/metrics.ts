@@ -1,8 +1,12 @@
-import { statSync } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { jobFiles } from '../exec/job-files.js'
 import type { JobManager } from '../jobs/manager.js'
 import type { TerminalRegistry } from '../terminal/registry.js'
+
+// Larger ACP event files are not read for the permission counts.
+const MAX_EVENTS_FILE_BYTES = 64 * 1024 * 1024
 
 /** The server's Prometheus metrics, in a registry of their own (one per app). */
 export class ServerMetrics {
@@ -14,6 +18,7 @@ export class ServerMetrics {
   readonly #outputBytes: Counter<'mode' | 'stream'>
   readonly #authFailures: Counter
   readonly #http: Histogram<'method' | 'route' | 'status'>
+  readonly #permissions: Counter<'decision'>
   readonly #jobs: JobManager
   readonly #stateDir: string
   /** Gauges read at scrape time. */
@@ -41,6 +46,12 @@ export class ServerMetrics {
       buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14400],
     })
     this.#outputBytes = new Counter({ name: 'agent_runtime_job_output_bytes_total', help: 'Bytes jobs wrote to stdout and stderr', labelNames: ['mode', 'stream'], registers })
+    this.#permissions = new Counter({
+      name: 'agent_runtime_acp_permission_decisions_total',
+      help: 'ACP permission requests, by decision (approve, reject, cancelled, …), counted when the run ends',
+      labelNames: ['decision'],
+      registers,
+    })
     this.#authFailures = new Counter({ name: 'agent_runtime_auth_failures_total', help: 'Requests refused for a missing or wrong API key (401)', registers })
     this.#http = new Histogram({
       name: 'agent_runtime_http_request_duration_seconds',
@@ -84,6 +95,19 @@ export class ServerMetrics {
     for (const stream of ['stdout', 'stderr'] as const) {
       const size = statSync(files[stream], { throwIfNoEntry: false })?.size ?? 0
       if (size > 0) this.#outputBytes.inc({ mode: job.mode, stream }, size)
+    }
+    if (job.mode === 'acp') this.#countPermissions(files.events).catch(() => { /* a metric must never break a job */ })
+  }
+
+  // Reads the run's events file off the event loop's critical path; only `permission` lines are parsed.
+  async #countPermissions (path: string): Promise<void> {
+    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0
+    if (size === 0 || size > MAX_EVENTS_FILE_BYTES) return
+    const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
+    for await (const line of lines) {
+      if (!line.includes('"permission"')) continue
+      const event = JSON.parse(line) as { type?: string, data?: { decision?: unknown } }
+      if (event.type === 'permission') this.#permissions.inc({ decision: String(event.data?.decision ?? 'unknown') })
     }
   }
 

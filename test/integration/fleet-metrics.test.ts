@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import { after, describe, test } from 'node:test'
+import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { makeStateDir } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
@@ -56,5 +57,23 @@ describe('GET /metrics', () => {
     assert.equal(sample(after, 'agent_runtime_job_start_latency_seconds_count', '{mode="shell"}'), 2)
     assert.ok(sample(after, 'agent_runtime_auth_failures_total') >= 1)
     assert.ok(after.includes('agent_runtime_http_request_duration_seconds_count{method="GET",route="/jobs/:id",status="200"}'))
+  })
+
+  test('ACP runs are counted by final status, and their permission decisions by decision', async () => {
+    const s = server as ServerProcess
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const job = await call(s, 'POST', '/exec', {
+      mode: 'acp',
+      workdir: dir,
+      agent,
+      prompt: JSON.stringify([{ permission: { toolCallId: 'r1', title: 'Read passwd', kind: 'read', locations: [{ path: '/etc/passwd' }] } }]),
+    })
+    assert.equal(job.status, 202, JSON.stringify(job.body))
+    const text = await waitFor(async () => {
+      const scraped = (await scrape(s)).text
+      return sample(scraped, 'agent_runtime_acp_permission_decisions_total', '{decision="reject"}') === 1 ? scraped : undefined
+    }, 'the permission decision to be counted', 60_000)
+    assert.equal(sample(text, 'agent_runtime_jobs_finished_total', '{mode="acp",status="completed"}'), 1)
+    assert.equal(sample(text, 'agent_runtime_jobs_submitted_total', '{mode="acp"}'), 1)
   })
 })
