@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
+import { FLEET_OWNER_ENV } from './fleet/owner.js'
 import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UPDATE } from './update/child-exit.js'
@@ -69,6 +70,9 @@ function wantsFleetPieces (config: Config): boolean {
 
 async function serve (options: RawOptions): Promise<void> {
   const config = configFrom(options)
+  // Why: read once and removed, so jobs never inherit it (a nested agent-server would skip its tunnel).
+  const fleetEnv = { [FLEET_OWNER_ENV]: process.env[FLEET_OWNER_ENV] }
+  delete process.env[FLEET_OWNER_ENV]
   const log = createLogger(config.logLevel)
   const running: { server?: RunningServer, fleet?: { close: () => Promise<void> } } = {}
   let exiting = false
@@ -104,7 +108,7 @@ async function serve (options: RawOptions): Promise<void> {
   process.stderr.write(banner(server.url, config, keyFromEnv(process.env) ? 'env' : 'file'))
   if (wantsFleetPieces(config)) {
     const { startFleet, wantsFleet } = await import('./fleet/start.js')
-    if (!wantsFleet(config)) return
+    if (!wantsFleet(config, fleetEnv)) return
     const localUrl = server.url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:')
     running.fleet = await startFleet(config, localUrl, log)
     if (exiting) await running.fleet.close()

@@ -10,9 +10,6 @@ import { register } from './registration.js'
 import { writeFleetState, type FleetState } from './state-file.js'
 import { tunnelEnv, type Tunnel } from './tunnel.js'
 
-/** Env variable a wrapper sets for its server child: the wrapper runs the fleet, the child must not. */
-export const FLEET_OWNER_ENV = 'AGENT_RUNTIME_FLEET_OWNER'
-
 /** What the fleet of one process (the server, or the wrapper that owns it) needs. */
 export interface FleetOptions {
   fleet: FleetConfig

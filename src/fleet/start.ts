@@ -2,7 +2,8 @@ import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import { resolveKey } from '../auth/key-store.js'
 import { VERSION } from '../version.js'
-import { Fleet, FLEET_OWNER_ENV } from './fleet.js'
+import { Fleet } from './fleet.js'
+import { FLEET_OWNER_ENV } from './owner.js'
 
 /** True when `--tunnel` or `--register` asks for fleet pieces and no wrapper above runs them already. */
 export function wantsFleet (config: Config, env: NodeJS.ProcessEnv = process.env): boolean {
