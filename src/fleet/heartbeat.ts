@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import type { Logger } from '../logger.js'
 import { sleepLong } from '../lib/long-sleep.js'
 import { callDashboard } from './dashboard.js'
@@ -38,6 +40,7 @@ export interface HeartbeatOptions {
 
 const HEARTBEAT_TIMEOUT_MS = 10_000
 const DEFAULT_MAX_BACKOFF_MS = 15 * 60_000
+const PROBE_TIMEOUT_MS = 5000
 
 /**
  * Sends `POST {dashboard}/api/register/heartbeat` now and every `intervalMs`, best-effort: a 404
@@ -88,14 +91,35 @@ function report (options: HeartbeatOptions, result: HeartbeatResult): void {
 
 /** The server's status from its own authenticated `GET /health`; `error` when it does not answer or `tunnelDown`. */
 export async function probeServer (healthUrl: string, apiKey: () => string, tunnelDown: () => boolean): Promise<ServerStatus> {
-  try {
-    const response = await fetch(healthUrl, { headers: { 'x-api-key': apiKey() }, signal: AbortSignal.timeout(5000) })
-    const body = await response.json() as { queue?: { running?: number }, terminal_sessions?: number }
-    const runningJobs = body.queue?.running ?? 0
-    const terminals = body.terminal_sessions ?? 0
-    if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down' }
-    return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals }
-  } catch {
-    return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server not answering' }
-  }
+  const body = await readHealth(healthUrl, apiKey())
+  if (body === undefined) return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server not answering' }
+  const runningJobs = body.queue?.running ?? 0
+  const terminals = body.terminal_sessions ?? 0
+  if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down' }
+  return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals }
+}
+
+interface HealthBody { queue?: { running?: number }, terminal_sessions?: number }
+
+async function readHealth (url: string, key: string): Promise<HealthBody | undefined> {
+  return await new Promise((resolve) => {
+    try {
+      const get = url.startsWith('https:') ? httpsGet : httpGet
+      // Why: this is the server's own address (loopback unless --host names one of this machine's),
+      // usually with a self-signed certificate, as in the wrapper's health check.
+      const request = get(url, { headers: { 'x-api-key': key }, rejectUnauthorized: false, timeout: PROBE_TIMEOUT_MS }, (response) => {
+        let text = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => { text += chunk })
+        response.on('end', () => {
+          try { resolve(response.statusCode === 200 ? JSON.parse(text) as HealthBody : undefined) } catch { resolve(undefined) }
+        })
+        response.on('error', () => resolve(undefined))
+      })
+      request.on('timeout', () => request.destroy())
+      request.on('error', () => resolve(undefined))
+    } catch {
+      resolve(undefined)
+    }
+  })
 }
