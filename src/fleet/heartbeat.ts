@@ -36,6 +36,8 @@ export interface HeartbeatOptions {
   onResult?: (result: HeartbeatResult) => void
   /** Longest wait after repeated network errors. Default 15 minutes. */
   maxBackoffMs?: number
+  /** How to wait (tests inject one); default `sleepLong`. Resolves false when `signal` aborted. */
+  sleep?: (delayMs: number, signal: AbortSignal) => Promise<boolean>
 }
 
 const HEARTBEAT_TIMEOUT_MS = 10_000
@@ -81,7 +83,7 @@ export async function runHeartbeats (options: HeartbeatOptions): Promise<void> {
     const delayMs = failures === 0
       ? options.intervalMs
       : Math.min(options.intervalMs * 2 ** Math.min(failures, 20), Math.max(options.intervalMs, options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS))
-    if (!(await sleepLong(delayMs, signal))) return
+    if (!(await (options.sleep ?? sleepLong)(delayMs, signal))) return
   }
 }
 
