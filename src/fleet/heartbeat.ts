@@ -11,6 +11,8 @@ export interface ServerStatus {
   terminals: number
   /** Why the server is degraded (status `error` only). */
   reason?: string
+  /** The version the server itself reports (under a wrapper it changes with updates). */
+  version?: string
 }
 
 /** The last heartbeat's outcome, for `agent-server status`. */
@@ -63,7 +65,7 @@ export async function runHeartbeats (options: HeartbeatOptions): Promise<void> {
         ...(status.reason !== undefined ? { reason: status.reason } : {}),
         runningJobs: status.runningJobs,
         terminals: status.terminals,
-        version: options.version,
+        version: status.version ?? options.version,
         tunnel_url: options.tunnelUrl() ?? null,
       }, HEARTBEAT_TIMEOUT_MS, signal)
       failures = 0
@@ -97,11 +99,12 @@ export async function probeServer (healthUrl: string, apiKey: () => string, tunn
   if (body === undefined) return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server not answering' }
   const runningJobs = body.queue?.running ?? 0
   const terminals = body.terminal_sessions ?? 0
-  if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down' }
-  return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals }
+  const version = typeof body.version === 'string' ? { version: body.version } : {}
+  if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down', ...version }
+  return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals, ...version }
 }
 
-interface HealthBody { queue?: { running?: number }, terminal_sessions?: number }
+interface HealthBody { queue?: { running?: number }, terminal_sessions?: number, version?: unknown }
 
 async function readHealth (url: string, key: string): Promise<HealthBody | undefined> {
   return await new Promise((resolve) => {
