@@ -13,6 +13,8 @@ const LOGIN_HINT = 'devtunnel login expired or missing. Run: devtunnel user logi
 /** What a devtunnel needs. */
 export interface DevtunnelOptions {
   port: number
+  /** The terminal port forwarded too (devpilot: port + 1, the default). */
+  terminalPort?: number | undefined
   /** `--tunnel-id`; null applies the id rule and creates the tunnel and its ports. */
   tunnelId: string | null
   env: NodeJS.ProcessEnv
@@ -33,11 +35,13 @@ export function parseToken (output: string): string | undefined {
 
 /**
  * devpilot's sequence: `user show` pre-flight; without an id, `create <id> --expiration 30d` and
- * `port create` for the port and port + 1; then `access create --anonymous`, `port create` port + 1
- * again, `token --scopes connect`, and `host <id>`, whose output gives the URL.
+ * `port create` for the port and the terminal port (port + 1); then `access create --anonymous`,
+ * `port create` of the terminal port again, `token --scopes connect`, and `host <id>`, whose output
+ * gives the URL.
  */
 export async function openDevtunnel (options: DevtunnelOptions): Promise<Tunnel | TunnelFailure> {
   const { port, log } = options
+  const terminalPort = options.terminalPort ?? port + 1
   const command = options.command ?? 'devtunnel'
   const run = async (args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<Awaited<ReturnType<typeof runCommand>>> => {
     const result = await runCommand(command, args, timeoutMs, log)
@@ -53,10 +57,10 @@ export async function openDevtunnel (options: DevtunnelOptions): Promise<Tunnel 
   if (options.tunnelId === null) {
     await run(['create', id, '--expiration', '30d'])
     await run(['port', 'create', id, '-p', String(port)])
-    await run(['port', 'create', id, '-p', String(port + 1)])
+    await run(['port', 'create', id, '-p', String(terminalPort)])
   }
   await run(['access', 'create', id, '--anonymous'])
-  await run(['port', 'create', id, '-p', String(port + 1)])
+  await run(['port', 'create', id, '-p', String(terminalPort)])
   const issueToken = async (): Promise<string | undefined> => parseToken((await run(['token', id, '--scopes', 'connect'])).output)
   const token = await issueToken()
   if (token !== undefined) log.info({ event: 'tunnel-token', length: token.length }, 'tunnel token issued')
@@ -64,7 +68,11 @@ export async function openDevtunnel (options: DevtunnelOptions): Promise<Tunnel 
   const host = startHost({
     command,
     args: ['host', id],
-    findUrl: findDevtunnelUrl,
+    // Why: the host prints one URL per port, in port order; a terminal port below the main port comes first.
+    findUrl: (line) => {
+      const url = findDevtunnelUrl(line)
+      return url !== undefined && !url.includes(`-${terminalPort}.`) ? url : undefined
+    },
     fatal: (line) => saysNotLoggedIn(line) ? LOGIN_HINT : undefined,
     urlDeadlineMs: options.urlDeadlineMs ?? DEFAULT_URL_DEADLINE_MS,
     log,
@@ -79,7 +87,7 @@ export async function openDevtunnel (options: DevtunnelOptions): Promise<Tunnel 
     provider: 'devtunnel',
     id,
     url: start.url,
-    terminalUrl: terminalUrlFor(start.url, port),
+    terminalUrl: terminalUrlFor(start.url, port, terminalPort),
     token,
     get alive () { return host.alive },
     refreshToken: issueToken,

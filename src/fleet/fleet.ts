@@ -15,6 +15,8 @@ export interface FleetOptions {
   fleet: FleetConfig
   /** The server's main port (the one the tunnel forwards). */
   port: number
+  /** devpilot's terminal port, forwarded by a devtunnel too; default port + 1. */
+  terminalPort?: number | undefined
   /** The server's local base URL, e.g. http://127.0.0.1:8585 (health, heartbeat probes). */
   localUrl: string
   stateDir: string
@@ -77,7 +79,7 @@ export class Fleet {
     const commands = this.#options.commands ?? {}
     const opened = fleet.tunnel === 'cloudflared'
       ? await openCloudflared({ port, log, command: commands.cloudflared })
-      : await openDevtunnel({ port, tunnelId: fleet.tunnelId, env: this.#options.env, log, command: commands.devtunnel })
+      : await openDevtunnel({ port, terminalPort: this.#options.terminalPort, tunnelId: fleet.tunnelId, env: this.#options.env, log, command: commands.devtunnel })
     if (this.#closed) {
       if (!('failed' in opened)) opened.close()
       return
@@ -108,7 +110,7 @@ export class Fleet {
     const { env, port } = this.#options
     return {
       tunnelUrl: env.DEVPILOT_TUNNEL_URL || `http://localhost:${port}`,
-      terminalUrl: env.DEVPILOT_TERMINAL_URL || `http://localhost:${port + 1}`,
+      terminalUrl: env.DEVPILOT_TERMINAL_URL || `http://localhost:${this.#options.terminalPort ?? port + 1}`,
       token: env.DEVPILOT_TUNNEL_TOKEN ?? '',
     }
   }

@@ -16,6 +16,7 @@ export async function startFleet (config: Config, localUrl: string, log: Logger,
   return await Fleet.start({
     fleet: config.fleet,
     port,
+    terminalPort: config.terminalPort?.port,
     localUrl,
     stateDir: config.stateDir,
     version: VERSION,

@@ -24,13 +24,14 @@ export function findCloudflaredUrl (line: string): string | undefined {
 }
 
 /**
- * devpilot's terminal URL: for a localhost URL every `:<digits>` becomes `:<port+1>`, otherwise the
- * first `-<port>.` becomes `-<port+1>.`; undefined when neither applies.
+ * devpilot's terminal URL: for a localhost URL every `:<digits>` becomes `:<terminalPort>`, otherwise
+ * the first `-<port>.` becomes `-<terminalPort>.`; undefined when neither applies. devpilot's
+ * terminal port is always port + 1 (the default here too).
  */
-export function terminalUrlFor (url: string, port: number): string | undefined {
-  if (url.includes('localhost') || url.includes('127.0.0.1')) return url.replace(/:\d+/g, `:${port + 1}`)
+export function terminalUrlFor (url: string, port: number, terminalPort = port + 1): string | undefined {
+  if (url.includes('localhost') || url.includes('127.0.0.1')) return url.replace(/:\d+/g, `:${terminalPort}`)
   const marker = `-${port}.`
-  if (url.includes(marker)) return url.replace(marker, `-${port + 1}.`)
+  if (url.includes(marker)) return url.replace(marker, `-${terminalPort}.`)
   return undefined
 }
 

@@ -78,6 +78,21 @@ describe('devtunnel', () => {
     }
   })
 
+  test('an explicit terminal port is the one forwarded and derived, and its URL is never taken for the main one', async () => {
+    const paths = fakeEnv()
+    const tunnel = opened(await openDevtunnel({ port: 18585, terminalPort: 17000, tunnelId: null, env: {}, log: captureLog().log, command: DEVTUNNEL }))
+    try {
+      const id = 'devpilot-18585'
+      assert.deepEqual(calls(paths.log).map((c) => c.argv).filter((argv) => argv[0] === 'port'), [
+        ['port', 'create', id, '-p', '18585'], ['port', 'create', id, '-p', '17000'], ['port', 'create', id, '-p', '17000'],
+      ])
+      assert.equal(tunnel.url, `https://${id}-18585.usw2.devtunnels.ms`)
+      assert.equal(tunnel.terminalUrl, `https://${id}-17000.usw2.devtunnels.ms`)
+    } finally {
+      tunnel.close()
+    }
+  })
+
   test('the host process group is gone after close, and close can be called twice', async () => {
     const paths = fakeEnv()
     const tunnel = opened(await openDevtunnel({ port: 18590, tunnelId: null, env: {}, log: captureLog().log, command: DEVTUNNEL }))

@@ -28,6 +28,7 @@ describe('tunnel ids, URLs and tokens', () => {
     assert.equal(terminalUrlFor('http://localhost:8585', 8585), 'http://localhost:8586')
     assert.equal(terminalUrlFor('http://127.0.0.1:8585/x', 8585), 'http://127.0.0.1:8586/x')
     assert.equal(terminalUrlFor('https://calm-river.trycloudflare.com', 8585), undefined)
+    assert.equal(terminalUrlFor('https://abc-8585.usw2.devtunnels.ms', 8585, 9100), 'https://abc-9100.usw2.devtunnels.ms')
   })
 
   test('the token is the first "Token: eyJ…" line of devtunnel token', () => {
