@@ -88,7 +88,9 @@ export function startHost (options: HostOptions): HostProcess {
   }).catch((err: unknown) => log.error({ err }, 'tunnel host watch failed'))
   if (subprocess.all) {
     // Why: the output is drained for the host's whole life, or a full pipe would stall the tunnel.
-    createInterface({ input: subprocess.all, crlfDelay: Infinity }).on('line', (line) => {
+    const lines = createInterface({ input: subprocess.all, crlfDelay: Infinity })
+    lines.on('error', (err) => log.warn({ err, event: 'tunnel-output' }, 'tunnel output stream failed'))
+    lines.on('line', (line) => {
       try {
         log.info({ event: 'tunnel-output', line: line.slice(0, 2000) }, '[tunnel]')
         const fatal = options.fatal?.(line)
