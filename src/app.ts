@@ -9,6 +9,7 @@ import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, MAX_JSON_DEPTH, toErrorResponse } from './errors.js'
+import { registerFleetRoutes } from './fleet/routes.js'
 import { registerHealthRoutes } from './health/routes.js'
 import { registerHttpGuards } from './http/guards.js'
 import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS, REQUEST_TIMEOUT_MS } from './http/limits.js'
@@ -136,6 +137,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
+  registerFleetRoutes(app, jobs, terminals.registry, config)
   jobs.recover()
   terminals.registry.endLeftovers()
   return app

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { KEY_FILE_NAME, keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
 import { ConfigError, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
+import { FLEET_OWNER_ENV } from './fleet/owner.js'
 import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UPDATE } from './update/child-exit.js'
@@ -40,28 +41,46 @@ async function wrap (options: RawOptions): Promise<number> {
   const config = configFrom(options) // bad flags fail here with 78, before any child starts
   if (config.port === 0) throw new ConfigError('--wrapper needs a fixed --port: the health check after an update must find the server')
   const { runWrapper } = await import('./update/wrapper.js')
+  const log = createLogger(config.logLevel)
+  const healthBase = `${config.tls ? 'https' : 'http'}://${connectHost(config.host)}:${config.port}`
+  // The wrapper owns the tunnel and the registration, so updates and crash restarts keep the URL.
+  const fleetModule = wantsFleetPieces(config) ? await import('./fleet/start.js') : undefined
+  fleetModule?.markWrapperOwnsFleet()
+  const fleet = fleetModule?.startFleet(config, healthBase, log)
   // Why: execArgv keeps loaders such as `--import tsx` when the CLI runs from source.
   const self = [...process.execArgv, fileURLToPath(import.meta.url)]
   const args = process.argv.slice(2).filter((arg) => arg !== '--wrapper')
-  return runWrapper({
-    child: { command: process.execPath, args: [...self, ...args] },
-    versionCommand: { command: process.execPath, args: [...self, '--version'] },
-    updateCommand: config.updateCommand,
-    rollbackCommand: config.rollbackCommand,
-    healthUrl: `${config.tls ? 'https' : 'http'}://${connectHost(config.host)}:${config.port}/health`,
-    log: createLogger(config.logLevel),
-  })
+  try {
+    return await runWrapper({
+      child: { command: process.execPath, args: [...self, ...args] },
+      versionCommand: { command: process.execPath, args: [...self, '--version'] },
+      updateCommand: config.updateCommand,
+      rollbackCommand: config.rollbackCommand,
+      healthUrl: `${healthBase}/health`,
+      log,
+    })
+  } finally {
+    await (await fleet)?.close()
+  }
+}
+
+// Why: a cheap test before importing src/fleet, so a plain server loads none of it.
+function wantsFleetPieces (config: Config): boolean {
+  return config.fleet.tunnel !== null || config.fleet.register !== null
 }
 
 async function serve (options: RawOptions): Promise<void> {
   const config = configFrom(options)
+  // Why: read once and removed, so jobs never inherit it (a nested agent-server would skip its tunnel).
+  const fleetEnv = { [FLEET_OWNER_ENV]: process.env[FLEET_OWNER_ENV] }
+  delete process.env[FLEET_OWNER_ENV]
   const log = createLogger(config.logLevel)
-  const running: { server?: RunningServer } = {}
+  const running: { server?: RunningServer, fleet?: { close: () => Promise<void> } } = {}
   let exiting = false
   const exitAfterClose = (code: number): void => {
     if (exiting) return
     exiting = true
-    const closing = running.server ? running.server.close() : Promise.resolve()
+    const closing = Promise.all([running.fleet?.close(), running.server?.close()])
     closing.then(() => process.exit(code), (err: unknown) => {
       log.error({ err }, 'stop failed')
       process.exit(EXIT_FAILURE)
@@ -88,6 +107,13 @@ async function serve (options: RawOptions): Promise<void> {
   })
   if (stopSignal !== undefined) return exitAfterClose(EXIT_OK)
   process.stderr.write(banner(server.url, config, keyFromEnv(process.env) ? 'env' : 'file'))
+  if (wantsFleetPieces(config)) {
+    const { startFleet, wantsFleet } = await import('./fleet/start.js')
+    if (!wantsFleet(config, fleetEnv)) return
+    const localUrl = server.url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:')
+    running.fleet = await startFleet(config, localUrl, log)
+    if (exiting) await running.fleet.close()
+  }
 }
 
 function buildProgram (done: (code: number) => void): Command {

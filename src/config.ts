@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
 
 // Every server setting with its default; `loadConfig` is the only place they are read.
@@ -21,6 +21,8 @@ export const DEFAULTS = Object.freeze({
   terminalLifetime: 3600,
   updateCommand: 'npm install -g agent-runtime@latest',
   rollbackCommand: 'npm install -g agent-runtime@{version}',
+  heartbeatInterval: 60,
+  tokenRefreshInterval: 20 * 3600,
 })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -49,7 +51,24 @@ export interface Config {
   /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
   readonly updateCommand: string
   readonly rollbackCommand: string
+  /** Tunnel, dashboard registration and heartbeats (docs/operations.md, "Fleet"). */
+  readonly fleet: FleetConfig
 }
+
+/** The fleet settings: `--tunnel`, `--tunnel-id`, `--register`, `--name` and their companions. */
+export interface FleetConfig {
+  readonly tunnel: TunnelProvider | null
+  /** devtunnel only; null = the id rule (`devpilot-<host>-<port>`). */
+  readonly tunnelId: string | null
+  /** The dashboard's base URL (no trailing slash), or null. */
+  readonly register: string | null
+  readonly name: string
+  readonly heartbeatIntervalMs: number
+  readonly tokenRefreshIntervalMs: number
+}
+
+export const TUNNEL_PROVIDERS = ['devtunnel', 'cloudflared'] as const
+export type TunnelProvider = typeof TUNNEL_PROVIDERS[number]
 
 // Raised for a bad flag, value or environment variable; the CLI exits 78 with its message.
 export class ConfigError extends Error {
@@ -103,6 +122,38 @@ const origin: Parser = (raw, name) => {
   return url.origin
 }
 
+// Why: Commander gives `true` for a bare `--tunnel` (its value is optional); devtunnel is devpilot's.
+const tunnelProvider: Parser = (raw, name) => {
+  const value = String(raw).trim().toLowerCase()
+  if (value === 'true' || value === '1' || value === '') return 'devtunnel'
+  if (!(TUNNEL_PROVIDERS as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${TUNNEL_PROVIDERS.join(', ')}, got "${String(raw)}"`)
+  }
+  return value
+}
+
+// devtunnel's own rule: lowercase letters, digits and hyphens (optionally `.region`).
+const tunnelId: Parser = (raw, name) => {
+  if (!/^[a-z0-9][a-z0-9-]{1,58}[a-z0-9](\.[a-z0-9]+)?$/.test(raw)) {
+    throw new ConfigError(`${name} must be 3-60 lowercase letters, digits or hyphens, got "${raw}"`)
+  }
+  return raw
+}
+
+const flag: Parser = (raw, name) => {
+  const value = String(raw).trim().toLowerCase()
+  if (['true', '1', 'yes'].includes(value)) return true
+  if (['false', '0', 'no'].includes(value)) return false
+  throw new ConfigError(`${name} must be true or false, got "${String(raw)}"`)
+}
+
+const dashboardUrl: Parser = (raw, name) => {
+  let url: URL
+  try { url = new URL(raw) } catch { throw new ConfigError(`${name} must be a URL like https://dashboard.example.com, got "${raw}"`) }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an https:// URL, got "${raw}"`)
+  return url.href.replace(/\/+$/, '')
+}
+
 // The server's options, in the order `--help` shows them.
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'port', flag: '--port <n>', env: 'AGENT_RUNTIME_PORT', description: 'TCP port (0 picks a free one)', parse: integer(0, 65535) },
@@ -125,6 +176,13 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'terminalLifetime', flag: '--terminal-lifetime <s>', env: 'AGENT_RUNTIME_TERMINAL_LIFETIME', description: 'seconds a terminal may live in total', parse: number(1, 365 * 86400) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
+  { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
+  { key: 'tunnelId', flag: '--tunnel-id <id>', env: 'AGENT_RUNTIME_TUNNEL_ID', description: 'devtunnel id (default devpilot-<host>-<port>)', parse: tunnelId },
+  { key: 'register', flag: '--register <url>', env: 'AGENT_RUNTIME_REGISTER', description: 'register with this dashboard (https://) and send it heartbeats', parse: dashboardUrl },
+  { key: 'name', flag: '--name <name>', env: 'AGENT_RUNTIME_NAME', description: 'name shown on the dashboard (default: host name)', parse: text },
+  { key: 'heartbeatInterval', flag: '--heartbeat-interval <s>', env: 'AGENT_RUNTIME_HEARTBEAT_INTERVAL', description: 'seconds between dashboard heartbeats (0 = off)', parse: number(0, 86400) },
+  { key: 'tokenRefreshInterval', flag: '--token-refresh-interval <s>', env: 'AGENT_RUNTIME_TOKEN_REFRESH_INTERVAL', description: 'seconds between devtunnel token refreshes', parse: number(1, 365 * 86400) },
+  { key: 'allowInsecureDashboard', flag: '--allow-insecure-dashboard', env: 'AGENT_RUNTIME_ALLOW_INSECURE_DASHBOARD', description: 'accept a plain http:// --register URL that is not loopback', parse: flag },
 ]
 
 // Raw option values as the CLI parsed them: strings, or string lists for repeatable flags.
@@ -167,6 +225,30 @@ function readTerminalPort (port: number, terminalPort: number | undefined): Conf
   return port === 0 || port === 65535 ? null : { port: port + 1, explicit: false }
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function readFleet (value: Record<string, unknown>, env: NodeJS.ProcessEnv): FleetConfig {
+  const tunnel = (value.tunnel as TunnelProvider | undefined) ?? null
+  const tunnelIdValue = (value.tunnelId as string | undefined) ?? null
+  if (tunnelIdValue !== null && tunnel === 'cloudflared') throw new ConfigError('--tunnel-id is for --tunnel devtunnel; a cloudflared quick tunnel has no id')
+  const register = (value.register as string | undefined) ?? null
+  if (register !== null && value.allowInsecureDashboard !== true) {
+    const url = new URL(register)
+    // Why: the registration sends the API key; over plain http anyone on the path could read it.
+    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname) && !url.hostname.startsWith('127.')) {
+      throw new ConfigError(`--register must be an https:// URL (the API key is sent to it), got "${register}"; --allow-insecure-dashboard accepts it`)
+    }
+  }
+  return Object.freeze({
+    tunnel,
+    tunnelId: tunnelIdValue,
+    register,
+    name: (value.name as string | undefined) ?? (env.COMPUTERNAME || hostname() || 'devbox'),
+    heartbeatIntervalMs: Math.round(((value.heartbeatInterval as number | undefined) ?? DEFAULTS.heartbeatInterval) * 1000),
+    tokenRefreshIntervalMs: Math.round(((value.tokenRefreshInterval as number | undefined) ?? DEFAULTS.tokenRefreshInterval) * 1000),
+  })
+}
+
 const STATE_DIR_OPTION = SERVER_OPTIONS.find((spec) => spec.key === 'stateDir') as OptionSpec
 
 /**
@@ -202,5 +284,6 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     terminalLifetimeMs: Math.round(pick('terminalLifetime', DEFAULTS.terminalLifetime) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
+    fleet: readFleet(value, env),
   })
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RuntimeClient } from '../client/index.js'
 import { isSameProcess } from '../exec/process-group.js'
+import { describeFleetState, readFleetState } from '../fleet/state-file.js'
 import { readServerInfo } from '../update/server-info.js'
 import { resolveCredentials } from './credentials.js'
 import type { CommandIo } from './io.js'
@@ -24,6 +25,7 @@ export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: C
   const queue = health.queue as { running: number, pending: number } | undefined
   io.stdout.write(`agent-server ${info.version} is running: pid ${info.pid}, ${info.url}, up ${duration(Date.now() / 1000 - info.startedAt)}\n`)
   if (health.authenticated) io.stdout.write(`jobs: ${String(health.jobs)} (running ${queue?.running ?? 0}, pending ${queue?.pending ?? 0})\n`)
+  io.stdout.write(describeFleetState(readFleetState(stateDir), (pid) => isSameProcess(pid, null)))
   return 0
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { ConfigError, DEFAULTS, loadConfig, resolveStateDir } from '../../src/config.js'
@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       terminalLifetimeMs: 3_600_000,
       updateCommand: 'npm install -g agent-runtime@latest',
       rollbackCommand: 'npm install -g agent-runtime@{version}',
+      fleet: { tunnel: null, tunnelId: null, register: null, name: hostname(), heartbeatIntervalMs: 60_000, tokenRefreshIntervalMs: 72_000_000 },
     })
   })
 
