@@ -4,14 +4,18 @@
 #     -v agent-runtime:/var/lib/agent-runtime agent-runtime
 
 # Why: one value for both stages, so the native modules built below load in the runtime image.
-ARG NODE_VERSION=20
+ARG NODE_VERSION=22
 
 # ---- build: install everything, compile native modules and TypeScript, drop dev dependencies
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
 # Why: manifests first, so the slow `npm ci` layer is reused when only src/ changes.
 COPY package.json package-lock.json .npmrc ./
-# Why: this full image already has python3, make and g++, which node-gyp needs for better-sqlite3 and node-pty.
+# Why: `npm ci` runs our own install script, which builds the job launcher (native/launcher).
+COPY scripts/build-launcher.mjs ./scripts/
+COPY native ./native
+# Why: this full image already has python3, make and g++, which node-gyp needs for better-sqlite3,
+# node-pty and the launcher.
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -45,6 +49,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The job launcher (jobs start off the event loop); without it the server falls back to spawn, slower.
+COPY --from=build /app/native/launcher/build/Release/agent-launcher ./native/launcher/build/Release/agent-launcher
 # The web terminal page (GET /); xterm.js itself comes from node_modules.
 COPY web ./web
 
