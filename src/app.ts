@@ -9,6 +9,7 @@ import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, toErrorResponse } from './errors.js'
+import { registerFileRoutes } from './files/routes.js'
 import { registerHealthRoutes } from './health/routes.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
@@ -118,6 +119,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
+  await registerFileRoutes(app, config)
   jobs.recover()
   return app
 }

@@ -21,6 +21,9 @@ export const DEFAULTS = Object.freeze({
   terminalLifetime: 3600,
   updateCommand: 'npm install -g agent-runtime@latest',
   rollbackCommand: 'npm install -g agent-runtime@{version}',
+  filesRoot: process.cwd(),
+  filesConfine: false,
+  maxUploadBytes: 0,
 })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -49,6 +52,12 @@ export interface Config {
   /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
   readonly updateCommand: string
   readonly rollbackCommand: string
+  /** Where relative paths of the files API resolve (absolute). */
+  readonly filesRoot: string
+  /** When true, every files API path must stay inside `filesRoot` after resolving symlinks. */
+  readonly filesConfine: boolean
+  /** Largest PUT /files body in bytes, or null for no limit but the disk. */
+  readonly maxUploadBytes: number | null
 }
 
 // Raised for a bad flag, value or environment variable; the CLI exits 78 with its message.
@@ -103,6 +112,14 @@ const origin: Parser = (raw, name) => {
   return url.origin
 }
 
+const boolean: Parser = (raw, name) => {
+  // Why: commander passes `true` for a flag without a value; the env twin is text.
+  const value = String(raw).trim().toLowerCase()
+  if (['true', '1', 'yes'].includes(value)) return true
+  if (['false', '0', 'no'].includes(value)) return false
+  throw new ConfigError(`${name} must be true or false, got "${String(raw)}"`)
+}
+
 // The server's options, in the order `--help` shows them.
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'port', flag: '--port <n>', env: 'AGENT_RUNTIME_PORT', description: 'TCP port (0 picks a free one)', parse: integer(0, 65535) },
@@ -123,6 +140,9 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'terminalOrphanTtl', flag: '--terminal-orphan-ttl <s>', env: 'AGENT_RUNTIME_TERMINAL_ORPHAN_TTL', description: 'seconds a terminal without clients waits to be reattached', parse: number(0, 7 * 86400) },
   { key: 'terminalIdleTimeout', flag: '--terminal-idle-timeout <s>', env: 'AGENT_RUNTIME_TERMINAL_IDLE_TIMEOUT', description: 'seconds without input before a terminal ends', parse: number(1, 30 * 86400) },
   { key: 'terminalLifetime', flag: '--terminal-lifetime <s>', env: 'AGENT_RUNTIME_TERMINAL_LIFETIME', description: 'seconds a terminal may live in total', parse: number(1, 365 * 86400) },
+  { key: 'filesRoot', flag: '--files-root <dir>', env: 'AGENT_RUNTIME_FILES_ROOT', description: 'directory relative files API paths resolve against (default: the cwd)', parse: text },
+  { key: 'filesConfine', flag: '--files-confine', env: 'AGENT_RUNTIME_FILES_CONFINE', description: 'keep every files API path inside --files-root (symlinks resolved)', parse: boolean },
+  { key: 'maxUploadBytes', flag: '--max-upload-bytes <bytes>', env: 'AGENT_RUNTIME_MAX_UPLOAD_BYTES', description: 'largest PUT /files body (default 0 = no limit)', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
 ]
@@ -202,5 +222,8 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     terminalLifetimeMs: Math.round(pick('terminalLifetime', DEFAULTS.terminalLifetime) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
+    filesRoot: resolve(pick('filesRoot', DEFAULTS.filesRoot)),
+    filesConfine: pick('filesConfine', DEFAULTS.filesConfine),
+    maxUploadBytes: pick('maxUploadBytes', DEFAULTS.maxUploadBytes) || null,
   })
 }

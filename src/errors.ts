@@ -29,6 +29,17 @@ export const Errors = {
   SERVER_DRAINING: createError('SERVER_DRAINING', 'the server is restarting for an update; retry shortly', 503),
   UPDATE_BLOCKED: createError('UPDATE_BLOCKED', '%s', 409),
   RANGE_NOT_SATISFIABLE: createError('RANGE_NOT_SATISFIABLE', 'range not satisfiable (size %s bytes)', 416),
+  FILE_NOT_FOUND: createError('FILE_NOT_FOUND', 'no such file or directory: %s', 404),
+  NOT_A_DIRECTORY: createError('NOT_A_DIRECTORY', 'not a directory: %s', 409),
+  IS_A_DIRECTORY: createError('IS_A_DIRECTORY', '%s is a directory; list it with GET /files/list or download it with format=tar', 400),
+  FILE_EXISTS: createError('FILE_EXISTS', 'already exists: %s', 409),
+  DIRECTORY_NOT_EMPTY: createError('DIRECTORY_NOT_EMPTY', 'directory not empty: %s (pass recursive=1)', 409),
+  FILE_PERMISSION_DENIED: createError('FILE_PERMISSION_DENIED', 'permission denied: %s', 403),
+  PATH_OUTSIDE_ROOT: createError('PATH_OUTSIDE_ROOT', 'path is outside the files root: %s', 403),
+  PRECONDITION_FAILED: createError('PRECONDITION_FAILED', 'If-Match does not match the current version of %s', 412),
+  UPLOAD_TOO_LARGE: createError('UPLOAD_TOO_LARGE', 'upload too large (limit %s bytes)', 413),
+  UNSAFE_ARCHIVE_ENTRY: createError('UNSAFE_ARCHIVE_ENTRY', 'archive entry refused: %s', 400),
+  NO_SPACE: createError('NO_SPACE', 'no space left on device while writing %s', 507),
   INTERNAL: createError('INTERNAL', 'internal server error', 500),
 } as const
 

@@ -1,0 +1,24 @@
+import { Errors } from '../errors.js'
+
+/** The catalogue error for a failed file-system call on `path`; unknown errors pass through (→ 500). */
+export function toFileError (err: unknown, path: string): unknown {
+  switch ((err as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOENT': return new Errors.FILE_NOT_FOUND(path)
+    case 'ENOTDIR': return new Errors.NOT_A_DIRECTORY(path)
+    case 'EISDIR': return new Errors.IS_A_DIRECTORY(path)
+    case 'EEXIST': return new Errors.FILE_EXISTS(path)
+    case 'ENOTEMPTY': return new Errors.DIRECTORY_NOT_EMPTY(path)
+    case 'EACCES': case 'EPERM': case 'EROFS': return new Errors.FILE_PERMISSION_DENIED(path)
+    case 'ENOSPC': case 'EDQUOT': return new Errors.NO_SPACE(path)
+    default: return err
+  }
+}
+
+/** Runs a file-system call and turns its failure into the catalogue error for `path`. */
+export async function onPath<T> (path: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    throw toFileError(err, path)
+  }
+}
