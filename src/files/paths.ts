@@ -1,6 +1,7 @@
-import { realpath } from 'node:fs/promises'
+import { readlink, realpath } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { Errors } from '../errors.js'
+import { onPath } from './fs-errors.js'
 
 /** Where the files API resolves paths: the root for relative ones, and whether paths must stay inside it. */
 export interface FilesRoot {
@@ -21,7 +22,11 @@ async function realpathOfLongestPrefix (path: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code
     const parent = dirname(path)
     if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) throw err
-    return resolve(await realpathOfLongestPrefix(parent), relative(parent, path))
+    const realParent = await realpathOfLongestPrefix(parent)
+    const here = resolve(realParent, relative(parent, path))
+    // Why: a dangling symlink is followed by a later write or mkdir; where it points is what counts.
+    const target = await readlink(here).catch(() => null)
+    return target === null ? here : realpathOfLongestPrefix(resolve(realParent, target))
   }
 }
 
@@ -33,7 +38,7 @@ export async function resolveRequestPath (files: FilesRoot, raw: string): Promis
   if (raw === '' || raw.includes('\0')) throw new Errors.INVALID_REQUEST('path must be a non-empty string without NUL bytes')
   const path = resolve(files.root, raw)
   if (!files.confine) return path
-  const [realRoot, real] = await Promise.all([realpath(files.root), realpathOfLongestPrefix(path)])
+  const [realRoot, real] = await onPath(path, () => Promise.all([realpath(files.root), realpathOfLongestPrefix(path)]))
   if (!isInside(realRoot, real)) throw new Errors.PATH_OUTSIDE_ROOT(raw)
   return path
 }
