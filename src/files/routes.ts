@@ -41,29 +41,36 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
   const files: FilesRoot = { root: config.filesRoot, confine: config.filesConfine }
   const resolvePath = (raw: string): Promise<string> => resolveRequestPath(files, raw)
 
-  app.get('/files', { schema: { querystring: DownloadQuery } }, async (request, reply) => {
-    const path = await resolvePath(request.query.path)
-    if (request.query.format === 'tar') {
-      await onPath(path, () => stat(path))
-      const name = basename(path)
-      reply.type(TAR_TYPE).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent((name || 'root') + '.tar')}`)
-      return reply.send(packTar(path, { prefix: name }))
-    }
-    // Why a handle: a rename over the path mid-download leaves this reader on the file it started with.
-    const handle = await onPath(path, () => open(path, 'r'))
-    let handedOver = false
-    try {
-      const stats = await handle.stat({ bigint: true })
-      if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(request.query.path)
-      const plan = planDownload(stats, request.headers.range, request.headers['if-none-match'])
-      reply.headers(plan.headers).type('application/octet-stream')
-      if (plan.status === 416) throw new Errors.RANGE_NOT_SATISFIABLE(Number(stats.size))
-      reply.code(plan.status)
-      if (plan.span === null || request.method === 'HEAD') return reply.send()
-      handedOver = true
-      return reply.send(handle.createReadStream({ start: plan.span.start, end: plan.span.end, highWaterMark: READ_CHUNK_BYTES }))
-    } finally {
-      if (!handedOver) await handle.close()
+  // Why an explicit HEAD: Fastify's automatic one reads a streamed body to the end and drops it.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/files',
+    exposeHeadRoute: false,
+    schema: { querystring: DownloadQuery },
+    handler: async (request, reply) => {
+      const path = await resolvePath(request.query.path)
+      if (request.query.format === 'tar') {
+        await onPath(path, () => stat(path))
+        const name = basename(path)
+        reply.type(TAR_TYPE).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent((name || 'root') + '.tar')}`)
+        return request.method === 'HEAD' ? reply.send() : reply.send(packTar(path, { prefix: name }))
+      }
+      // Why a handle: a rename over the path mid-download leaves this reader on the file it started with.
+      const handle = await onPath(path, () => open(path, 'r'))
+      let handedOver = false
+      try {
+        const stats = await handle.stat({ bigint: true })
+        if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(request.query.path)
+        const plan = planDownload(stats, request.headers.range, request.headers['if-none-match'])
+        reply.headers(plan.headers).type('application/octet-stream')
+        if (plan.status === 416) throw new Errors.RANGE_NOT_SATISFIABLE(Number(stats.size))
+        reply.code(plan.status)
+        if (plan.span === null || request.method === 'HEAD') return reply.send()
+        handedOver = true
+        return reply.send(handle.createReadStream({ start: plan.span.start, end: plan.span.end, highWaterMark: READ_CHUNK_BYTES }))
+      } finally {
+        if (!handedOver) await handle.close()
+      }
     }
   })
 

@@ -66,6 +66,10 @@ describe('files API', () => {
       assert.equal(got.status, status, range)
       assert.equal(got.bytes.toString(), body, range)
     }
+    const head = await raw(server, 'HEAD', q('range.txt'))
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-length'), '10')
+    assert.equal(head.bytes.length, 0)
     const partial = await raw(server, 'GET', q('range.txt'), undefined, { range: 'bytes=2-4' })
     assert.equal(partial.headers.get('content-range'), 'bytes 2-4/10')
     for (const range of ['bytes=10-', 'bytes=-0', 'bytes=5-2']) {
