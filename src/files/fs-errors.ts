@@ -10,6 +10,8 @@ export function toFileError (err: unknown, path: string): unknown {
     case 'ENOTEMPTY': return new Errors.DIRECTORY_NOT_EMPTY(path)
     case 'EACCES': case 'EPERM': case 'EROFS': return new Errors.FILE_PERMISSION_DENIED(path)
     case 'ENOSPC': case 'EDQUOT': return new Errors.NO_SPACE(path)
+    // Why not a 500: a client that drops its upload is not a server failure worth an error log.
+    case 'ECONNRESET': case 'ERR_STREAM_PREMATURE_CLOSE': return new Errors.INVALID_REQUEST(`the body for ${path} ended early (the client went away)`)
     case 'ELOOP': return new Errors.INVALID_REQUEST(`too many levels of symbolic links: ${path}`)
     case 'ENAMETOOLONG': return new Errors.INVALID_REQUEST(`file name too long: ${path}`)
     default: return err

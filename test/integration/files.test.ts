@@ -225,6 +225,13 @@ describe('files API', () => {
     assert.deepEqual(readdirSync(outside), [])
   })
 
+  test('format=tar of a single file is a tar holding that file under its name', async () => {
+    writeFileSync(join(dir, 'single.txt'), 'single')
+    const tarBytes = (await raw(server, 'GET', q('single.txt', '&format=tar'))).bytes
+    assert.equal(execFileSync('tar', ['-xO', 'single.txt'], { input: tarBytes }).toString(), 'single')
+    assert.equal((await raw(server, 'GET', q('missing', '&format=tar'))).status, 404)
+  })
+
   test('an extract without the tar Content-Type is refused', async () => {
     const put = await raw(server, 'PUT', q('.', '&extract=1'), 'not a tar')
     assert.equal(put.status, 400)
