@@ -9,7 +9,8 @@ export interface FilesRoot {
   confine: boolean
 }
 
-const isInside = (base: string, path: string): boolean => {
+/** True when `path` is `base` or below it (both already resolved). */
+export const isInside = (base: string, path: string): boolean => {
   const rel = relative(base, path)
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
 }
@@ -42,6 +43,3 @@ export async function resolveRequestPath (files: FilesRoot, raw: string): Promis
   if (!isInside(realRoot, real)) throw new Errors.PATH_OUTSIDE_ROOT(raw)
   return path
 }
-
-/** True when `path` is `base` or below it (both already resolved). */
-export { isInside }
