@@ -114,6 +114,22 @@ describe('files API', () => {
     assert.ok(readFileSync(join(dir, 'swap.bin')).equals(fresh))
   })
 
+  test('a download dropped mid-way closes the file on the server', async () => {
+    const path = join(dir, 'dropped.bin')
+    writeFileSync(path, randomBytes(8 * MiB))
+    const openOnIt = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try { return readlinkSync(`/proc/self/fd/${fd}`) === path } catch { return false }
+    }).length
+    const aborter = new AbortController()
+    const response = await fetch(`${server.url}/files${q('dropped.bin')}`, { headers: { 'x-api-key': server.key }, signal: aborter.signal })
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read()
+    assert.equal(openOnIt(), 1)
+    aborter.abort()
+    await reader.read().catch(() => {})
+    await waitFor(() => openOnIt() === 0, 'the server to close the file')
+  })
+
   test('an upload dropped mid-body leaves neither the file nor a temp file', async () => {
     const sub = join(dir, 'aborted')
     mkdirSync(sub)
