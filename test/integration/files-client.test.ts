@@ -120,6 +120,23 @@ describe('files client and agent-server cp', () => {
     assert.ok(statSync(join(local, 'back', 'copied', 'empty')).isDirectory())
   })
 
+  test('agent-server cp draws a progress line on a terminal', async (t) => {
+    const { execFileSync } = await import('node:child_process')
+    try { execFileSync('script', ['--version'], { stdio: 'ignore' }) } catch { t.skip('needs script(1) to give the CLI a terminal'); return }
+    writeFileSync(join(local, 'tty.bin'), randomBytes(MiB))
+    const command = [process.execPath, '--import', 'tsx', CLI_PATH, 'cp', join(local, 'tty.bin'), `server:${join(remote, 'tty.bin')}`].map((a) => `'${a}'`).join(' ')
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, AGENT_RUNTIME_URL: server.url, AGENT_RUNTIME_API_KEY: server.key, AGENT_RUNTIME_HOME: server.stateDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let screen = ''
+    child.stdout.on('data', (d: Buffer) => { screen += d.toString() })
+    const [code] = await once(child, 'exit') as [number | null]
+    assert.equal(code, 0, screen)
+    assert.match(screen, /tty\.bin {2}1\.0 MiB \/ 1\.0 MiB {2}100%/)
+    assert.ok(readFileSync(join(remote, 'tty.bin')).equals(readFileSync(join(local, 'tty.bin'))))
+  })
+
   test('agent-server cp exits non-zero with the reason when the source is missing or neither side is remote', async () => {
     const missing = await cp(['server:no/such.txt', join(local, 'x')])
     assert.equal(missing.code, 1)
