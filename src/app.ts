@@ -9,10 +9,12 @@ import { SocketAuth } from './auth/socket-auth.js'
 import { TicketStore } from './auth/tickets.js'
 import type { Config } from './config.js'
 import { BODY_LIMIT_BYTES, Errors, MAX_JSON_DEPTH, toErrorResponse } from './errors.js'
+import { registerFileRoutes } from './files/routes.js'
 import { registerFleetRoutes } from './fleet/routes.js'
 import { registerHealthRoutes } from './health/routes.js'
+import { registerBodyDeadline } from './http/body-deadline.js'
 import { registerHttpGuards } from './http/guards.js'
-import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS, REQUEST_TIMEOUT_MS } from './http/limits.js'
+import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS } from './http/limits.js'
 import { answerClientError, answerExpectation, answerFrameworkError } from './http/refusals.js'
 import { answerWebSocketError } from './http/socket-errors.js'
 import { JobManager } from './jobs/manager.js'
@@ -60,7 +62,8 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
     // Why: a log line per poll would be megabytes a second; job lifecycle events are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Why 0: bodies get their own deadline (http/body-deadline.ts) that streamed uploads are exempt from.
+    requestTimeout: 0,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: answerFrameworkError,
@@ -91,6 +94,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   })
   app.setNotFoundHandler(() => { throw new Errors.NOT_FOUND() })
   registerHttpGuards(app)
+  registerBodyDeadline(app)
   // The wire contract (src/contract): response serializers, GET /openapi.json and GET /docs; before every route.
   useContract(app)
 
@@ -138,6 +142,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
   registerFleetRoutes(app, jobs, terminals.registry, config)
+  await registerFileRoutes(app, config)
   jobs.recover()
   terminals.registry.endLeftovers()
   return app

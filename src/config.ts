@@ -23,6 +23,9 @@ export const DEFAULTS = Object.freeze({
   rollbackCommand: 'npm install -g agent-runtime@{version}',
   heartbeatInterval: 60,
   tokenRefreshInterval: 20 * 3600,
+  filesRoot: process.cwd(),
+  filesConfine: false,
+  maxUploadBytes: 0,
 })
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -53,6 +56,12 @@ export interface Config {
   readonly rollbackCommand: string
   /** Tunnel, dashboard registration and heartbeats (docs/operations.md, "Fleet"). */
   readonly fleet: FleetConfig
+  /** Where relative paths of the files API resolve (absolute). */
+  readonly filesRoot: string
+  /** When true, every files API path must stay inside `filesRoot` after resolving symlinks. */
+  readonly filesConfine: boolean
+  /** Largest PUT /files body in bytes, or null for no limit but the disk. */
+  readonly maxUploadBytes: number | null
 }
 
 /** The fleet settings: `--tunnel`, `--tunnel-id`, `--register`, `--name` and their companions. */
@@ -140,7 +149,8 @@ const tunnelId: Parser = (raw, name) => {
   return raw
 }
 
-const flag: Parser = (raw, name) => {
+const boolean: Parser = (raw, name) => {
+  // Why: commander passes `true` for a flag without a value; the env twin is text.
   const value = String(raw).trim().toLowerCase()
   if (['true', '1', 'yes'].includes(value)) return true
   if (['false', '0', 'no'].includes(value)) return false
@@ -174,6 +184,9 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'terminalOrphanTtl', flag: '--terminal-orphan-ttl <s>', env: 'AGENT_RUNTIME_TERMINAL_ORPHAN_TTL', description: 'seconds a terminal without clients waits to be reattached', parse: number(0, 7 * 86400) },
   { key: 'terminalIdleTimeout', flag: '--terminal-idle-timeout <s>', env: 'AGENT_RUNTIME_TERMINAL_IDLE_TIMEOUT', description: 'seconds without input before a terminal ends', parse: number(1, 30 * 86400) },
   { key: 'terminalLifetime', flag: '--terminal-lifetime <s>', env: 'AGENT_RUNTIME_TERMINAL_LIFETIME', description: 'seconds a terminal may live in total', parse: number(1, 365 * 86400) },
+  { key: 'filesRoot', flag: '--files-root <dir>', env: 'AGENT_RUNTIME_FILES_ROOT', description: 'directory relative files API paths resolve against (default: the cwd)', parse: text },
+  { key: 'filesConfine', flag: '--files-confine', env: 'AGENT_RUNTIME_FILES_CONFINE', description: 'keep every files API path inside --files-root (symlinks resolved)', parse: boolean },
+  { key: 'maxUploadBytes', flag: '--max-upload-bytes <bytes>', env: 'AGENT_RUNTIME_MAX_UPLOAD_BYTES', description: 'largest PUT /files body (default 0 = no limit)', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
@@ -182,7 +195,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'name', flag: '--name <name>', env: 'AGENT_RUNTIME_NAME', description: 'name shown on the dashboard (default: host name)', parse: text },
   { key: 'heartbeatInterval', flag: '--heartbeat-interval <s>', env: 'AGENT_RUNTIME_HEARTBEAT_INTERVAL', description: 'seconds between dashboard heartbeats (0 = off)', parse: number(0, 86400) },
   { key: 'tokenRefreshInterval', flag: '--token-refresh-interval <s>', env: 'AGENT_RUNTIME_TOKEN_REFRESH_INTERVAL', description: 'seconds between devtunnel token refreshes', parse: number(1, 365 * 86400) },
-  { key: 'allowInsecureDashboard', flag: '--allow-insecure-dashboard', env: 'AGENT_RUNTIME_ALLOW_INSECURE_DASHBOARD', description: 'accept a plain http:// --register URL that is not loopback', parse: flag },
+  { key: 'allowInsecureDashboard', flag: '--allow-insecure-dashboard', env: 'AGENT_RUNTIME_ALLOW_INSECURE_DASHBOARD', description: 'accept a plain http:// --register URL that is not loopback', parse: boolean },
 ]
 
 // Raw option values as the CLI parsed them: strings, or string lists for repeatable flags.
@@ -285,5 +298,8 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
     fleet: readFleet(value, env),
+    filesRoot: resolve(pick('filesRoot', DEFAULTS.filesRoot)),
+    filesConfine: pick('filesConfine', DEFAULTS.filesConfine),
+    maxUploadBytes: pick('maxUploadBytes', DEFAULTS.maxUploadBytes) || null,
   })
 }

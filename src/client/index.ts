@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FINISHED_STATUSES } from '../contract/job-status.js'
+import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
   AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ShellJobRequest, SubmitResult,
 } from './types.js'
 
 export type * from './types.js'
+export type * from './files.js'
+export { FilesClient } from './files.js'
 export { JOB_KEYS } from './types.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8585'
@@ -46,7 +49,7 @@ export interface EventsOptions {
   maxRetries?: number
 }
 
-type RequestOptions = { body?: unknown, headers?: Record<string, string>, signal?: AbortSignal | undefined }
+type RequestOptions = { body?: unknown, raw?: unknown, headers?: Record<string, string>, signal?: AbortSignal | undefined }
 
 const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
 
@@ -56,8 +59,11 @@ export class RuntimeClient {
   readonly #apiKey: string | undefined
   readonly #submitRetries: number
   readonly #retryDelayMs: number
+  /** The files API: streamed download and upload, tar, list, stat, remove, move, mkdir. */
+  readonly files: FilesClient
 
   constructor (options: ClientOptions = {}) {
+    this.files = new FilesClient((method, path, request) => this.#fetch(method, path, request))
     this.url = (options.url ?? DEFAULT_URL).replace(/\/+$/, '')
     this.#apiKey = options.apiKey
     this.#submitRetries = options.submitRetries ?? 3
@@ -189,6 +195,8 @@ export class RuntimeClient {
         method,
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        // Why duplex: fetch streams a request body only in half-duplex mode.
+        ...(options.raw !== undefined ? { body: options.raw as BodyInit, duplex: 'half' } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       })
     } catch (err) {

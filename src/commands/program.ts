@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { resolveStateDir } from '../config.js'
 import { runAttach } from './attach.js'
+import { runCp } from './cp.js'
 import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
 import type { CommandIo } from './io.js'
@@ -111,6 +112,14 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         throw new Error(describeClientError(err, { url: credentials.url }), { cause: err })
       }
     })
+
+  withClientOptions(program.command('cp'))
+    .description('copy a file or a directory between here and the server, e.g. cp ./dir server:/tmp/dir or cp server:/var/log/x.log .')
+    .option('--no-progress', 'no progress line, even on a terminal')
+    .argument('<src>', 'source: a local path, or server:PATH')
+    .argument('<dst>', 'destination: a local path, or server:PATH')
+    .action(async (src: string, dst: string, flags: ClientFlags & { progress?: boolean }) =>
+      run(flags, undefined, (client) => runCp(client, src, dst, flags, io)))
 
   withClientOptions(program.command('health'))
     .description("print the server's health")

@@ -3,9 +3,9 @@ import { MAX_HEADER_BYTES } from '../errors.js'
 
 // Time allowed to receive a request's line and headers: slowloris on the head ends here.
 export const HEADERS_TIMEOUT_MS = 30_000
-// Time allowed to receive a whole request, head and body (bodies are JSON of at most 4 MiB). Node
-// counts it until the request is read, not answered: long-polls, SSE and WebSockets are not cut.
-export const REQUEST_TIMEOUT_MS = 120_000
+// Time allowed to receive a request's body once its head has arrived (JSON bodies are at most
+// 4 MiB); enforced by http/body-deadline.ts, except on routes that stream their body (PUT /files).
+export const BODY_DEADLINE_MS = 120_000
 // How often Node looks for requests past those two limits (its default, 30 s, would add up to 30 s).
 const CONNECTIONS_CHECK_INTERVAL_MS = 5_000
 // Idle time allowed between two requests of a keep-alive connection (Fastify's default).
@@ -21,7 +21,8 @@ export const MAX_PARAM_LENGTH = MAX_HEADER_BYTES
 /** Options of Node's HTTP(S) server: timeouts above, and a missing Host answered by us (as JSON) rather than by Node. */
 export const NODE_SERVER_OPTIONS: ServerOptions = {
   headersTimeout: HEADERS_TIMEOUT_MS,
-  requestTimeout: REQUEST_TIMEOUT_MS,
+  // Why off: Node's limit is server-wide and would cut long uploads; see BODY_DEADLINE_MS.
+  requestTimeout: 0,
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
   maxHeaderSize: MAX_HEADER_BYTES,

@@ -46,7 +46,21 @@ describe('loadConfig', () => {
       updateCommand: 'npm install -g agent-runtime@latest',
       rollbackCommand: 'npm install -g agent-runtime@{version}',
       fleet: { tunnel: null, tunnelId: null, register: null, name: hostname(), heartbeatIntervalMs: 60_000, tokenRefreshIntervalMs: 72_000_000 },
+      filesRoot: process.cwd(),
+      filesConfine: false,
+      maxUploadBytes: null,
     })
+  })
+
+  test('the files flags resolve the root, read the confinement switch and the upload limit, flag or env', () => {
+    const fromFlags = loadConfig({ filesRoot: 'sub/dir', filesConfine: true as unknown as string, maxUploadBytes: '1024' }, {})
+    assert.equal(fromFlags.filesRoot, resolve('sub/dir'))
+    assert.equal(fromFlags.filesConfine, true)
+    assert.equal(fromFlags.maxUploadBytes, 1024)
+    const fromEnv = loadConfig({}, { AGENT_RUNTIME_FILES_ROOT: '/srv', AGENT_RUNTIME_FILES_CONFINE: '1', AGENT_RUNTIME_MAX_UPLOAD_BYTES: '0' })
+    assert.deepEqual([fromEnv.filesRoot, fromEnv.filesConfine, fromEnv.maxUploadBytes], ['/srv', true, null])
+    assert.throws(() => loadConfig({}, { AGENT_RUNTIME_FILES_CONFINE: 'maybe' }), ConfigError)
+    assert.throws(() => loadConfig({ maxUploadBytes: '-1' }, {}), ConfigError)
   })
 
   test('the terminal port is port + 1 by default, off with 0 or with an ephemeral --port 0, and never the main port', () => {
