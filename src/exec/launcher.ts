@@ -39,6 +39,17 @@ export function launchPaths (files: JobFiles): { launch: string, stdinFifo: stri
   return { launch: `${files.dir}/launch`, stdinFifo: `${files.dir}/stdin` }
 }
 
+/**
+ * The pid of the job's recorder from its launch file, or null when no launcher started it (yet).
+ * Why: a server killed between the launcher's fork and its own record of the pid leaves a job
+ * that runs with no pid in the store; the next server finds it here.
+ */
+export function launchedPid (files: JobFiles): number | null {
+  let text: string
+  try { text = readFileSync(launchPaths(files).launch, 'utf8') } catch { return null }
+  return /^\d+\n$/.test(text) ? Number(text) : null
+}
+
 // The server's side of native/launcher: one long-lived small process that forks job processes on
 // request, so that the server never forks itself. Restarted when it dies; requests it had not
 // answered are sent again (its launch files make that safe) and running jobs are then followed

@@ -14,6 +14,9 @@ export interface StartedProcess {
 /** What a kind may have recorded on a job while it runs (the manager writes it). */
 export interface JobProgress {
   acp?: AcpOutcome
+  /** A re-adopted job's process, when the last server died before recording it. */
+  pid?: number
+  pidStartTime?: string | null
 }
 
 /** What the manager gives each kind: where job files live, the kill grace, and how to report. */

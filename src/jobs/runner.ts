@@ -2,7 +2,8 @@ import { Errors } from '../errors.js'
 import { jobFiles, readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
 import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
-import { isSameProcess } from '../exec/process-group.js'
+import { launchedPid } from '../exec/launcher.js'
+import { isSameProcess, processStartTime } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { lastWriteAt } from '../output/read.js'
@@ -73,6 +74,15 @@ export class JobRunner implements JobKind {
       return null
     }
     const status = readExitFile(files.exit)
+    const launched = job.pid === null && status === null ? launchedPid(files) : null
+    if (launched !== null && processStartTime(launched) !== null) {
+      // Why: the last server died after the launcher started the job but before it recorded the pid.
+      this.#host.log.info({ jobId: job.id, pid: launched }, 'job re-adopted from its launch file')
+      const process = JobProcess.adopt(launched, processStartTime(launched), files)
+      this.#host.progress(job.id, { pid: launched, pidStartTime: process.startTime })
+      this.#follow(job, process, false)
+      return null
+    }
     this.#host.log.info({ jobId: job.id, exitCode: status }, 'job ended while no server was running')
     return status !== null ? { type: 'process', end: { type: 'status', status }, reason: null } : { type: 'lost', mode: 'shell' }
   }
