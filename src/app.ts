@@ -15,6 +15,7 @@ import { KEEP_ALIVE_TIMEOUT_MS, MAX_PARAM_LENGTH, NODE_SERVER_OPTIONS, REQUEST_T
 import { answerClientError, answerExpectation, answerFrameworkError } from './http/refusals.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
+import { registerSessionRoutes } from './sessions/routes.js'
 import { JobStore } from './jobs/store.js'
 import { jsonNestedDeeperThan } from './lib/json-depth.js'
 import type { Logger } from './logger.js'
@@ -132,6 +133,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerJobRoutes(app, config, jobs, events)
   registerStreamRoutes(app, events, jobs, socketAuth)
   registerTerminalRoutes(app, terminals)
+  if (jobs.sessions) registerSessionRoutes(app, jobs.sessions)
   jobs.recover()
   terminals.registry.endLeftovers()
   return app
