@@ -1,4 +1,3 @@
-/* eslint-disable no-template-curly-in-string -- shell commands use ${VAR} */
 // Persistent shell sessions through HTTP: every command is a job. What the SessionPool alone
 // proves (completion cases, kill sequence, stdin edge cases, re-adoption details) lives in
 // sessions-core.test.ts; this file proves the wiring.
