@@ -32,6 +32,37 @@ export interface AcpJobRequest {
   persistent_shell?: string
 }
 
+/** POST /exec in persistent-shell mode: one command in a named session (devpilot's fields). */
+export interface SessionJobRequest {
+  sessionKey: string
+  command: string
+  /** bash, zsh, sh (dash), or devpilot's aliases; default bash. */
+  shell?: string
+  bootstrapCommand?: string
+  bootstrapCurrentCommand?: boolean
+  /** Seed a new session only. */
+  workdir?: string
+  env?: Record<string, string>
+  timeout?: number
+  idleTimeout?: number
+}
+
+/** A persistent shell session as GET /sessions shows it: devpilot's info object plus cwd, pid and jobs. */
+export interface SessionInfo {
+  sessionKey: string
+  shell: string
+  status: 'running' | 'idle' | 'stopped'
+  createdAt: number
+  lastUsedAt: number
+  lastOutputAt: number | null
+  processAlive: boolean
+  activeCommand: boolean
+  cwd: string | null
+  pid: number | null
+  jobId: string | null
+  queuedJobIds: string[]
+}
+
 export interface SubmitResult {
   jobId: string
   status: JobStatus
@@ -70,6 +101,9 @@ export interface Job {
   events?: AcpEvent[]
   toolCalls?: Array<Record<string, unknown>>
   acpError?: string
+  /** Persistent-shell jobs only. */
+  sessionKey?: string
+  shell?: string
 }
 
 /** One event of an ACP job (in `events` of the job, and as `acp` events of the stream). */
@@ -84,7 +118,7 @@ export const JOB_KEYS: ReadonlyArray<keyof Job> = [
   'jobId', 'status', 'mode', 'command', 'workdir', 'submittedAt', 'startedAt', 'finishedAt', 'lastOutputAt',
   'processAlive', 'pid', 'exitCode', 'signal', 'durationMs', 'timedOut', 'error', 'queuePosition',
   'stdout', 'stderr', 'stdoutBytes', 'stderrBytes', 'stdoutTruncated', 'stderrTruncated', 'stdoutOffset', 'stderrOffset',
-  'acpSessionId', 'stopReason', 'events', 'toolCalls', 'acpError',
+  'acpSessionId', 'stopReason', 'events', 'toolCalls', 'acpError', 'sessionKey', 'shell',
 ]
 
 export interface JobQuery {
