@@ -46,7 +46,7 @@ export function parseExecRequest (body: unknown, serverCwd: string, shells?: She
     throw new Errors.INVALID_REQUEST('env must be an object of string key/value pairs')
   }
   if (mode === 'persistent_shell') return sessionSpec(body, serverCwd, shells ?? machineShells())
-  const acp = mode === 'acp' ? parseAcpSpec(body) : undefined
+  const acp = mode === 'acp' ? parseAcpSpec(body, shells) : undefined
 
   // Why: devpilot showed an ACP job's command as "[acp] <agent>".
   const command = acp ? `[acp] ${acp.agent}` : body.command

@@ -12,6 +12,7 @@ import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner } from './runner.js'
 import { SessionJobRunner } from './session-runner.js'
+import { sessionTerminalsFor } from './acp-session-terminals.js'
 import { SessionPool } from '../sessions/pool.js'
 import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
@@ -64,14 +65,15 @@ export class JobManager {
     if (makeKinds) {
       this.#kinds = makeKinds(host)
     } else {
-      this.#acp = new AcpJobRunner(host)
-      this.#sessions = new SessionPool({
+      const sessions = new SessionPool({
         stateDir: config.stateDir,
         maxSessions: config.maxSessions,
         idleTimeoutMs: config.sessionIdleTimeoutMs,
         killGraceMs: config.killGraceMs,
         log: log.child({ component: 'sessions' }),
       })
+      this.#sessions = sessions
+      this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job))
       this.#kinds = { shell: new JobRunner(host), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
     }
     this.#retention = new RetentionSweeper({

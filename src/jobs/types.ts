@@ -15,6 +15,8 @@ export interface AcpJobSpec {
   mode: string | null
   permissionPolicy: PermissionPolicy
   mcpServers: unknown[]
+  /** devpilot's `persistent_session_key` + `persistent_shell`: the agent's terminals run in this session. */
+  persistentSession?: { sessionKey: string, shell: ShellKind, shellPath: string } | null
 }
 
 /** What a persistent-shell job runs besides its command (POST /exec with mode "persistent_shell"). */

@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { killMatching } from '../helpers/processes.js'
 import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
+import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { POSIX_SHELLS } from '../helpers/sessions.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -189,6 +190,41 @@ describe('persistent shell sessions over HTTP', () => {
     assert.match(mismatch.error, /session 'one' already uses shell 'bash'/)
     assert.equal((await s.finished(await s.submit(session('one', 'echo again')))).stdout, 'again\n')
     assert.equal((await s.api('GET', '/health')).body.persistent_shell_max_sessions, 1)
+  })
+})
+
+describe('ACP terminals in a persistent session', () => {
+  test("an ACP job's terminal commands run in the named session: its state carries over to HTTP commands, and the workdir sandbox holds", async () => {
+    const s = await server()
+    const workdir = scratch()
+    const outside = scratch()
+    const steps = [
+      { terminal: { create: { command: 'export FROM_AGENT=yes; echo "one $SEEDED"' } } },
+      { terminal: { create: { command: 'echo "$FROM_AGENT $PWD"' } } },
+      { terminal: { create: { command: 'pwd', cwd: outside } } },
+      { terminal: { create: { command: 'printf', args: ['%s|', 'a b', "it's"] } } },
+    ]
+    const id = await s.submit({
+      mode: 'acp',
+      agent: agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' '),
+      prompt: JSON.stringify(steps),
+      workdir,
+      env: { SEEDED: 'seed' },
+      persistent_session_key: 'agent-k',
+      persistent_shell: 'bash',
+    })
+    const job = await s.finished(id, 60)
+    assert.equal(job.status, 'completed', job.acpError)
+    const [first, second, escaped, words] = (job.stdout as string).trim().split('\n').map((line) => JSON.parse(line))
+    assert.deepEqual(first.exit, { exitCode: 0, signal: null })
+    assert.equal(first.output.output, 'one seed\n')
+    assert.equal(second.output.output, `yes ${workdir}\n`)
+    assert.match(escaped.error.message, /cwd outside the workdir/)
+    assert.equal(words.output.output, "a b|it's|")
+    const info = (await s.api('GET', '/sessions/agent-k')).body
+    assert.equal(info.status, 'idle')
+    const next = await s.finished(await s.submit(session('agent-k', 'echo "$FROM_AGENT"')))
+    assert.equal(next.stdout, 'yes\n')
   })
 })
 
