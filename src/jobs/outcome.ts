@@ -137,9 +137,9 @@ export function sessionOutcome (outcome: SessionOutcome, killReason: KillReason 
   const info: ExitInfo = { exitCode: outcome.exitCode, signal: outcome.signal, error: outcome.error }
   const reason = outcome.timedOut ? 'timeout' : killReason
   const status = statusOf(info, reason)
-  // Why: a shell that had to be restarted after a kill says so even when the kill explains the end.
-  const error = reason !== null && outcome.shellRestarted && outcome.error !== null
-    ? `${errorOf(info, reason, spec) ?? 'cancelled'}; ${outcome.error}`
+  // Why: a shell that had to be ended after a timeout or stop says so besides the limit's text.
+  const error = reason !== null && reason !== 'cancel' && outcome.shellRestarted && outcome.error !== null
+    ? `${errorOf(info, reason, spec) as string}; ${outcome.error}`
     : errorOf(info, reason, spec)
   return { status, exitCode: info.exitCode, signal: info.signal, error, timedOut: status === 'timeout' }
 }
