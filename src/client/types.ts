@@ -104,6 +104,8 @@ export interface Job {
   /** Persistent-shell jobs only. */
   sessionKey?: string
   shell?: string
+  /** ACP jobs whose terminals run in a persistent session: the shell kind (devpilot's field). */
+  persistentShell?: string
 }
 
 /** One event of an ACP job (in `events` of the job, and as `acp` events of the stream). */
@@ -118,7 +120,7 @@ export const JOB_KEYS: ReadonlyArray<keyof Job> = [
   'jobId', 'status', 'mode', 'command', 'workdir', 'submittedAt', 'startedAt', 'finishedAt', 'lastOutputAt',
   'processAlive', 'pid', 'exitCode', 'signal', 'durationMs', 'timedOut', 'error', 'queuePosition',
   'stdout', 'stderr', 'stdoutBytes', 'stderrBytes', 'stdoutTruncated', 'stderrTruncated', 'stdoutOffset', 'stderrOffset',
-  'acpSessionId', 'stopReason', 'events', 'toolCalls', 'acpError', 'sessionKey', 'shell',
+  'acpSessionId', 'stopReason', 'events', 'toolCalls', 'acpError', 'sessionKey', 'shell', 'persistentShell',
 ]
 
 export interface JobQuery {

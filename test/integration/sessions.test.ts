@@ -215,6 +215,7 @@ describe('ACP terminals in a persistent session', () => {
     })
     const job = await s.finished(id, 60)
     assert.equal(job.status, 'completed', job.acpError)
+    assert.equal(job.persistentShell, 'bash')
     const [first, second, escaped, words] = (job.stdout as string).trim().split('\n').map((line) => JSON.parse(line))
     assert.deepEqual(first.exit, { exitCode: 0, signal: null })
     assert.equal(first.output.output, 'one seed\n')
