@@ -11,6 +11,7 @@ import { killMatching } from '../helpers/processes.js'
 import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
 import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { POSIX_SHELLS } from '../helpers/sessions.js'
+import { collectEvents } from '../helpers/sse.js'
 import { waitFor } from '../helpers/wait.js'
 
 const servers: TestServer[] = []
@@ -64,6 +65,24 @@ describe('persistent shell sessions over HTTP', () => {
       assert.equal(second.stdout, `fn ok\n1 2 ${dir}\n`)
     })
   }
+
+  test('a session command is a job like any other: Idempotency-Key, live events with its exit, raw output bytes', async () => {
+    const s = await server()
+    const body = session('job', 'printf "a\\nb"; printf err >&2; (exit 4)')
+    const first = await s.api('POST', '/exec', body, { 'idempotency-key': 'same' })
+    const again = await s.api('POST', '/exec', body, { 'idempotency-key': 'same' })
+    assert.equal(first.status, 202)
+    assert.equal(again.status, 200)
+    assert.equal(again.body.jobId, first.body.jobId)
+    const id = first.body.jobId as string
+    const events = await collectEvents(`${s.url}/jobs/${id}/events`, s.key)
+    const exit = events.find((e) => e.event === 'exit')
+    assert.deepEqual(exit?.data, { status: 'failed', exitCode: 4, signal: null, error: null })
+    assert.equal(events.filter((e) => e.event === 'output' && e.data.stream === 'stdout').map((e) => e.data.data).join(''), 'a\nb')
+    const raw = await fetch(`${s.url}/jobs/${id}/stderr`, { headers: { 'x-api-key': s.key } })
+    assert.equal(await raw.text(), 'err')
+    assert.equal((await s.api('GET', '/jobs?limit=1')).body[0].jobId, id)
+  })
 
   test('a timeout interrupts the command but keeps the session: the next command sees the variable', async () => {
     const s = await server()
