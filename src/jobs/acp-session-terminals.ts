@@ -36,7 +36,13 @@ export function sessionTerminalsFor (pool: SessionPool, stateDir: string, job: J
         started: () => {},
         finished: (outcome) => { settle({ exitCode: outcome.exitCode, signal: outcome.signal }) },
       })
-      return { outputPath: output, ended, kill: async () => { await pool.terminate(commandId); await ended } }
+      const kill = async (): Promise<void> => {
+        await pool.terminate(commandId)
+        // Why: a pool that detached (server stopping) no longer reports this command's end.
+        if (!pool.has(commandId)) settle({ exitCode: null, signal: null })
+        await ended
+      }
+      return { outputPath: output, ended, kill }
     },
   }
 }
