@@ -4,7 +4,7 @@
 // a shell job; each is POST /exec → GET /jobs/:id?wait until completed. Target: session p50 ≤ 0.3×
 // the job's p50. (2) Throughput: 8 clients, each looping `true` in its own session for
 // BENCH_DURATION_SEC; then the same with 8 clients submitting shell jobs, for comparison.
-// Knobs: BENCH_SESSION_ITERATIONS (200), BENCH_DURATION_SEC (5), BENCH_CLI.
+// Knobs: BENCH_SESSION_ITERATIONS (200), BENCH_DURATION_SEC (5), BENCH_CLI, BENCH_SERVER_NODE_ARGS.
 // Run: npm run build && npm run bench:sessions. Prints a markdown table, then one JSON line.
 import { existsSync, statSync } from 'node:fs'
 import { availableParallelism, loadavg, release } from 'node:os'
@@ -20,6 +20,8 @@ import { table, type Row } from './lib/report.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const CLI_PATH = resolve(process.env.BENCH_CLI ?? join(ROOT, 'dist', 'cli.js'))
+// Why: lets a run profile the server, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const SERVER_NODE_ARGS = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 const ITERATIONS = Number(process.env.BENCH_SESSION_ITERATIONS ?? 200)
 const DURATION_MS = Number(process.env.BENCH_DURATION_SEC ?? 5) * 1000
 const WARMUP = 20
@@ -67,7 +69,7 @@ async function main (): Promise<void> {
   const backgroundBusyPct = await waitForQuiet(QUIET_WAIT_MS)
   const machine = { node: process.version, cores: availableParallelism(), kernel: release(), backgroundBusyPct, loadavg1m: round(loadavg()[0] ?? 0) }
   log(`machine ${backgroundBusyPct} % busy before the start, load average ${machine.loadavg1m}`)
-  const server = await startServer(CLI_PATH)
+  const server = await startServer(CLI_PATH, [], SERVER_NODE_ARGS)
   const client = new BenchClient(server.port, server.key, PARALLEL)
   try {
     log(`latency: ${WARMUP} warm-up + ${ITERATIONS} measured rounds, each: \`true\` in a warm session, then as a shell job`)
