@@ -51,8 +51,9 @@ const session = (sessionKey: string, command: string, extra: Record<string, unkn
   ({ mode: 'persistent_shell', sessionKey, shell: 'bash', command, ...extra })
 
 describe('persistent shell sessions over HTTP', () => {
-  for (const shell of POSIX_SHELLS) {
-    test(`a ${shell} session keeps cwd, variables and functions from one job to the next`, async () => {
+  for (const shell of ['bash', 'zsh', 'sh'] as const) {
+    const skip = POSIX_SHELLS.includes(shell) ? false : `${shell} is not installed here`
+    test(`a ${shell} session keeps cwd, variables and functions from one job to the next`, { skip }, async () => {
       const s = await server()
       const dir = scratch()
       const first = await s.finished(await s.submit(session('state', `f() { echo "fn $1"; }; export X=1; Y=2; cd ${dir}`, { shell })))
