@@ -76,7 +76,8 @@ export class SessionJobRunner implements JobKind {
 
   /** Collects a running session job; its fate is decided when `adopted()` hands them all to the pool. */
   adopt (job: JobRecord): JobEnd | null {
-    const session = sessionSpec(job)
+    const session = job.spec.session
+    if (session === undefined) return { type: 'lost', mode: 'persistent_shell' }
     this.#adoptions.push({
       jobId: job.id,
       sessionKey: session.sessionKey,
