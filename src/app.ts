@@ -19,6 +19,7 @@ import { answerClientError, answerExpectation, answerFrameworkError } from './ht
 import { answerWebSocketError } from './http/socket-errors.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
+import { registerSessionRoutes } from './sessions/routes.js'
 import { JobStore } from './jobs/store.js'
 import { jsonNestedDeeperThan } from './lib/json-depth.js'
 import type { Logger } from './logger.js'
@@ -143,6 +144,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerTerminalRoutes(app, terminals)
   registerFleetRoutes(app, jobs, terminals.registry, config)
   await registerFileRoutes(app, config)
+  if (jobs.sessions) registerSessionRoutes(app, jobs.sessions)
   jobs.recover()
   terminals.registry.endLeftovers()
   return app

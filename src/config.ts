@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
+import { DEFAULT_MAX_SESSIONS, idleTimeoutSecFromEnv, maxSessionsFromEnv } from './sessions/limits.js'
 
 // Every server setting with its default; `loadConfig` is the only place they are read.
 export const DEFAULTS = Object.freeze({
@@ -19,6 +20,8 @@ export const DEFAULTS = Object.freeze({
   terminalOrphanTtl: 300,
   terminalIdleTimeout: 900,
   terminalLifetime: 3600,
+  maxSessions: DEFAULT_MAX_SESSIONS,
+  sessionIdleTimeout: 0,
   updateCommand: 'npm install -g agent-runtime@latest',
   rollbackCommand: 'npm install -g agent-runtime@{version}',
   heartbeatInterval: 60,
@@ -51,6 +54,10 @@ export interface Config {
   readonly terminalOrphanTtlMs: number
   readonly terminalIdleTimeoutMs: number
   readonly terminalLifetimeMs: number
+  /** Persistent shell sessions at once (devpilot's default 32). */
+  readonly maxSessions: number
+  /** A session unused this long with nothing running is ended; 0 = never. */
+  readonly sessionIdleTimeoutMs: number
   /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
   readonly updateCommand: string
   readonly rollbackCommand: string
@@ -187,6 +194,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'filesRoot', flag: '--files-root <dir>', env: 'AGENT_RUNTIME_FILES_ROOT', description: 'directory relative files API paths resolve against (default: the cwd)', parse: text },
   { key: 'filesConfine', flag: '--files-confine', env: 'AGENT_RUNTIME_FILES_CONFINE', description: 'keep every files API path inside --files-root (symlinks resolved)', parse: boolean },
   { key: 'maxUploadBytes', flag: '--max-upload-bytes <bytes>', env: 'AGENT_RUNTIME_MAX_UPLOAD_BYTES', description: 'largest PUT /files body (default 0 = no limit)', parse: integer(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'maxSessions', flag: '--max-sessions <n>', env: 'AGENT_RUNTIME_MAX_SESSIONS', description: "persistent shell sessions at once (also devpilot's DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS)", parse: integer(1, 10_000) },
+  { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
@@ -295,6 +304,9 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     terminalOrphanTtlMs: Math.round(pick('terminalOrphanTtl', DEFAULTS.terminalOrphanTtl) * 1000),
     terminalIdleTimeoutMs: Math.round(pick('terminalIdleTimeout', DEFAULTS.terminalIdleTimeout) * 1000),
     terminalLifetimeMs: Math.round(pick('terminalLifetime', DEFAULTS.terminalLifetime) * 1000),
+    // Why: devpilot's variables are honoured, leniently as devpilot read them, below our own flag and env.
+    maxSessions: pick('maxSessions', maxSessionsFromEnv(env.DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS) ?? DEFAULTS.maxSessions),
+    sessionIdleTimeoutMs: Math.round(pick('sessionIdleTimeout', idleTimeoutSecFromEnv(env.DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS) ?? DEFAULTS.sessionIdleTimeout) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
     fleet: readFleet(value, env),

@@ -110,7 +110,7 @@ class AcpRun {
 
   async #session (): Promise<void> {
     this.#sandbox = new Sandbox(this.#cwd)
-    this.#terminals = new AcpTerminals(this.#sandbox, this.#env, this.#o.log)
+    this.#terminals = new AcpTerminals(this.#sandbox, this.#env, this.#o.sessionTerminals, this.#o.log)
     this.#permissions = new PermissionBroker({
       policy: this.#o.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
       sandbox: this.#sandbox,

@@ -11,6 +11,8 @@ import type { Logger } from '../logger.js'
 import { listenForErrors } from '../lib/child-errors.js'
 import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 import type { Sandbox } from './paths.js'
+import { SessionTerminal, sessionCommandLine } from './session-terminal.js'
+import type { SessionTerminalRunner } from './types.js'
 
 // Output kept per terminal when the agent sets no `outputByteLimit`.
 const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
@@ -25,8 +27,17 @@ const spawnTerminal = (file: string, args: string[], cwd: string, env: NodeJS.Pr
   execa(file, args, { ...TERMINAL_OPTIONS, cwd, env })
 type TerminalSubprocess = ReturnType<typeof spawnTerminal>
 
+/** What every terminal offers the agent's requests, whatever runs its command. */
+export interface AgentTerminal {
+  readonly id: string
+  readonly ended: Promise<TerminalExitStatus>
+  readonly exitStatus: TerminalExitStatus | null
+  output: () => TerminalOutputResponse
+  kill: () => Promise<void>
+}
+
 // One terminal: a command in its own process group, its merged output (a bounded tail) and its end.
-class Terminal {
+class Terminal implements AgentTerminal {
   readonly id: string
   readonly pid: number
   readonly ended: Promise<TerminalExitStatus>
@@ -81,18 +92,22 @@ export interface TerminalStart {
 
 /**
  * The agent's terminal/* requests. A command without `args` is a shell line and runs through
- * `/bin/sh -c`; stdout and stderr are merged; cwd must be inside the workdir.
+ * `/bin/sh -c`; stdout and stderr are merged; cwd must be inside the workdir. With a session
+ * runner (ACP `persistent_session_key`), commands run one after another in that persistent shell
+ * session instead: `cd` to the checked cwd, then the command, so its state carries over.
  */
 export class AcpTerminals {
   readonly #sandbox: Sandbox
   readonly #env: NodeJS.ProcessEnv
+  readonly #session: SessionTerminalRunner | undefined
   readonly #log: Logger | undefined
-  readonly #terminals = new Map<string, Terminal>()
+  readonly #terminals = new Map<string, AgentTerminal>()
   #next = 1
 
-  constructor (sandbox: Sandbox, env: NodeJS.ProcessEnv, log?: Logger) {
+  constructor (sandbox: Sandbox, env: NodeJS.ProcessEnv, session?: SessionTerminalRunner, log?: Logger) {
     this.#sandbox = sandbox
     this.#env = env
+    this.#session = session
     this.#log = log
   }
 
@@ -102,6 +117,18 @@ export class AcpTerminals {
     const cwd = this.#sandbox.resolve(params.cwd ?? this.#sandbox.root)
     if (cwd === null) throw RequestError.invalidParams({ cwd: params.cwd }, `cwd outside the workdir ${this.#sandbox.root}`)
     const args = params.args ?? []
+    const limit = params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT_BYTES
+    if (this.#session) {
+      const id = `term-${this.#next++}`
+      let terminal: SessionTerminal
+      try {
+        terminal = new SessionTerminal(id, this.#session.start(id, sessionCommandLine(cwd, params.command, args)), limit)
+      } catch (err) {
+        throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
+      }
+      this.#terminals.set(id, terminal)
+      return { terminalId: id, command: params.command, args, cwd, ended: terminal.ended }
+    }
     const [file, argv] = args.length === 0 ? ['/bin/sh', ['-c', params.command]] : [params.command, args]
     const env = { ...this.#env }
     for (const variable of params.env ?? []) env[variable.name] = variable.value
@@ -111,7 +138,6 @@ export class AcpTerminals {
     } catch (err) {
       throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
     }
-    const limit = params.outputByteLimit ?? DEFAULT_OUTPUT_LIMIT_BYTES
     const terminal = new Terminal(`term-${this.#next++}`, subprocess, limit, this.#log)
     this.#terminals.set(terminal.id, terminal)
     return { terminalId: terminal.id, command: params.command, args, cwd, ended: terminal.ended }
@@ -151,7 +177,7 @@ export class AcpTerminals {
     await Promise.all([...this.#terminals.values()].map((t) => t.kill()))
   }
 
-  #get (terminalId: string): Terminal {
+  #get (terminalId: string): AgentTerminal {
     const terminal = this.#terminals.get(terminalId)
     if (!terminal) throw RequestError.invalidParams({ terminalId }, `unknown terminal ${terminalId}`)
     return terminal

@@ -30,6 +30,22 @@ export interface PendingPermission {
 }
 
 /** Options of `runAcpSession`. */
+/** A terminal command started in a persistent shell session (ACP `persistent_session_key`). */
+export interface SessionTerminalRun {
+  /** The file the command's stdout and stderr are appended to, merged. */
+  outputPath: string
+  /** Settles when the command has ended (exitCode null when it has no status). */
+  ended: Promise<{ exitCode: number | null, signal: string | null }>
+  /** Interrupts the command (SIGINT, SIGTERM, SIGKILL), keeping the session; resolves once it ended. */
+  kill: () => Promise<void>
+}
+
+/** Runs the agent's terminal commands in one named persistent shell session, one after another. */
+export interface SessionTerminalRunner {
+  /** Queues `commandLine` in the session; throws when the session cannot take it (limit, shell mismatch). */
+  start: (terminalId: string, commandLine: string) => SessionTerminalRun
+}
+
 export interface RunAcpOptions {
   /** The agent command line, split shell-style (or already split). Default `copilot --acp --stdio`. */
   agent?: string | readonly string[]
@@ -69,6 +85,8 @@ export interface RunAcpOptions {
   onSession?: (sessionId: string) => void
   /** Called at once (before the agent starts) with a view of the run's live state, read from its recorder. */
   onLive?: (live: AcpLiveView) => void
+  /** Run `terminal/create` commands in this persistent shell session instead of separate processes. */
+  sessionTerminals?: SessionTerminalRunner
   /** How many of the latest events the result keeps. Default 2000. */
   maxEvents?: number
 }

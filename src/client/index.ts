@@ -4,7 +4,7 @@ import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
-  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ShellJobRequest, SubmitResult,
+  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult,
 } from './types.js'
 
 export type * from './types.js'
@@ -78,6 +78,26 @@ export class RuntimeClient {
   /** Submits an ACP job (`mode: "acp"`), with the same retry guarantee as `submit`. */
   submitAcp (request: AcpJobRequest, options: { idempotencyKey?: string } = {}): Promise<SubmitResult> {
     return this.#submit({ ...request, mode: 'acp' }, options.idempotencyKey)
+  }
+
+  /** Submits one command to a persistent shell session (`mode: "persistent_shell"`), with the same retry guarantee as `submit`. */
+  submitSession (request: SessionJobRequest, options: { idempotencyKey?: string } = {}): Promise<SubmitResult> {
+    return this.#submit({ shell: 'bash', ...request, mode: 'persistent_shell' }, options.idempotencyKey)
+  }
+
+  /** Every persistent shell session, sorted by key. */
+  sessions (): Promise<SessionInfo[]> {
+    return this.#json('GET', '/sessions')
+  }
+
+  /** One session (RuntimeError 404 SESSION_NOT_FOUND when there is none). */
+  session (key: string): Promise<SessionInfo> {
+    return this.#json('GET', `/sessions/${encodeURIComponent(key)}`)
+  }
+
+  /** Ends a session: kills its processes, fails its running and queued commands, forgets seed and bootstrap. */
+  deleteSession (key: string): Promise<{ deleted: true, sessionKey: string }> {
+    return this.#json('DELETE', `/sessions/${encodeURIComponent(key)}`)
   }
 
   get (jobId: string, query: JobQuery = {}): Promise<Job> {

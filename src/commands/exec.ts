@@ -9,6 +9,9 @@ export interface ExecOptions {
   timeout?: number | undefined
   env?: string[] | undefined
   detach?: boolean | undefined
+  /** Run in this persistent shell session. */
+  session?: string | undefined
+  shell?: string | undefined
 }
 
 const EXIT_INTERRUPTED = 130
@@ -65,12 +68,16 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
   }
   process.on('SIGINT', onInterrupt)
   try {
-    jobId = (await client.submit({
+    const request = {
       command: commandLine(argv),
       ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       ...(Object.keys(env).length > 0 ? { env } : {}),
-    })).jobId
+      ...(options.shell !== undefined ? { shell: options.shell } : {}),
+    }
+    jobId = (options.session !== undefined
+      ? await client.submitSession({ ...request, sessionKey: options.session })
+      : await client.submit(request)).jobId
     if (options.detach) {
       io.stdout.write(`${jobId}\n`)
       return 0

@@ -5,6 +5,7 @@ import { describeFleetState, readFleetState } from '../fleet/state-file.js'
 import { readServerInfo } from '../update/server-info.js'
 import { resolveCredentials } from './credentials.js'
 import type { CommandIo } from './io.js'
+import { endAllSessions } from './sessions.js'
 
 const STOP_POLL_MS = 100
 
@@ -29,12 +30,21 @@ export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: C
   return 0
 }
 
-/** `agent-server stop`: asks the server (and so its wrapper) to stop gracefully and waits for it. */
-export async function runStop (stateDir: string, timeoutSec: number, io: CommandIo): Promise<number> {
+/**
+ * `agent-server stop`: asks the server (and so its wrapper) to stop gracefully and waits for it.
+ * Persistent shell sessions outlive a stop (the next server re-adopts them) unless `sessions` asks
+ * to end them first.
+ */
+export async function runStop (stateDir: string, timeoutSec: number, io: CommandIo, options: { sessions?: boolean, env?: NodeJS.ProcessEnv } = {}): Promise<number> {
   const info = readServerInfo(stateDir)
   if (!info || !isSameProcess(info.pid, null)) {
     io.stdout.write(`no server is running on ${stateDir}\n`)
     return 0
+  }
+  if (options.sessions === true) {
+    const { apiKey } = resolveCredentials({ url: info.url }, options.env ?? process.env, stateDir)
+    const ended = await endAllSessions(new RuntimeClient({ url: info.url, ...(apiKey ? { apiKey } : {}) }))
+    io.stdout.write(`ended ${ended} persistent shell session${ended === 1 ? '' : 's'}\n`)
   }
   process.kill(info.pid, 'SIGTERM')
   const deadline = Date.now() + timeoutSec * 1000

@@ -8,6 +8,7 @@ import { runExec } from './exec.js'
 import type { CommandIo } from './io.js'
 import { runJobs, runLogs } from './jobs.js'
 import { runStatus, runStop } from './lifecycle.js'
+import { runSessionRm, runSessions } from './sessions.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string }
 
@@ -68,9 +69,22 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     .option('--timeout <seconds>', 'timeout in seconds (0 = none)', seconds)
     .option('--env <NAME=VALUE>', 'environment variable for the command (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'print the job id and return at once')
+    .option('--session <key>', 'run in this persistent shell session (created on first use; state lasts across commands)')
+    .option('--shell <shell>', 'with --session: bash, zsh or sh (default bash); else the shell program (default /bin/sh)')
     .argument('<command...>', 'the command (put it after --)')
-    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean }) =>
+    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string }) =>
       run(flags, undefined, (client) => runExec(client, argv, flags, io)))
+
+  const sessions = withClientOptions(program.command('sessions'))
+    .description("list the server's persistent shell sessions")
+    .option('--json', 'print the JSON the server sent')
+    .action(async (flags: ClientFlags & { json?: boolean }) =>
+      run(flags, undefined, (client) => runSessions(client, flags, io)))
+  withClientOptions(sessions.command('rm'))
+    .description('end persistent shell sessions: kill their processes, fail their commands')
+    .argument('<key...>', 'session keys')
+    .action(async (keys: string[], flags: ClientFlags) =>
+      run(flags, undefined, (client) => runSessionRm(client, keys, io)))
 
   withClientOptions(program.command('logs'))
     .description("print a job's output (stdout to stdout, stderr to stderr)")
@@ -139,5 +153,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     .description('stop the server on this state directory gracefully (its wrapper stops too) and wait')
     .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
     .option('--timeout <seconds>', 'how long to wait', seconds, 60)
-    .action(async (flags: { stateDir?: string, timeout: number }) => done(await runStop(resolveStateDir(flags.stateDir, env), flags.timeout, io)))
+    .option('--sessions', 'end every persistent shell session first (by default they outlive the stop)')
+    .action(async (flags: { stateDir?: string, timeout: number, sessions?: boolean }) =>
+      done(await runStop(resolveStateDir(flags.stateDir, env), flags.timeout, io, { sessions: flags.sessions === true, env })))
 }

@@ -47,10 +47,29 @@ export const AcpJobRequestSchema = {
   additionalProperties: false,
 } as const
 
-/** The body of POST /exec: a shell job or an ACP job. */
-export const ExecBodySchema = { oneOf: [ShellJobRequestSchema, AcpJobRequestSchema] } as const
+/** POST /exec in persistent-shell mode: one command in a named session (devpilot's fields). */
+export const SessionJobRequestSchema = {
+  title: 'SessionJobRequest',
+  type: 'object',
+  properties: {
+    mode: { const: 'persistent_shell' },
+    sessionKey: { type: 'string' },
+    command: { type: 'string' },
+    shell: { type: 'string', description: 'bash, zsh, sh (dash), or devpilot\'s aliases; default bash' },
+    bootstrapCommand: { type: 'string', description: 'run before the first command and after every shell restart' },
+    bootstrapCurrentCommand: { type: 'boolean' },
+    ...COMMON,
+  },
+  required: ['mode', 'sessionKey', 'command'],
+  additionalProperties: false,
+} as const
+
+/** The body of POST /exec: a shell job, an ACP job or a command in a persistent session. */
+export const ExecBodySchema = { oneOf: [ShellJobRequestSchema, AcpJobRequestSchema, SessionJobRequestSchema] } as const
 
 /** A shell job to submit. */
 export type ShellJobRequest = FromSchema<typeof ShellJobRequestSchema>
 /** An ACP job to submit (`mode: 'acp'` is added by the client). */
 export type AcpJobRequest = Omit<FromSchema<typeof AcpJobRequestSchema>, 'mode'>
+/** A command for a persistent session (`mode: 'persistent_shell'` is added by the client). */
+export type SessionJobRequest = Omit<FromSchema<typeof SessionJobRequestSchema>, 'mode'>

@@ -1,4 +1,4 @@
-// A persistent shell session as devpilot describes it; used once persistent sessions land.
+// A persistent shell session as GET /sessions shows it (docs/api.md, persistent sessions).
 import type { FromSchema } from 'json-schema-to-ts'
 
 /** One persistent shell session: devpilot's keys (§1.9) plus `cwd` and `jobId`; times are epoch seconds. */
@@ -16,8 +16,10 @@ export const SessionInfoSchema = {
     activeCommand: { type: 'boolean', description: 'a command is running in the session' },
     cwd: { type: ['string', 'null'], description: 'extension: the shell\'s working directory when known' },
     jobId: { type: ['string', 'null'], description: 'extension: the job running in the session now' },
+    pid: { type: ['integer', 'null'], description: 'extension: the shell\'s pid (its process group and session id)' },
+    queuedJobIds: { type: 'array', items: { type: 'string' }, description: 'extension: jobs waiting for this session, in order' },
   },
-  required: ['sessionKey', 'shell', 'status', 'createdAt', 'lastUsedAt', 'lastOutputAt', 'processAlive', 'activeCommand', 'cwd', 'jobId'],
+  required: ['sessionKey', 'shell', 'status', 'createdAt', 'lastUsedAt', 'lastOutputAt', 'processAlive', 'activeCommand', 'cwd', 'jobId', 'pid', 'queuedJobIds'],
   additionalProperties: false,
 } as const
 

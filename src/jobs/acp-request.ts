@@ -1,6 +1,7 @@
 import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy } from '../acp/permissions.js'
 import { DEFAULT_AGENT } from '../acp/types.js'
 import { Errors } from '../errors.js'
+import { isRunnableKind, machineShells, shellKindOf, type ShellAvailability } from '../sessions/shells.js'
 import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
 import { isPlainObject, optionalString } from './request-fields.js'
 import type { AcpJobSpec } from './types.js'
@@ -9,15 +10,16 @@ import type { AcpJobSpec } from './types.js'
 const acpString = (body: Record<string, unknown>, name: string): string | null => optionalString(body, name, 'absent')
 
 /** The ACP fields of a POST /exec body (mode "acp"), checked; throws the API error for the first problem. */
-export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
+export function parseAcpSpec (body: Record<string, unknown>, shells?: ShellAvailability): AcpJobSpec {
   // Why: devpilot's own checks and messages for the persistent-shell fields come first.
   const key = body.persistent_session_key
   if (key !== undefined && key !== null && typeof key !== 'string') throw new Errors.INVALID_REQUEST('persistent_session_key must be a string')
   const shell = body.persistent_shell
   if (shell !== undefined && shell !== null && typeof shell !== 'string') throw new Errors.INVALID_REQUEST('persistent_shell must be a string')
+  let persistentSession: AcpJobSpec['persistentSession'] = null
   if (key) {
     if (!shell) throw new Errors.INVALID_REQUEST('persistent_shell is required')
-    throw new Errors.INVALID_REQUEST('persistent_session_key is not supported yet: ACP terminals run as separate processes')
+    persistentSession = persistentSessionOf(key, shell, shells ?? machineShells())
   }
 
   const agent = acpString(body, 'agent') ?? DEFAULT_AGENT
@@ -44,5 +46,19 @@ export function parseAcpSpec (body: Record<string, unknown>): AcpJobSpec {
     mode: acpString(body, 'acpMode'),
     permissionPolicy: policy as PermissionPolicy,
     mcpServers,
+    ...(persistentSession ? { persistentSession } : {}),
   }
+}
+
+// devpilot's shell aliases; a shell that cannot run a session here is refused now, not mid-turn.
+function persistentSessionOf (sessionKey: string, shell: string, shells: ShellAvailability): NonNullable<AcpJobSpec['persistentSession']> {
+  const kind = shellKindOf(shell)
+  if (kind === undefined) throw new Errors.INVALID_REQUEST(`unsupported shell: ${shell}`)
+  const shellPath = shells.installed[kind]
+  if (shellPath === undefined) {
+    throw new Errors.INVALID_REQUEST(shells.present[kind] && !isRunnableKind(kind)
+      ? `shell ${kind} is installed but persistent ${kind} sessions are not supported by this version`
+      : `shell ${kind} is not installed on this machine`)
+  }
+  return { sessionKey, shell: kind, shellPath }
 }

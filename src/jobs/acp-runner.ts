@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
-import type { AcpEvent, AcpLiveView, AcpResult, ToolCallState } from '../acp/types.js'
+import type { AcpEvent, AcpLiveView, AcpResult, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
@@ -28,6 +28,9 @@ interface RunningAcpJob {
 /** The descriptors an ACP job writes: the agent's text, its stderr, and the event log. */
 interface AcpFds { stdout: number, stderr: number, events: number }
 
+/** The runner of a job's ACP terminals in its persistent shell session (`persistent_session_key`). */
+export type SessionTerminalsFactory = (job: JobRecord) => SessionTerminalRunner
+
 /** Loads `runAcpSession` (tests pass their own). */
 export type AcpSessionLoader = () => Promise<typeof import('../acp/run-session.js').runAcpSession>
 
@@ -45,11 +48,13 @@ export class AcpJobRunner implements JobKind {
   readonly #host: JobKindHost
   readonly #load: AcpSessionLoader
   readonly #running = new RunningJobs<RunningAcpJob>()
+  readonly #sessionTerminals: SessionTerminalsFactory | undefined
   #accepting = true
 
-  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession) {
+  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession, sessionTerminals?: SessionTerminalsFactory) {
     this.#host = host
     this.#load = load
+    this.#sessionTerminals = sessionTerminals
   }
 
   get size (): number {
@@ -137,6 +142,7 @@ export class AcpJobRunner implements JobKind {
         mode: acp.mode,
         mcpServers: acp.mcpServers as never,
         permissionPolicy: acp.permissionPolicy,
+        ...(acp.persistentSession && this.#sessionTerminals ? { sessionTerminals: this.#sessionTerminals(job) } : {}),
         timeoutMs: spec.timeoutSec * 1000,
         idleTimeoutMs: spec.idleTimeoutSec * 1000,
         cancelGraceMs: this.#host.killGraceMs,

@@ -52,5 +52,7 @@ export function acpFields (job: JobRecord, eventsPath: string, live: AcpLiveFiel
     events: readLastEvents(eventsPath, INLINE_EVENTS),
     toolCalls: live?.toolCalls ?? job.acp?.toolCalls ?? [],
     ...(error !== null ? { acpError: error } : {}),
+    // devpilot's field for a job whose terminals run in a persistent session (the key stays private).
+    ...(job.spec.acp?.persistentSession ? { persistentShell: job.spec.acp.persistentSession.shell } : {}),
   }
 }

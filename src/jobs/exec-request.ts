@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Errors } from '../errors.js'
+import { parseSessionRequest } from '../sessions/request.js'
+import { machineShells, type ShellAvailability } from '../sessions/shells.js'
 import { parseAcpSpec } from './acp-request.js'
 import { isPlainObject, optionalString } from './request-fields.js'
 import type { JobSpec } from './types.js'
@@ -33,7 +35,7 @@ function seconds (body: Record<string, unknown>, name: string, fallback: number)
  * Checks a POST /exec body in devpilot's order (mode, env, then the mode's fields) and returns the
  * job's spec; throws the API error for the first problem found.
  */
-export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
+export function parseExecRequest (body: unknown, serverCwd: string, shells?: ShellAvailability): JobSpec {
   if (body === undefined || body === null) body = {}
   if (!isPlainObject(body)) throw new Errors.INVALID_REQUEST('request body must be a JSON object')
 
@@ -43,8 +45,8 @@ export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
   if (!isPlainObject(env) || !Object.values(env).every((v) => typeof v === 'string')) {
     throw new Errors.INVALID_REQUEST('env must be an object of string key/value pairs')
   }
-  if (mode === 'persistent_shell') throw new Errors.MODE_NOT_AVAILABLE(mode)
-  const acp = mode === 'acp' ? parseAcpSpec(body) : undefined
+  if (mode === 'persistent_shell') return sessionSpec(body, serverCwd, shells ?? machineShells())
+  const acp = mode === 'acp' ? parseAcpSpec(body, shells) : undefined
 
   // Why: devpilot showed an ACP job's command as "[acp] <agent>".
   const command = acp ? `[acp] ${acp.agent}` : body.command
@@ -73,5 +75,27 @@ export function parseExecRequest (body: unknown, serverCwd: string): JobSpec {
     stdin: acp ? null : stdin,
     stdinEof: acp ? true : stdinEof,
     ...(acp ? { acp } : {}),
+  }
+}
+
+// A persistent-shell command: devpilot's fields and messages (sessions/request.ts), plus our idleTimeout.
+function sessionSpec (body: Record<string, unknown>, serverCwd: string, shells: ShellAvailability): JobSpec {
+  const request = parseSessionRequest(body, serverCwd, shells)
+  return {
+    command: request.command,
+    shell: request.shellPath,
+    workdir: request.workdir,
+    env: request.env,
+    timeoutSec: request.timeoutSec,
+    idleTimeoutSec: seconds(body, 'idleTimeout', 0),
+    stdin: null,
+    stdinEof: false,
+    session: {
+      sessionKey: request.sessionKey,
+      shell: request.shell,
+      shellPath: request.shellPath,
+      bootstrapCommand: request.bootstrapCommand,
+      bootstrapCurrentCommand: request.bootstrapCurrentCommand,
+    },
   }
 }

@@ -77,6 +77,14 @@ export interface JobKind {
   updateBlocker?: () => UpdateBlocker
   /** False while an update drains: pending jobs of this kind wait instead of starting. */
   readonly accepting?: boolean
+  /** Kinds that run some jobs one after another (a session's commands): false keeps `job` pending for now. */
+  ready?: (job: JobRecord) => boolean
+  /** True while `ready` may refuse a job (the manager only then checks each pending job). */
+  readonly selective?: boolean
+  /** Called at start-up once every running job has been given to `adopt` (kinds that re-adopt them together). */
+  adopted?: () => void
+  /** Kinds with their own nudge semantics (persistent sessions): devpilot's answer for POST /jobs/:id/nudge. */
+  nudge?: (id: string) => { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
 }
 
 /** The running jobs of one kind, by id: the `size`/`has` every kind shares. */

@@ -11,6 +11,9 @@ import { outcomeOf, type JobEnd } from './outcome.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner } from './runner.js'
+import { SessionJobRunner } from './session-runner.js'
+import { sessionTerminalsFor } from './acp-session-terminals.js'
+import { SessionPool } from '../sessions/pool.js'
 import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
 import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
@@ -35,6 +38,7 @@ export class JobManager {
   readonly #queue = new JobQueue()
   readonly #kinds: Record<JobMode, JobKind>
   readonly #acp: AcpJobRunner | undefined
+  readonly #sessions: SessionPool | undefined
   /** Jobs holding a run slot: from the start until their end is reported. */
   readonly #active = new Set<string>()
   readonly #starting = new Map<string, Promise<void>>()
@@ -61,8 +65,16 @@ export class JobManager {
     if (makeKinds) {
       this.#kinds = makeKinds(host)
     } else {
-      this.#acp = new AcpJobRunner(host)
-      this.#kinds = { shell: new JobRunner(host), acp: this.#acp }
+      const sessions = new SessionPool({
+        stateDir: config.stateDir,
+        maxSessions: config.maxSessions,
+        idleTimeoutMs: config.sessionIdleTimeoutMs,
+        killGraceMs: config.killGraceMs,
+        log: log.child({ component: 'sessions' }),
+      })
+      this.#sessions = sessions
+      this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job))
+      this.#kinds = { shell: new JobRunner(host), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
     }
     this.#retention = new RetentionSweeper({
       store,
@@ -124,6 +136,11 @@ export class JobManager {
   /** A running ACP job's session id and tool calls so far. */
   acpLive (id: string): AcpLiveState | undefined {
     return this.#acp?.live(id)
+  }
+
+  /** The persistent shell sessions (GET /sessions); undefined when a test built the manager with its own kinds. */
+  get sessions (): SessionPool | undefined {
+    return this.#sessions
   }
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
@@ -204,6 +221,7 @@ export class JobManager {
   async nudge (id: string): Promise<NudgeResult> {
     const job = this.#require(id)
     const kind = this.#kinds[job.mode]
+    if (kind.nudge) return kind.nudge(id)
     await this.#starting.get(id)
     if (!kind.writeStdin || !kind.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
     try {
@@ -221,6 +239,7 @@ export class JobManager {
       const ended = this.#kinds[job.mode].adopt(job)
       if (ended) this.#end(job.id, ended)
     }
+    for (const kind of Object.values(this.#kinds)) kind.adopted?.()
     for (const job of this.#store.withStatus('pending')) this.#queue.push(job.id)
     this.#pump()
     this.#retention.now()
@@ -283,10 +302,16 @@ export class JobManager {
     // Why: with the disk full, starting jobs would only fail to record it; they wait for the retry.
     while (!this.#closed && !this.#records.failing && this.#freeSlots() > 0) {
       const kinds = Object.values(this.#kinds)
-      // Why: while an update drains, jobs of kinds that block it stay queued and the others go on.
-      const id = this.#queue.shift(kinds.every((kind) => kind.accepting !== false)
+      // Why: while an update drains, jobs of kinds that block it stay queued and the others go on;
+      // a session's next command waits while its previous one runs, other jobs go past it.
+      const id = this.#queue.shift(kinds.every((kind) => kind.accepting !== false && kind.selective !== true)
         ? undefined
-        : (id) => { const mode = this.#store.get(id)?.mode; return mode === undefined || this.#kinds[mode].accepting !== false })
+        : (id) => {
+            const job = this.#store.get(id)
+            if (job === undefined) return true
+            const kind = this.#kinds[job.mode]
+            return kind.accepting !== false && (kind.ready?.(job) ?? true)
+          })
       if (id === undefined) return
       const start = this.#start(id)
         .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'job start failed'))
@@ -321,8 +346,12 @@ export class JobManager {
       signals = this.#signalsWhileStarting.get(id) ?? []
       this.#signalsWhileStarting.delete(id)
     }
-    // Why: a run can end before its start resolves (an ACP agent that never spawned): its end is recorded already.
-    if (!this.#active.has(id)) return
+    // Why: a run can end before its start resolves (an ACP agent that never spawned, a session
+    // command done at once): its end is recorded already; a process it had is still worth showing.
+    if (!this.#active.has(id)) {
+      if (started.pid !== null) this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
+      return
+    }
     this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
     this.#log.debug({ jobId: id, pid: started.pid }, 'job started')
     for (const signal of signals) kind.signal(id, signal)

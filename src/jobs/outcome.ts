@@ -4,6 +4,7 @@ import { constants } from 'node:os'
 import type { AcpResult } from '../acp/types.js'
 import type { ProcessEnd } from '../exec/process-end.js'
 import { signalName } from '../exec/process-group.js'
+import type { SessionOutcome } from '../sessions/types.js'
 import type { AcpOutcome, JobMode, JobSpec, JobStatus } from './types.js'
 
 /** Why a running job was asked to end. */
@@ -21,6 +22,8 @@ export type JobEnd =
   | { type: 'process', end: ProcessEnd, reason: KillReason | null }
   /** An ACP run returned; `reason` is the kill reason the job was given, if any. */
   | { type: 'acp', result: AcpResult, reason: KillReason | null }
+  /** A persistent-shell command ended, as its session reports it; `reason` is the kill reason it was given, if any. */
+  | { type: 'session', outcome: SessionOutcome, reason: KillReason | null }
   /** At start-up: the job was running under an earlier server and is gone without a status. */
   | { type: 'lost', mode: JobMode }
   /** The job's kind could not start it. */
@@ -46,6 +49,7 @@ export interface JobOutcome extends ExitInfo {
 const LOST_ERRORS: Record<JobMode, string> = {
   shell: 'lost: the server stopped while this job ran and its process is gone',
   acp: 'lost: the server stopped while this ACP job ran, and ACP sessions cannot survive a restart',
+  persistent_shell: "lost: the server stopped while this command ran and its session's shell is gone",
 }
 const VANISHED_ERROR = 'the job ended while no server was running and left no exit status'
 
@@ -111,6 +115,7 @@ export function outcomeOf (end: JobEnd, spec: Pick<JobSpec, 'timeoutSec' | 'idle
         ...(end.type === 'acp' ? { acp: acpOutcomeOf(end.result) } : {}),
       }
     }
+    case 'session': return sessionOutcome(end.outcome, end.reason, spec)
     case 'lost': return failed(LOST_ERRORS[end.mode])
     case 'start-failed': return failed(`cannot start the job: ${end.message}`)
     case 'not-started':
@@ -121,6 +126,22 @@ export function outcomeOf (end: JobEnd, spec: Pick<JobSpec, 'timeoutSec' | 'idle
 /** What an ACP run left on the job's record besides its status. */
 export function acpOutcomeOf (result: AcpResult): AcpOutcome {
   return { sessionId: result.sessionId, stopReason: result.stopReason, toolCalls: result.toolCalls, error: result.error }
+}
+
+/**
+ * A session command's record: its own `$?` (signals as 128 + n), its session's timeout, or the
+ * kill reason it was given; the session's own messages (shell exited, bootstrap failed, session
+ * ended) are kept as the error unless a limit or stop explains the end better.
+ */
+export function sessionOutcome (outcome: SessionOutcome, killReason: KillReason | null, spec: Pick<JobSpec, 'timeoutSec' | 'idleTimeoutSec'>): JobOutcome {
+  const info: ExitInfo = { exitCode: outcome.exitCode, signal: outcome.signal, error: outcome.error }
+  const reason = outcome.timedOut ? 'timeout' : killReason
+  const status = statusOf(info, reason)
+  // Why: a shell that had to be ended after a timeout or stop says so besides the limit's text.
+  const error = reason !== null && reason !== 'cancel' && outcome.shellRestarted && outcome.error !== null
+    ? `${errorOf(info, reason, spec) as string}; ${outcome.error}`
+    : errorOf(info, reason, spec)
+  return { status, exitCode: info.exitCode, signal: info.signal, error, timedOut: status === 'timeout' }
 }
 
 function failed (error: string): JobOutcome {

@@ -1,9 +1,10 @@
 // Shapes shared by the job store, manager and views, and the one way to make a new record.
 import type { PermissionPolicy } from '../acp/permissions.js'
 import { FINISHED_STATUSES, type JobStatus } from '../contract/job-status.js'
+import type { ShellKind } from '../sessions/shells.js'
 
 export type { JobStatus }
-export type JobMode = 'shell' | 'acp'
+export type JobMode = 'shell' | 'acp' | 'persistent_shell'
 
 /** What an ACP job runs (POST /exec with mode "acp"). */
 export interface AcpJobSpec {
@@ -15,6 +16,18 @@ export interface AcpJobSpec {
   mode: string | null
   permissionPolicy: PermissionPolicy
   mcpServers: unknown[]
+  /** devpilot's `persistent_session_key` + `persistent_shell`: the agent's terminals run in this session. */
+  persistentSession?: { sessionKey: string, shell: ShellKind, shellPath: string } | null
+}
+
+/** What a persistent-shell job runs besides its command (POST /exec with mode "persistent_shell"). */
+export interface SessionJobSpec {
+  sessionKey: string
+  /** The shell kind (bash, zsh, sh) and its executable on this machine. */
+  shell: ShellKind
+  shellPath: string
+  bootstrapCommand: string
+  bootstrapCurrentCommand: boolean
 }
 
 /** What an ACP job produced besides its output files (the session id is known early). */
@@ -37,6 +50,8 @@ export interface JobSpec {
   stdinEof: boolean
   /** Set for ACP jobs only. */
   acp?: AcpJobSpec
+  /** Set for persistent-shell jobs only; `workdir` and `env` then seed a new session. */
+  session?: SessionJobSpec
 }
 
 /** One job as the store keeps it. Times are epoch seconds (fractional). */
@@ -62,7 +77,7 @@ export interface JobRecord {
 export function newJobRecord (id: string, spec: JobSpec, idempotencyKey: string | null): JobRecord {
   return {
     id,
-    mode: spec.acp ? 'acp' : 'shell',
+    mode: spec.acp ? 'acp' : spec.session ? 'persistent_shell' : 'shell',
     spec,
     status: 'pending',
     submittedAt: Date.now() / 1000,

@@ -64,5 +64,6 @@ export function jobView (job: JobRecord, stateDir: string, select: OutputSelecti
     ...streamFields('stdout', stdout, withOffsets),
     ...streamFields('stderr', stderr, withOffsets),
     ...(job.mode === 'acp' ? acpFields(job, files.events, live.acp) : {}),
+    ...(job.spec.session ? { sessionKey: job.spec.session.sessionKey, shell: job.spec.session.shell } : {}),
   }
 }

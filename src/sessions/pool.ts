@@ -39,6 +39,12 @@ export class SessionPool {
 
   get #root (): string { return join(this.#options.stateDir, 'sessions') }
 
+  /** The most sessions at once. */
+  get maxSessions (): number { return this.#options.maxSessions }
+
+  /** The idle timeout of sessions; 0 = none. */
+  get idleTimeoutMs (): number { return this.#options.idleTimeoutMs }
+
   /** The number of sessions tracked. */
   get size (): number { return this.#sessions.size }
 

@@ -448,15 +448,19 @@ export class Session {
     return createHash('sha256').update(`${this.#state.secret}:${jobId}`).digest('hex').slice(0, 32)
   }
 
+  // Why size and not mtime >= start: file times are kernel ticks, coarser than Date.now(), and
+  // the files are the latest command's own (the shell creates them when it runs it).
   #lastOutputAt (): number | null {
     const files = this.#state.lastFiles
-    const startedAt = this.#state.lastStartedAt
-    if (!files || startedAt === null) return null
-    let latest = 0
+    if (!files || this.#state.lastStartedAt === null) return null
+    let latest: number | null = null
     for (const path of [files.stdout, files.stderr]) {
-      try { latest = Math.max(latest, statSync(path).mtimeMs / 1000) } catch { /* not written */ }
+      try {
+        const stat = statSync(path)
+        if (stat.size > 0) latest = Math.max(latest ?? 0, stat.mtimeMs / 1000)
+      } catch { /* not written */ }
     }
-    return latest >= startedAt ? latest : null
+    return latest
   }
 
   // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.

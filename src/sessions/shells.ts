@@ -78,3 +78,11 @@ export function detectShells (path: string | undefined = process.env.PATH): Shel
   const defaultShell = (['bash', 'sh', 'zsh'] as const).find((kind) => installed[kind] !== undefined) ?? null
   return { installed, present, defaultShell, supported: defaultShell !== null }
 }
+
+let detected: ShellAvailability | undefined
+
+/** The shells of this machine, looked up on the server's PATH once. */
+export function machineShells (): ShellAvailability {
+  detected ??= detectShells()
+  return detected
+}

@@ -190,7 +190,7 @@ describe('ACP jobs over HTTP', { concurrency: true }, () => {
       [{ mcpServers: 'none' }, 'mcpServers must be an array of MCP server objects, each with a name'],
       [{ persistent_session_key: 3 }, 'persistent_session_key must be a string'],
       [{ persistent_session_key: 'k' }, 'persistent_shell is required'],
-      [{ persistent_session_key: 'k', persistent_shell: 'bash' }, 'persistent_session_key is not supported yet: ACP terminals run as separate processes'],
+      [{ persistent_session_key: 'k', persistent_shell: 'fish' }, 'unsupported shell: fish'],
     ]
     for (const [body, message] of cases) {
       const response = await server.api('POST', '/exec', { mode: 'acp', ...body })

@@ -63,7 +63,11 @@ describe('API key authentication', () => {
       assert.ok(field in body, `health has ${field}`)
     }
     assert.equal(body.authenticated, true)
-    assert.deepEqual(body.execution_modes, ['shell', 'acp'])
+    assert.deepEqual(body.execution_modes, ['shell', 'acp', 'persistent_shell'])
+    assert.equal(body.persistent_shell_supported, true)
+    assert.equal(body.persistent_shell_shells.bash, true)
+    assert.equal(body.persistent_shell_default_shell, 'bash')
+    assert.equal(body.persistent_shell_max_sessions, 32)
   })
 
   test('a job cannot see the API key in its environment, under either variable name', async () => {

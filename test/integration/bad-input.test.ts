@@ -66,13 +66,11 @@ describe('bad input gets a clear error and loses nothing', () => {
     }
   })
 
-  test('persistent_shell mode answers 400 saying it is not available yet', async () => {
-    for (const mode of ['persistent_shell']) {
-      const response = await server.api('POST', '/exec', { mode, command: 'x', prompt: 'hi' })
-      assert.equal(response.status, 400)
-      assert.equal(response.body.code, 'MODE_NOT_AVAILABLE')
-      assert.match(response.body.error, new RegExp(`mode ${mode} is not available`))
-    }
+  test('persistent_shell mode checks its own fields in devpilot order: a missing sessionKey answers 400', async () => {
+    const response = await server.api('POST', '/exec', { mode: 'persistent_shell', command: 'x' })
+    assert.equal(response.status, 400)
+    assert.equal(response.body.code, 'INVALID_REQUEST')
+    assert.equal(response.body.error, 'sessionKey is required')
   })
 
   test('an oversize body answers 413 and the server keeps working', async () => {

@@ -43,6 +43,8 @@ describe('loadConfig', () => {
       terminalOrphanTtlMs: 300_000,
       terminalIdleTimeoutMs: 900_000,
       terminalLifetimeMs: 3_600_000,
+      maxSessions: 32,
+      sessionIdleTimeoutMs: 0,
       updateCommand: 'npm install -g agent-runtime@latest',
       rollbackCommand: 'npm install -g agent-runtime@{version}',
       fleet: { tunnel: null, tunnelId: null, register: null, name: hostname(), heartbeatIntervalMs: 60_000, tokenRefreshIntervalMs: 72_000_000 },
@@ -61,6 +63,19 @@ describe('loadConfig', () => {
     assert.deepEqual([fromEnv.filesRoot, fromEnv.filesConfine, fromEnv.maxUploadBytes], ['/srv', true, null])
     assert.throws(() => loadConfig({}, { AGENT_RUNTIME_FILES_CONFINE: 'maybe' }), ConfigError)
     assert.throws(() => loadConfig({ maxUploadBytes: '-1' }, {}), ConfigError)
+  })
+
+  test("the session limits come from their flags, then our env, then devpilot's env read as devpilot read it; bad values of ours exit 78", () => {
+    assert.equal(loadConfig({ maxSessions: '4' }, { AGENT_RUNTIME_MAX_SESSIONS: '5', DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: '6' }).maxSessions, 4)
+    assert.equal(loadConfig({}, { AGENT_RUNTIME_MAX_SESSIONS: '5', DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: '6' }).maxSessions, 5)
+    assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: '6' }).maxSessions, 6)
+    assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: '-3' }).maxSessions, 1)
+    assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: 'many' }).maxSessions, 32)
+    assert.equal(loadConfig({ sessionIdleTimeout: '2.5' }, {}).sessionIdleTimeoutMs, 2500)
+    assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS: '90' }).sessionIdleTimeoutMs, 90_000)
+    assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS: '-1' }).sessionIdleTimeoutMs, 0)
+    assert.throws(() => loadConfig({ maxSessions: '0' }, {}), /--max-sessions must be between 1 and 10000, got 0/)
+    assert.throws(() => loadConfig({}, { AGENT_RUNTIME_SESSION_IDLE_TIMEOUT: 'soon' }), ConfigError)
   })
 
   test('the terminal port is port + 1 by default, off with 0 or with an ephemeral --port 0, and never the main port', () => {

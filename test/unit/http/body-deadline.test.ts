@@ -62,7 +62,7 @@ test('a body that arrives in time is answered normally', async () => {
 })
 
 test('a streamed upload (config.streamsBody) may take longer than the deadline', async () => {
-  const head = `PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n`
+  const head = 'PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n'
   const answer = parseAnswer((await trickle(head, '12345', DEADLINE_MS * 4, '67890')).text)
   assert.equal(answer.status, 200)
   assert.deepEqual(JSON.parse(answer.body), { bytes: 10 })

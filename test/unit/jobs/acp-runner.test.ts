@@ -110,7 +110,7 @@ describe('AcpJobRunner start failures', { skip: onLinux ? false : 'counts descri
     }
     const store = new JobStore(join(stateDir, 'jobs.db'))
     const config = loadConfig({ stateDir, logLevel: 'silent', maxConcurrentJobs: '1' }, {})
-    const manager = new JobManager(config, store, host.log, (h) => ({ shell: new JobRunner(h), acp: new AcpJobRunner(h, load) }))
+    const manager = new JobManager(config, store, host.log, (h) => ({ shell: new JobRunner(h), acp: new AcpJobRunner(h, load), persistent_shell: new JobRunner(h) }))
     try {
       const { spec } = acpJob()
       const first = manager.submit(spec).job

@@ -94,8 +94,14 @@ describe('parseExecRequest', () => {
       rejects({ mode: 'x', env: 'a' }, 'UNSUPPORTED_MODE', 'unsupported mode: x')
     })
 
-    test('persistent_shell is known but not available in this version', () => {
-      rejects({ mode: 'persistent_shell', command: 'ls' }, 'MODE_NOT_AVAILABLE', /^mode persistent_shell is not available/)
+    test('persistent_shell is parsed with devpilot\'s session fields into a spec carrying the session', () => {
+      rejects({ mode: 'persistent_shell', command: 'ls' }, 'INVALID_REQUEST', 'sessionKey is required')
+      const spec = parse({ mode: 'persistent_shell', command: 'ls', sessionKey: 'k', shell: 'sh', timeout: 5, idleTimeout: 2 })
+      assert.equal(spec.session?.sessionKey, 'k')
+      assert.equal(spec.session?.shell, 'sh')
+      assert.equal(spec.timeoutSec, 5)
+      assert.equal(spec.idleTimeoutSec, 2)
+      assert.equal(spec.stdinEof, false)
     })
 
     test('acp needs no command; its fields get defaults and the command shows the agent', () => {

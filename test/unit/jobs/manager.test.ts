@@ -69,7 +69,7 @@ describe('JobManager with a kind whose starts are held', () => {
     const config = loadConfig({ stateDir, logLevel: 'silent', ...options }, {})
     manager = new JobManager(config, store, createLogger('silent', false), (host) => {
       kind = new HeldKind(host)
-      return { shell: kind, acp: kind }
+      return { shell: kind, acp: kind, persistent_shell: kind }
     })
   }
 

@@ -38,6 +38,13 @@ const TABLE: Array<[string, JobEnd, JobOutcome]> = [
   ['could not start', { type: 'start-failed', message: 'spawn ENOENT' }, outcome('failed', null, null, 'cannot start the job: spawn ENOENT')],
   ['pending job killed', { type: 'not-started', why: 'cancelled' }, outcome('cancelled', null, null, 'cancelled before it started')],
   ['pending job when the server stops', { type: 'not-started', why: 'server-stopped' }, outcome('cancelled', null, null, 'server stopped')],
+  ['session command exit 0', { type: 'session', outcome: { exitCode: 0, signal: null, error: null, timedOut: false, shellRestarted: false }, reason: null }, outcome('completed', 0, null, null)],
+  ['session command timed out (130)', { type: 'session', outcome: { exitCode: 130, signal: 'SIGINT', error: null, timedOut: true, shellRestarted: false }, reason: null }, outcome('timeout', 130, 'SIGINT', 'timed out after 30 s')],
+  ['session command killed', { type: 'session', outcome: { exitCode: 130, signal: 'SIGINT', error: null, timedOut: false, shellRestarted: false }, reason: 'cancel' }, outcome('cancelled', 130, 'SIGINT', null)],
+  ['session command ended the shell', { type: 'session', outcome: { exitCode: null, signal: null, error: 'the command ended the shell', timedOut: false, shellRestarted: true }, reason: null }, outcome('failed', null, null, 'the command ended the shell')],
+  ['session shell stuck after a kill', { type: 'session', outcome: { exitCode: null, signal: 'SIGKILL', error: 'the shell was ended', timedOut: false, shellRestarted: true }, reason: 'cancel' }, outcome('cancelled', null, 'SIGKILL', 'the shell was ended')],
+  ['session shell stuck after a timeout', { type: 'session', outcome: { exitCode: null, signal: 'SIGKILL', error: 'the shell was ended', timedOut: true, shellRestarted: true }, reason: null }, outcome('timeout', null, 'SIGKILL', 'timed out after 30 s; the shell was ended')],
+  ['session command lost', { type: 'lost', mode: 'persistent_shell' }, outcome('failed', null, null, "lost: the server stopped while this command ran and its session's shell is gone")],
 ]
 
 const ACP_TABLE: Array<[string, AcpResult, 'cancel' | 'shutdown' | null, JobOutcome]> = [
