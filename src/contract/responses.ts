@@ -6,6 +6,7 @@
 import { ErrorSchema } from './error.js'
 import { HealthSchema } from './health.js'
 import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
+import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
 import { TerminalEndedSchema, TerminalListSchema, TicketSchema } from './terminal.js'
 import { UpdateAcceptedSchema, UpdateRefusedSchema } from './update.js'
 
@@ -70,5 +71,8 @@ export const Responses = {
   terminalList: { 200: serializeWith(TerminalListSchema), ...ERRORS },
   terminalEnded: { 200: serializeWith(TerminalEndedSchema), ...ERRORS },
   health: { 200: serializeWith(HealthSchema), ...ERRORS },
+  sessionList: { 200: serializeWith(SessionListSchema), ...ERRORS },
+  session: { 200: serializeWith(SessionInfoSchema), ...ERRORS },
+  sessionDeleted: { 200: serializeWith(SessionDeletedSchema), ...ERRORS },
   update: { 200: serializeWith(UpdateAcceptedSchema), 409: serializeWith(UpdateRefusedSchema), ...ERRORS },
 } as const

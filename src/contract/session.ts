@@ -25,3 +25,15 @@ export const SessionInfoSchema = {
 
 /** One persistent shell session. */
 export type SessionInfo = FromSchema<typeof SessionInfoSchema>
+
+/** GET /sessions: every session, sorted by key. */
+export const SessionListSchema = { title: 'SessionList', type: 'array', items: SessionInfoSchema } as const
+
+/** DELETE /sessions/:key: the session was ended (its processes killed). */
+export const SessionDeletedSchema = {
+  title: 'SessionDeleted',
+  type: 'object',
+  properties: { deleted: { const: true }, sessionKey: { type: 'string' } },
+  required: ['deleted', 'sessionKey'],
+  additionalProperties: false,
+} as const

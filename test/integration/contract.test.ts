@@ -19,9 +19,11 @@ function registeredRoutes (tree: string): string[] {
     const depth = match[1]!.length / 4
     prefixes[depth] = (depth === 0 ? '' : prefixes[depth - 1]) + match[2]!
     prefixes.length = depth + 1
-    const path = prefixes[depth]!.replace(/:(\w+)/g, '{$1}')
+    const raw = prefixes[depth]!
+    // Why: the document names a wildcard `{*}` (GET /sessions/{*}); the tree prints it as a bare `*`.
+    const path = raw.replace(/:(\w+)/g, '{$1}').replace(/\/?\*$/, '/{*}')
     for (const method of match[3]!.split(', ')) {
-      if (method !== 'HEAD' && method !== 'OPTIONS' && !/^\/docs\/?\*$/.test(path)) routes.push(`${method} ${path}`)
+      if (method !== 'HEAD' && method !== 'OPTIONS' && !/^\/docs\/?\*$/.test(raw)) routes.push(`${method} ${path}`)
     }
   }
   return routes.sort()
