@@ -7,9 +7,9 @@ import type { Config } from '../config.js'
 import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { jobFiles } from '../exec/job-files.js'
-import type { JobManager } from '../jobs/manager.js'
-import { ChangeWaiter } from './change-waiter.js'
-import { followJob, parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './events.js'
+import type { JobManager } from './manager.js'
+import { ChangeWaiter } from '../output/change-waiter.js'
+import { followJob, parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './streams.js'
 import { eventJson, sendSse } from './sse.js'
 
 const CHUNK_BYTES = 64 * 1024

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { JobFiles } from '../exec/job-files.js'
-import { isFinished, type JobRecord, type JobStatus } from '../jobs/types.js'
+import { isFinished, type JobRecord, type JobStatus } from './types.js'
 import { completeLength, decodeUtf8 } from '../lib/utf8.js'
 
 /** Where a stream of job events stands: bytes sent of each stream, lifecycle events sent, ACP event log bytes sent. */
