@@ -1,7 +1,7 @@
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
+import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { AcpJobRunner, type AcpLiveState } from './acp-runner.js'
@@ -53,6 +53,7 @@ export class JobManager {
     this.#records = new JobRecords(store, log, () => this.#pump())
     const host: JobKindHost = {
       stateDir: config.stateDir,
+      files: (id) => this.files(id),
       killGraceMs: config.killGraceMs,
       log,
       ended: (id, end) => this.#ended(id, end),
@@ -66,7 +67,7 @@ export class JobManager {
     }
     this.#retention = new RetentionSweeper({
       store,
-      stateDir: config.stateDir,
+      files: (id) => this.files(id),
       keep: config.jobRetention,
       maxAgeDays: config.jobRetentionDays,
       log,
@@ -88,11 +89,16 @@ export class JobManager {
       throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    this.#records.create(job, jobFiles(this.#config.stateDir, job.id).dir)
+    this.#records.create(job, this.files(job.id).dir)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
     this.#pumpSoon()
     return { job, created: true }
+  }
+
+  /** Where job `id` keeps its output and exit status: the one place job paths are decided. */
+  files (id: string): JobFiles {
+    return jobFiles(this.#config.stateDir, id)
   }
 
   /** The job as it really is: its record, with any end not yet saved (full disk) shown on it. */

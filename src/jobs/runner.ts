@@ -1,5 +1,5 @@
 import { Errors } from '../errors.js'
-import { jobFiles, readExitFile } from '../exec/job-files.js'
+import { readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
 import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
 import { isSameProcess } from '../exec/process-group.js'
@@ -48,7 +48,7 @@ export class JobRunner implements JobKind {
   async start (job: JobRecord): Promise<StartedProcess> {
     const { spec } = job
     const process = await this.#starter.start({
-      files: jobFiles(this.#host.stateDir, job.id),
+      files: this.#host.files(job.id),
       command: spec.command,
       shell: spec.shell,
       cwd: spec.workdir,
@@ -66,7 +66,7 @@ export class JobRunner implements JobKind {
    * (returns null), else returns how it ended (its recorded exit status, or lost).
    */
   adopt (job: JobRecord): JobEnd | null {
-    const files = jobFiles(this.#host.stateDir, job.id)
+    const files = this.#host.files(job.id)
     if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
       this.#host.log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
       this.#follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
@@ -87,7 +87,7 @@ export class JobRunner implements JobKind {
       timers.push(setLongTimeout(() => this.#terminate(id, 'timeout'), remainingMs, { ref: true }))
     }
     if (spec.idleTimeoutSec > 0) {
-      const files = jobFiles(this.#host.stateDir, id)
+      const files = this.#host.files(id)
       const checkMs = Math.min(1000, Math.max(50, spec.idleTimeoutSec * 250))
       const check = setInterval(() => {
         try {

@@ -1,4 +1,4 @@
-import { jobFiles } from '../exec/job-files.js'
+import type { JobFiles } from '../exec/job-files.js'
 import type { OpenFiles } from '../output/open-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
 import type { AcpLiveState } from './acp-runner.js'
@@ -34,8 +34,7 @@ function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffs
  * The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals,
  * truncation and queue data. `openFiles` keeps the output files open for the next read.
  */
-export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Record<string, unknown> {
-  const files = jobFiles(stateDir, job.id)
+export function jobView (job: JobRecord, files: JobFiles, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Record<string, unknown> {
   const final = isFinished(job)
   const read = (path: string, offset: number | undefined): InlineOutput =>
     readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines }, openFiles)
