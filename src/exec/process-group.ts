@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { waitUntil } from '../lib/wait.js'
 
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, number]) => [number, name])
@@ -27,6 +28,23 @@ export function signalGroup (pgid: number, signal: NodeJS.Signals | 0): boolean 
   } catch {
     return false
   }
+}
+
+// How long a group has to be gone after SIGKILL before a terminate gives up waiting.
+const AFTER_KILL_WAIT_MS = 5000
+
+/**
+ * SIGTERM to group `pgid`, then SIGKILL after `graceMs` unless `gone()` holds by then; resolves
+ * once `gone()` holds (or 5 s after the SIGKILL). `onKill` runs just before the SIGKILL. Nothing is
+ * sent when the group is gone already. Never rejects.
+ */
+export async function terminateGroup (pgid: number, graceMs: number, gone: () => boolean = () => !groupAlive(pgid), onKill?: () => void): Promise<void> {
+  if (gone()) return
+  signalGroup(pgid, 'SIGTERM')
+  if (await waitUntil(gone, graceMs)) return
+  onKill?.()
+  signalGroup(pgid, 'SIGKILL')
+  await waitUntil(gone, AFTER_KILL_WAIT_MS)
 }
 
 /** True while any live (non-zombie) process is left in the group. */

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import type { JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
+import { nowSeconds } from '../lib/clock.js'
 import type { JobStore } from './store.js'
 
 const DAY_SEC = 24 * 3600
@@ -9,7 +10,7 @@ const SWEEP_INTERVAL_MS = 3600 * 1000
 
 /** Removes finished jobs beyond the count limit or older than the age limit, with their files. */
 export async function pruneJobs (store: JobStore, files: (id: string) => JobFiles, keep: number, maxAgeDays: number, log: Logger): Promise<number> {
-  const ids = store.deleteExpired(keep, Date.now() / 1000 - maxAgeDays * DAY_SEC)
+  const ids = store.deleteExpired(keep, nowSeconds() - maxAgeDays * DAY_SEC)
   await Promise.all(ids.map((id) => rm(files(id).dir, { recursive: true, force: true })))
   if (ids.length > 0) log.debug({ removed: ids.length }, 'old jobs removed')
   return ids.length

@@ -6,13 +6,13 @@ import { isSameProcess } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { lastWriteAt } from '../output/read.js'
+import { nowSeconds } from '../lib/clock.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
 
 // Unread stdin the server holds for one job before refusing more (the job is not reading).
 const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
-const now = (): number => Date.now() / 1000
 
 interface RunningJob {
   process: JobProcess
@@ -80,10 +80,10 @@ export class JobRunner implements JobKind {
   /** Follows a process (started here or adopted): enforces the job's limits and reports its exit. */
   #follow (job: JobRecord, process: JobProcess, stdinOpen: boolean): void {
     const { id, spec } = job
-    const startedAt = job.startedAt ?? now()
+    const startedAt = job.startedAt ?? nowSeconds()
     const timers: LongTimer[] = []
     if (spec.timeoutSec > 0) {
-      const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - now()) * 1000)
+      const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - nowSeconds()) * 1000)
       timers.push(setLongTimeout(() => this.#terminate(id, 'timeout'), remainingMs, { ref: true }))
     }
     if (spec.idleTimeoutSec > 0) {
@@ -92,7 +92,7 @@ export class JobRunner implements JobKind {
       const check = setInterval(() => {
         try {
           const last = Math.max(startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0)
-          if (now() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
+          if (nowSeconds() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
         } catch (err) {
           this.#host.log.error({ err, jobId: id }, 'idle check failed')
         }

@@ -1,6 +1,7 @@
 import type { JobFiles } from '../exec/job-files.js'
 import type { OpenFiles } from '../output/open-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
+import { nowSeconds } from '../lib/clock.js'
 import type { AcpLiveState } from './acp-runner.js'
 import { acpFields } from './acp-view.js'
 import { isFinished, type JobRecord } from './types.js'
@@ -41,7 +42,7 @@ export function jobView (job: JobRecord, files: JobFiles, select: OutputSelectio
   const withOffsets = select.stdoutOffset !== undefined || select.stderrOffset !== undefined
   const stdout = read(files.stdout, select.stdoutOffset ?? (withOffsets ? 0 : undefined))
   const stderr = read(files.stderr, select.stderrOffset ?? (withOffsets ? 0 : undefined))
-  const end = job.finishedAt ?? (job.startedAt === null ? null : Date.now() / 1000)
+  const end = job.finishedAt ?? (job.startedAt === null ? null : nowSeconds())
   return {
     jobId: job.id,
     status: job.status,

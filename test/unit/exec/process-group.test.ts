@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, test } from 'node:test'
 import { groupAlive, isSameProcess, isSignalName, processStartTime, signalGroup, signalName } from '../../../src/exec/process-group.js'
+import { procStat } from '../../helpers/processes.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const onLinux = process.platform === 'linux'
@@ -40,15 +41,6 @@ async function firstLine (child: ChildProcess): Promise<string> {
 /** A pid that cannot belong to any process: one above the kernel's maximum. */
 function impossiblePid (): number {
   try { return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1 } catch { return 2 ** 22 + 1 }
-}
-
-const procState = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
 }
 
 describe('signal names', () => {
@@ -106,7 +98,7 @@ describe('process identity', () => {
     // Why: the background `sleep 0` is a child of the exec'd `sleep 60`, which never reaps it.
     const leader = startGroup('sleep 0 & echo $!; exec sleep 60')
     const zombie = Number(await firstLine(leader))
-    await waitFor(() => procState(zombie) === 'Z', `process ${zombie} to become a zombie`)
+    await waitFor(() => procStat(zombie)?.[0] === 'Z', `process ${zombie} to become a zombie`)
     assert.doesNotThrow(() => process.kill(zombie, 0), 'the zombie still has its pid')
     assert.equal(isSameProcess(zombie, null), false)
   })
