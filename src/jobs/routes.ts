@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Config } from '../config.js'
+import type { Job } from '../contract/job.js'
 import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { isSignalName } from '../exec/process-group.js'
@@ -26,7 +27,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const outputFiles = new OpenFiles()
   fastify.addHook('onClose', async () => outputFiles.close())
-  const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
+  const view = (job: JobRecord, select: OutputSelection): Job =>
     jobView(job, jobs.files(job.id), select, {
       processAlive: jobs.isRunning(job.id),
       // Why: a search of the whole queue; only pending jobs are in it.

@@ -1,3 +1,4 @@
+import type { Job } from '../contract/job.js'
 import type { JobFiles } from '../exec/job-files.js'
 import type { OpenFiles } from '../output/open-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
@@ -22,20 +23,25 @@ export interface LiveState {
   acp?: AcpLiveState | undefined
 }
 
-function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffset: boolean): Record<string, unknown> {
-  return {
+/** The fields of a job view about one output stream: `stdout`, `stdoutBytes`, `stdoutTruncated`, maybe `stdoutOffset`. */
+type StreamFields<N extends 'stdout' | 'stderr'> = Pick<Job, N | `${N}Bytes` | `${N}Truncated` | `${N}Offset`>
+
+function streamFields<N extends 'stdout' | 'stderr'> (name: N, output: InlineOutput, withOffset: boolean): StreamFields<N> {
+  // Why the cast: TypeScript types keys built from a template as plain strings.
+  const fields: Record<string, unknown> = {
     [name]: output.text,
     [`${name}Bytes`]: output.bytes,
     [`${name}Truncated`]: output.truncated,
     ...(withOffset ? { [`${name}Offset`]: output.nextOffset } : {}),
   }
+  return fields as StreamFields<N>
 }
 
 /**
  * The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals,
  * truncation and queue data. `openFiles` keeps the output files open for the next read.
  */
-export function jobView (job: JobRecord, files: JobFiles, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Record<string, unknown> {
+export function jobView (job: JobRecord, files: JobFiles, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Job {
   const final = isFinished(job)
   const read = (path: string, offset: number | undefined): InlineOutput =>
     readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines }, openFiles)
