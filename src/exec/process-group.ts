@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
 
 const SIGNAL_NAMES = new Map<number, string>(
@@ -45,6 +46,29 @@ export async function terminateGroup (pgid: number, graceMs: number, gone: () =>
   onKill?.()
   signalGroup(pgid, 'SIGKILL')
   await waitUntil(gone, AFTER_KILL_WAIT_MS)
+}
+
+/** What `killGroupAfter` does around its SIGKILL. */
+export interface GroupKillHooks {
+  /** Runs just before the SIGKILL (e.g. to log it). */
+  beforeKill?: () => void
+  /** Runs when no group was left to SIGKILL (e.g. to kill the lone leader instead). */
+  ifNoGroup?: () => void
+}
+
+/**
+ * The last stage of a stop whose first signal the caller sent: after `graceMs` (a config value,
+ * hence a long timer), SIGKILLs group `pgid` if `running()` still holds. Clear the timer once the
+ * process has ended. Never throws.
+ */
+// Why a group: execa's kill reaches only the direct child, and a background process of a command
+// keeps its pipes (and execa's promise) open.
+export function killGroupAfter (pgid: number, graceMs: number, running: () => boolean, hooks: GroupKillHooks = {}): LongTimer {
+  return setLongTimeout(() => {
+    if (!running()) return
+    hooks.beforeKill?.()
+    if (!signalGroup(pgid, 'SIGKILL')) hooks.ifNoGroup?.()
+  }, graceMs)
 }
 
 /** True while any live (non-zombie) process is left in the group. */
