@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, test } from 'node:test'
-import { groupAlive, isSameProcess, isSignalName, processStartTime, signalGroup, signalName } from '../../../src/exec/process-group.js'
+import { groupAlive, isSameProcess, isSignalName, killGroupAfter, processStartTime, signalGroup, signalName, terminateGroup } from '../../../src/exec/process-group.js'
 import { procStat } from '../../helpers/processes.js'
 import { waitFor } from '../../helpers/wait.js'
 
@@ -137,5 +137,53 @@ describe('process groups', () => {
     const leader = startGroup('exec sleep 60')
     assert.equal(signalGroup(leader.pid, 999 as unknown as NodeJS.Signals), false)
     assert.equal(groupAlive(leader.pid), true, 'the group was not touched')
+  })
+})
+
+describe('stopping a process group', () => {
+  test('terminating a group that ignores SIGTERM SIGKILLs it after the grace and resolves once it is gone', async () => {
+    const leader = startGroup("trap '' TERM; echo ready; exec sleep 60")
+    assert.equal(await firstLine(leader), 'ready')
+    let killed = false
+    await terminateGroup(leader.pid, 200, undefined, () => { killed = true })
+    assert.equal(killed, true, 'the SIGKILL stage ran')
+    assert.equal(groupAlive(leader.pid), false)
+  })
+
+  test('terminating a group that ends on SIGTERM sends no SIGKILL', async () => {
+    const leader = startGroup('exec sleep 60')
+    let killed = false
+    await terminateGroup(leader.pid, 60_000, undefined, () => { killed = true })
+    assert.equal(killed, false)
+    assert.equal(groupAlive(leader.pid), false)
+  })
+
+  test('terminating a group that is gone already sends nothing', async () => {
+    let killed = false
+    await terminateGroup(impossiblePid(), 0, undefined, () => { killed = true })
+    assert.equal(killed, false)
+  })
+
+  test('a later kill SIGKILLs a group still running after the grace, after its beforeKill hook', async () => {
+    const leader = startGroup("trap '' TERM; echo ready; exec sleep 60")
+    assert.equal(await firstLine(leader), 'ready')
+    let aliveBeforeKill: boolean | undefined
+    const timer = killGroupAfter(leader.pid, 50, () => true, { beforeKill: () => { aliveBeforeKill = groupAlive(leader.pid) } })
+    try {
+      await waitFor(() => !groupAlive(leader.pid), 'the group to be killed')
+      assert.equal(aliveBeforeKill, true)
+    } finally {
+      timer.clear()
+    }
+  })
+
+  test('a later kill with no group left to signal calls ifNoGroup', async () => {
+    let noGroup = false
+    const timer = killGroupAfter(impossiblePid(), 0, () => true, { ifNoGroup: () => { noGroup = true } })
+    try {
+      await waitFor(() => noGroup, 'ifNoGroup to run')
+    } finally {
+      timer.clear()
+    }
   })
 })
