@@ -25,7 +25,8 @@ import { jsonNestedDeeperThan } from './lib/json-depth.js'
 import type { Logger } from './logger.js'
 import { UpdateCoordinator } from './update/coordinator.js'
 import { registerUpdateRoutes } from './update/routes.js'
-import { JobEventSource, registerStreamRoutes } from './output/routes.js'
+import { JobEventSource } from './jobs/event-source.js'
+import { registerStreamRoutes } from './jobs/stream-routes.js'
 import { createTerminalPortServer } from './terminal/port-server.js'
 import { TerminalRecords } from './terminal/records.js'
 import { TerminalRegistry } from './terminal/registry.js'
@@ -102,7 +103,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   const tickets = new TicketStore()
   const failures = await AuthFailures.register(app, log.child({ component: 'auth' }))
   const socketAuth = new SocketAuth(keys, failures)
-  const events = new JobEventSource(config, jobs)
+  const events = new JobEventSource(jobs)
   const terminalLog = log.child({ component: 'terminal' })
   const terminals = new TerminalService(
     new TerminalRegistry(config.maxTerminals, {

@@ -1,8 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { execa } from 'execa'
-import { groupAlive, signalGroup } from '../exec/process-group.js'
-import { waitUntil } from '../lib/wait.js'
+import { groupAlive, terminateGroup } from '../exec/process-group.js'
 import { ByteTail } from './byte-tail.js'
 import type { Logger } from '../logger.js'
 import { listenForErrors } from '../lib/child-errors.js'
@@ -12,7 +11,6 @@ import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 const STDERR_TAIL_BYTES = 64 * 1024
 // How much of that tail an error message quotes.
 const ERROR_STDERR_CHARS = 2000
-const AFTER_KILL_WAIT_MS = 5000
 
 /** How the agent process ended. */
 export interface AgentExit {
@@ -119,14 +117,7 @@ export class AgentProcess {
    * Resolves when the agent and everything it started in its group are gone.
    */
   stop (graceMs: number): Promise<void> {
-    this.#stopping ??= (async () => {
-      const allGone = (): boolean => this.#exit !== null && !groupAlive(this.pid)
-      if (allGone()) return
-      signalGroup(this.pid, 'SIGTERM')
-      if (await waitUntil(allGone, graceMs)) return
-      signalGroup(this.pid, 'SIGKILL')
-      await waitUntil(allGone, AFTER_KILL_WAIT_MS)
-    })()
+    this.#stopping ??= terminateGroup(this.pid, graceMs, () => this.#exit !== null && !groupAlive(this.pid))
     return this.#stopping
   }
 }

@@ -3,9 +3,8 @@ import {
   type CreateTerminalRequest, type TerminalExitStatus, type TerminalOutputResponse,
 } from '@agentclientprotocol/sdk'
 import { execa } from 'execa'
-import { groupAlive, signalGroup } from '../exec/process-group.js'
+import { groupAlive, terminateGroup } from '../exec/process-group.js'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
-import { waitUntil } from '../lib/wait.js'
 import { ByteTail } from './byte-tail.js'
 import type { Logger } from '../logger.js'
 import { listenForErrors } from '../lib/child-errors.js'
@@ -69,11 +68,7 @@ class Terminal implements AgentTerminal {
   /** SIGTERM to the terminal's group, SIGKILL after the grace; resolves when the command has ended. */
   kill (): Promise<void> {
     this.#killing ??= (async () => {
-      const pid = this.pid
-      if (this.exitStatus !== null && !groupAlive(pid)) return
-      signalGroup(pid, 'SIGTERM')
-      await waitUntil(() => this.exitStatus !== null && !groupAlive(pid), TERMINAL_KILL_GRACE_MS)
-      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
+      await terminateGroup(this.pid, TERMINAL_KILL_GRACE_MS, () => this.exitStatus !== null && !groupAlive(this.pid))
       await this.ended
     })()
     return this.#killing

@@ -4,6 +4,7 @@ import { Responses } from '../contract/responses.js'
 import { Errors, tooManyAuthFailures } from '../errors.js'
 import type { AuthFailures } from './failures.js'
 import type { KeyStore } from './key-store.js'
+import { keyInQuery, originAllowed, presentedKey } from './request-key.js'
 import type { TicketStore } from './tickets.js'
 
 declare module 'fastify' {
@@ -19,32 +20,10 @@ declare module 'fastify' {
   }
 }
 
-/** The key a request presents: `X-API-Key`, or `Authorization: Bearer`. */
-export function presentedKey (request: Pick<FastifyRequest, 'headers'>): string | undefined {
-  const header = request.headers['x-api-key']
-  if (typeof header === 'string' && header !== '') return header
-  const authorization = request.headers.authorization
-  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization)
-  return match?.[1]
-}
-
-// Query parameters a key could be smuggled in; refused on sockets so keys never end up in URLs and logs.
-const KEY_QUERY_PARAMS = new Set(['key', 'apikey', 'api_key', 'api-key', 'token', 'access_token', 'x-api-key'])
-
 /** What a log line names as the route of a request: method and route pattern, or the path; never the query (it may hold a ticket). */
 export function routeOf (request: Pick<FastifyRequest, 'method' | 'url' | 'routeOptions'>): string {
   const path = request.routeOptions.url ?? request.url.split('?')[0] ?? ''
   return `${request.method} ${path.slice(0, 200)}`
-}
-
-/** True when a browser `origin` may call us: listed, or the server's own (`scheme://host[:port]`). */
-export function originAllowed (origin: string | undefined, allowed: ReadonlySet<string>, ownOrigin: string): boolean {
-  return origin === undefined || allowed.has(origin) || origin === ownOrigin
-}
-
-/** True when the query carries something named like an API key. */
-export function keyInQuery (query: unknown): boolean {
-  return typeof query === 'object' && query !== null && Object.keys(query).some((name) => KEY_QUERY_PARAMS.has(name.toLowerCase()))
 }
 
 /**

@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { readExitFile, type JobFiles } from './job-files.js'
-import { groupAlive, isSameProcess, processStartTime, signalGroup } from './process-group.js'
+import { groupAlive, isSameProcess, processStartTime, signalGroup, terminateGroup } from './process-group.js'
 import type { ProcessEnd } from './process-end.js'
-import { waitUntil } from '../lib/wait.js'
 
 // The outer shell that runs the command and records its status in the exit file, so that a
 // later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
@@ -19,7 +18,6 @@ const WRAPPER_SCRIPT = 'trap : INT TERM; command exec >>"$4" 3>>"$5" || exit 125
 const ADOPTED_POLL_MS = 100
 // The recorder's status when it could not open the output files (the command never ran).
 const OUTPUT_FILES_FAILED_STATUS = 125
-const AFTER_KILL_WAIT_MS = 5000
 
 /** How a job ended, from its exit file or else from how its recorder (wrapper shell or launcher's recorder) ended. */
 export function recorderEnd (files: JobFiles, code: number | null, signal: NodeJS.Signals | null): ProcessEnd {
@@ -129,14 +127,8 @@ export class JobProcess {
 
   /** SIGTERM to the group, SIGKILL after `graceMs` if anything is left; resolves when the group is gone. */
   terminate (graceMs: number): Promise<void> {
-    this.#terminating ??= (async () => {
-      const allGone = (): boolean => this.#wrapperGone && !groupAlive(this.pid)
-      signalGroup(this.pid, 'SIGTERM')
-      if (await waitUntil(allGone, graceMs)) return
-      this.#sentKill = true
-      signalGroup(this.pid, 'SIGKILL')
-      await waitUntil(allGone, AFTER_KILL_WAIT_MS)
-    })()
+    const allGone = (): boolean => this.#wrapperGone && !groupAlive(this.pid)
+    this.#terminating ??= terminateGroup(this.pid, graceMs, allGone, () => { this.#sentKill = true })
     return this.#terminating
   }
 }

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { waitUntil } from '../lib/wait.js'
 
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, number]) => [number, name])
@@ -27,6 +29,46 @@ export function signalGroup (pgid: number, signal: NodeJS.Signals | 0): boolean 
   } catch {
     return false
   }
+}
+
+// How long a group has to be gone after SIGKILL before a terminate gives up waiting.
+const AFTER_KILL_WAIT_MS = 5000
+
+/**
+ * SIGTERM to group `pgid`, then SIGKILL after `graceMs` unless `gone()` holds by then; resolves
+ * once `gone()` holds (or 5 s after the SIGKILL). `onKill` runs just before the SIGKILL. Nothing is
+ * sent when the group is gone already. Never rejects.
+ */
+export async function terminateGroup (pgid: number, graceMs: number, gone: () => boolean = () => !groupAlive(pgid), onKill?: () => void): Promise<void> {
+  if (gone()) return
+  signalGroup(pgid, 'SIGTERM')
+  if (await waitUntil(gone, graceMs)) return
+  onKill?.()
+  signalGroup(pgid, 'SIGKILL')
+  await waitUntil(gone, AFTER_KILL_WAIT_MS)
+}
+
+/** What `killGroupAfter` does around its SIGKILL. */
+export interface GroupKillHooks {
+  /** Runs just before the SIGKILL (e.g. to log it). */
+  beforeKill?: () => void
+  /** Runs when no group was left to SIGKILL (e.g. to kill the lone leader instead). */
+  ifNoGroup?: () => void
+}
+
+/**
+ * The last stage of a stop whose first signal the caller sent: after `graceMs` (a config value,
+ * hence a long timer), SIGKILLs group `pgid` if `running()` still holds. Clear the timer once the
+ * process has ended. Never throws.
+ */
+// Why a group: execa's kill reaches only the direct child, and a background process of a command
+// keeps its pipes (and execa's promise) open.
+export function killGroupAfter (pgid: number, graceMs: number, running: () => boolean, hooks: GroupKillHooks = {}): LongTimer {
+  return setLongTimeout(() => {
+    if (!running()) return
+    hooks.beforeKill?.()
+    if (!signalGroup(pgid, 'SIGKILL')) hooks.ifNoGroup?.()
+  }, graceMs)
 }
 
 /** True while any live (non-zombie) process is left in the group. */

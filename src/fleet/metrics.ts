@@ -1,7 +1,6 @@
 import { createReadStream, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { jobFiles } from '../exec/job-files.js'
 import type { JobManager } from '../jobs/manager.js'
 import type { TerminalRegistry } from '../terminal/registry.js'
 
@@ -20,13 +19,11 @@ export class ServerMetrics {
   readonly #http: Histogram<'method' | 'route' | 'status'>
   readonly #permissions: Counter<'decision'>
   readonly #jobs: JobManager
-  readonly #stateDir: string
   /** Gauges read at scrape time. */
   readonly gauges: Gauge[]
 
-  constructor (jobs: JobManager, terminals: TerminalRegistry, stateDir: string) {
+  constructor (jobs: JobManager, terminals: TerminalRegistry) {
     this.#jobs = jobs
-    this.#stateDir = stateDir
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry, prefix: 'agent_runtime_' })
     this.#jobsSubmitted = new Counter({ name: 'agent_runtime_jobs_submitted_total', help: 'Jobs accepted, by mode', labelNames: ['mode'], registers })
@@ -91,7 +88,7 @@ export class ServerMetrics {
       this.#startLatency.observe({ mode: job.mode }, Math.max(0, job.startedAt - job.submittedAt))
       if (job.finishedAt !== null) this.#duration.observe({ mode: job.mode, status: job.status }, Math.max(0, job.finishedAt - job.startedAt))
     }
-    const files = jobFiles(this.#stateDir, id)
+    const files = this.#jobs.files(id)
     for (const stream of ['stdout', 'stderr'] as const) {
       const size = statSync(files[stream], { throwIfNoEntry: false })?.size ?? 0
       if (size > 0) this.#outputBytes.inc({ mode: job.mode, stream }, size)

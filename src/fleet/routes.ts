@@ -11,7 +11,7 @@ import { registerPrivateNetworkAccess } from './private-network.js'
  */
 export function registerFleetRoutes (app: FastifyInstance, jobs: JobManager, terminals: TerminalRegistry, config: Pick<Config, 'stateDir' | 'corsOrigins'>): ServerMetrics {
   registerPrivateNetworkAccess(app, config.corsOrigins)
-  const metrics = new ServerMetrics(jobs, terminals, config.stateDir)
+  const metrics = new ServerMetrics(jobs, terminals)
   app.addHook('onResponse', async (request, reply) => {
     try {
       // Why: the route pattern, not the URL: one series per route, not one per job id.

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import type { AcpEvent, AcpLiveView, AcpResult, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
-import { jobFiles, type JobFiles } from '../exec/job-files.js'
+import type { JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
@@ -95,7 +95,7 @@ export class AcpJobRunner implements JobKind {
   async start (job: JobRecord): Promise<StartedProcess> {
     const { id } = job
     if (!job.spec.acp) throw new Error(`job ${id} is not an ACP job`)
-    const fds = openFds(jobFiles(this.#host.stateDir, id))
+    const fds = openFds(this.#host.files(id))
     const running: RunningAcpJob = {
       abort: new AbortController(), killReason: null, pid: null, sessionId: null, live: null, questions: new Map(), done: Promise.resolve(),
     }

@@ -1,5 +1,6 @@
 // The one shape every kind of job has (shell, ACP, and next persistent shells), and the pieces the
 // kinds share. The manager holds one `JobKind` per `JobMode` and never branches on the mode.
+import type { JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import type { JobEnd } from './outcome.js'
@@ -22,6 +23,8 @@ export interface JobProgress {
 /** What the manager gives each kind: where job files live, the kill grace, and how to report. */
 export interface JobKindHost {
   stateDir: string
+  /** Where job `id` keeps its output and exit status (the manager's `files`). */
+  files: (id: string) => JobFiles
   killGraceMs: number
   log: Logger
   /** The job has ended: called exactly once per job the kind started or re-adopted. */
@@ -49,7 +52,7 @@ export interface JobKindHost {
  *   that needs another field adds it to `JobProgress`.
  * - **End.** `host.ended(id, end)` with a `JobEnd` of facts (a `ProcessEnd` and the kill reason,
  *   an ACP result, …); `outcome.ts` alone turns them into status, exit code, signal and error.
- * - **Output files.** A kind writes the job's output where `jobFiles(stateDir, id)` says (stdout,
+ * - **Output files.** A kind writes the job's output where `host.files(id)` says (stdout,
  *   stderr, events, exit) and creates nothing else; the manager created `jobs/<id>/`.
  * - **Signals.** `signal(id, signal)` with one of `ENDING_SIGNALS` asks the job to end (reason
  *   `cancel`: it ends `cancelled`); any other signal is delivered and leaves the outcome alone.

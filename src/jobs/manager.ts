@@ -1,9 +1,10 @@
 import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
+import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
+import { nowSeconds } from '../lib/clock.js'
 import { AcpJobRunner, type AcpLiveState } from './acp-runner.js'
 import { FinishNotices } from './finish-notices.js'
 import type { JobKind, JobKindHost, StartedProcess } from './kind.js'
@@ -21,7 +22,6 @@ import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, t
 // Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
 const newJobId = customAlphabet('0123456789abcdef', 12)
 const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
-const now = (): number => Date.now() / 1000
 
 /** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
 export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
@@ -57,6 +57,7 @@ export class JobManager {
     this.#records = new JobRecords(store, log, () => this.#pump())
     const host: JobKindHost = {
       stateDir: config.stateDir,
+      files: (id) => this.files(id),
       killGraceMs: config.killGraceMs,
       log,
       ended: (id, end) => this.#ended(id, end),
@@ -78,7 +79,7 @@ export class JobManager {
     }
     this.#retention = new RetentionSweeper({
       store,
-      stateDir: config.stateDir,
+      files: (id) => this.files(id),
       keep: config.jobRetention,
       maxAgeDays: config.jobRetentionDays,
       log,
@@ -92,7 +93,7 @@ export class JobManager {
   submit (spec: JobSpec, idempotencyKey?: string): { job: JobRecord, created: boolean } {
     if (idempotencyKey) {
       const existing = this.#records.findByIdempotencyKey(idempotencyKey)
-      if (existing && existing.submittedAt > now() - IDEMPOTENCY_WINDOW_SEC) return { job: existing, created: false }
+      if (existing && existing.submittedAt > nowSeconds() - IDEMPOTENCY_WINDOW_SEC) return { job: existing, created: false }
       if (existing) this.#records.updateNow(existing.id, { idempotencyKey: null })
     }
     // Why: jobs queued earlier in this loop turn have not claimed their slots yet; they will.
@@ -100,11 +101,16 @@ export class JobManager {
       throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    this.#records.create(job, jobFiles(this.#config.stateDir, job.id).dir)
+    this.#records.create(job, this.files(job.id).dir)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
     this.#pumpSoon()
     return { job, created: true }
+  }
+
+  /** Where job `id` keeps its output and exit status: the one place job paths are decided. */
+  files (id: string): JobFiles {
+    return jobFiles(this.#config.stateDir, id)
   }
 
   /** The job as it really is: its record, with any end not yet saved (full disk) shown on it. */
@@ -324,7 +330,7 @@ export class JobManager {
     const job = this.#store.get(id)
     if (!job || job.status !== 'pending') return
     // Why: recorded before the spawn, so a crash in between can lose the job but never run it twice.
-    const startedAt = now()
+    const startedAt = nowSeconds()
     try {
       this.#store.update(id, { status: 'running', startedAt })
     } catch (err) {
@@ -371,7 +377,7 @@ export class JobManager {
     this.#active.delete(id)
     const spec = this.#store.get(id)?.spec ?? { timeoutSec: 0, idleTimeoutSec: 0 }
     const { status, exitCode, signal, error, timedOut, acp } = outcomeOf(end, spec)
-    this.#records.update(id, { status, finishedAt: now(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })
+    this.#records.update(id, { status, finishedAt: nowSeconds(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })
     this.#log.info({ jobId: id, status, exitCode, signal }, 'job finished')
     this.#notices.notify(id)
   }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
-import { jobFiles } from '../exec/job-files.js'
+import type { JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
+import { nowSeconds } from '../lib/clock.js'
 import type { JobStore } from './store.js'
 
 const DAY_SEC = 24 * 3600
@@ -8,9 +9,9 @@ const SWEEP_DELAY_MS = 1000
 const SWEEP_INTERVAL_MS = 3600 * 1000
 
 /** Removes finished jobs beyond the count limit or older than the age limit, with their files. */
-export async function pruneJobs (store: JobStore, stateDir: string, keep: number, maxAgeDays: number, log: Logger): Promise<number> {
-  const ids = store.deleteExpired(keep, Date.now() / 1000 - maxAgeDays * DAY_SEC)
-  await Promise.all(ids.map((id) => rm(jobFiles(stateDir, id).dir, { recursive: true, force: true })))
+export async function pruneJobs (store: JobStore, files: (id: string) => JobFiles, keep: number, maxAgeDays: number, log: Logger): Promise<number> {
+  const ids = store.deleteExpired(keep, nowSeconds() - maxAgeDays * DAY_SEC)
+  await Promise.all(ids.map((id) => rm(files(id).dir, { recursive: true, force: true })))
   if (ids.length > 0) log.debug({ removed: ids.length }, 'old jobs removed')
   return ids.length
 }
@@ -22,10 +23,10 @@ export class RetentionSweeper {
   #soon: NodeJS.Timeout | undefined
   #closed = false
 
-  constructor (options: { store: JobStore, stateDir: string, keep: number, maxAgeDays: number, log: Logger }) {
-    const { store, stateDir, keep, maxAgeDays, log } = options
+  constructor (options: { store: JobStore, files: (id: string) => JobFiles, keep: number, maxAgeDays: number, log: Logger }) {
+    const { store, files, keep, maxAgeDays, log } = options
     this.#sweep = () => {
-      pruneJobs(store, stateDir, keep, maxAgeDays, log).catch((err: unknown) => log.error({ err }, 'job retention failed'))
+      pruneJobs(store, files, keep, maxAgeDays, log).catch((err: unknown) => log.error({ err }, 'job retention failed'))
     }
     this.#hourly = setInterval(this.#sweep, SWEEP_INTERVAL_MS).unref()
   }

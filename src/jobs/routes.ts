@@ -2,14 +2,15 @@ import { createReadStream, statSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Config } from '../config.js'
+import type { Job } from '../contract/job.js'
 import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
 import { isSignalName } from '../exec/process-group.js'
 import { OpenFiles } from '../output/open-files.js'
 import { parseRange } from '../output/range.js'
-import { START } from '../output/events.js'
-import type { JobEventSource } from '../output/routes.js'
+import { START } from './streams.js'
+import type { JobEventSource } from './event-source.js'
+import { replyWithSse } from './stream-routes.js'
 import { parseExecRequest } from './exec-request.js'
 import type { JobManager } from './manager.js'
 import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, PermissionBody, RawQuery, StdinBody } from './schemas.js'
@@ -26,8 +27,8 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const outputFiles = new OpenFiles()
   fastify.addHook('onClose', async () => outputFiles.close())
-  const view = (job: JobRecord, select: OutputSelection): Record<string, unknown> =>
-    jobView(job, config.stateDir, select, {
+  const view = (job: JobRecord, select: OutputSelection): Job =>
+    jobView(job, jobs.files(job.id), select, {
       processAlive: jobs.isRunning(job.id),
       // Why: a search of the whole queue; only pending jobs are in it.
       queuePosition: job.status === 'pending' ? jobs.queuePosition(job.id) : undefined,
@@ -47,7 +48,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     const spec = parseExecRequest(request.body, process.cwd())
     const { job, created } = jobs.submit(spec, key)
     if (request.query.stream === 'sse' || request.headers.accept?.includes('text/event-stream')) {
-      return events.sendSse(request, reply, job.id, START, request.query.encoding ?? 'utf8')
+      return replyWithSse(events, request, reply, job.id, START, request.query.encoding ?? 'utf8')
     }
     return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
   })
@@ -78,7 +79,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
   for (const stream of ['stdout', 'stderr'] as const) {
     app.get(`/jobs/:id/${stream}`, { schema: { params: JobParams, querystring: RawQuery, response: Responses.rawOutput } }, async (request, reply) => {
       requireJob(request.params.id)
-      return sendRaw(reply, jobFiles(config.stateDir, request.params.id)[stream], request.headers.range, request.query.offset)
+      return sendRaw(reply, jobs.files(request.params.id)[stream], request.headers.range, request.query.offset)
     })
   }
 

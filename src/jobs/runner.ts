@@ -1,5 +1,5 @@
 import { Errors } from '../errors.js'
-import { jobFiles, readExitFile } from '../exec/job-files.js'
+import { readExitFile } from '../exec/job-files.js'
 import { JobProcess } from '../exec/job-process.js'
 import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
 import { launchedPid } from '../exec/launcher.js'
@@ -7,13 +7,13 @@ import { isSameProcess, processStartTime } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { lastWriteAt } from '../output/read.js'
+import { nowSeconds } from '../lib/clock.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
 
 // Unread stdin the server holds for one job before refusing more (the job is not reading).
 const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
-const now = (): number => Date.now() / 1000
 
 interface RunningJob {
   process: JobProcess
@@ -49,7 +49,7 @@ export class JobRunner implements JobKind {
   async start (job: JobRecord): Promise<StartedProcess> {
     const { spec } = job
     const process = await this.#starter.start({
-      files: jobFiles(this.#host.stateDir, job.id),
+      files: this.#host.files(job.id),
       command: spec.command,
       shell: spec.shell,
       cwd: spec.workdir,
@@ -67,7 +67,7 @@ export class JobRunner implements JobKind {
    * (returns null), else returns how it ended (its recorded exit status, or lost).
    */
   adopt (job: JobRecord): JobEnd | null {
-    const files = jobFiles(this.#host.stateDir, job.id)
+    const files = this.#host.files(job.id)
     if (job.pid !== null && isSameProcess(job.pid, job.pidStartTime)) {
       this.#host.log.info({ jobId: job.id, pid: job.pid }, 'job re-adopted')
       this.#follow(job, JobProcess.adopt(job.pid, job.pidStartTime, files), false)
@@ -90,19 +90,19 @@ export class JobRunner implements JobKind {
   /** Follows a process (started here or adopted): enforces the job's limits and reports its exit. */
   #follow (job: JobRecord, process: JobProcess, stdinOpen: boolean): void {
     const { id, spec } = job
-    const startedAt = job.startedAt ?? now()
+    const startedAt = job.startedAt ?? nowSeconds()
     const timers: LongTimer[] = []
     if (spec.timeoutSec > 0) {
-      const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - now()) * 1000)
+      const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - nowSeconds()) * 1000)
       timers.push(setLongTimeout(() => this.#terminate(id, 'timeout'), remainingMs, { ref: true }))
     }
     if (spec.idleTimeoutSec > 0) {
-      const files = jobFiles(this.#host.stateDir, id)
+      const files = this.#host.files(id)
       const checkMs = Math.min(1000, Math.max(50, spec.idleTimeoutSec * 250))
       const check = setInterval(() => {
         try {
           const last = Math.max(startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0)
-          if (now() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
+          if (nowSeconds() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
         } catch (err) {
           this.#host.log.error({ err, jobId: id }, 'idle check failed')
         }

@@ -1,6 +1,8 @@
-import { jobFiles } from '../exec/job-files.js'
+import type { Job } from '../contract/job.js'
+import type { JobFiles } from '../exec/job-files.js'
 import type { OpenFiles } from '../output/open-files.js'
 import { readInline, type InlineOutput } from '../output/read.js'
+import { nowSeconds } from '../lib/clock.js'
 import type { AcpLiveState } from './acp-runner.js'
 import { acpFields } from './acp-view.js'
 import { isFinished, type JobRecord } from './types.js'
@@ -21,28 +23,32 @@ export interface LiveState {
   acp?: AcpLiveState | undefined
 }
 
-function streamFields (name: 'stdout' | 'stderr', output: InlineOutput, withOffset: boolean): Record<string, unknown> {
-  return {
+/** The fields of a job view about one output stream: `stdout`, `stdoutBytes`, `stdoutTruncated`, maybe `stdoutOffset`. */
+type StreamFields<N extends 'stdout' | 'stderr'> = Pick<Job, N | `${N}Bytes` | `${N}Truncated` | `${N}Offset`>
+
+function streamFields<N extends 'stdout' | 'stderr'> (name: N, output: InlineOutput, withOffset: boolean): StreamFields<N> {
+  // Why the cast: TypeScript types keys built from a template as plain strings.
+  const fields: Record<string, unknown> = {
     [name]: output.text,
     [`${name}Bytes`]: output.bytes,
     [`${name}Truncated`]: output.truncated,
     ...(withOffset ? { [`${name}Offset`]: output.nextOffset } : {}),
   }
+  return fields as StreamFields<N>
 }
 
 /**
  * The job as GET /jobs/:id shows it: devpilot's keys (ACP ones included) plus output totals,
  * truncation and queue data. `openFiles` keeps the output files open for the next read.
  */
-export function jobView (job: JobRecord, stateDir: string, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Record<string, unknown> {
-  const files = jobFiles(stateDir, job.id)
+export function jobView (job: JobRecord, files: JobFiles, select: OutputSelection, live: LiveState, openFiles?: OpenFiles): Job {
   const final = isFinished(job)
   const read = (path: string, offset: number | undefined): InlineOutput =>
     readInline(path, { maxBytes: select.maxBytes, final, offset, tailLines: select.tailLines }, openFiles)
   const withOffsets = select.stdoutOffset !== undefined || select.stderrOffset !== undefined
   const stdout = read(files.stdout, select.stdoutOffset ?? (withOffsets ? 0 : undefined))
   const stderr = read(files.stderr, select.stderrOffset ?? (withOffsets ? 0 : undefined))
-  const end = job.finishedAt ?? (job.startedAt === null ? null : Date.now() / 1000)
+  const end = job.finishedAt ?? (job.startedAt === null ? null : nowSeconds())
   return {
     jobId: job.id,
     status: job.status,

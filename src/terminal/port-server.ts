@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { keyInQuery, originAllowed, presentedKey } from '../auth/routes.js'
+import { keyInQuery, originAllowed, presentedKey } from '../auth/request-key.js'
 import type { SocketAuth } from '../auth/socket-auth.js'
 import type { TicketStore } from '../auth/tickets.js'
 import { Errors, tooManyAuthFailures, toErrorResponse } from '../errors.js'

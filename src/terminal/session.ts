@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import * as pty from 'node-pty'
 import type { WebSocket } from 'ws'
+import type { TerminalInfo } from '../contract/terminal.js'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
@@ -31,17 +32,7 @@ export interface TerminalTimeouts {
 }
 
 /** What GET /terminals shows about one terminal. */
-export interface TerminalInfo {
-  id: string
-  pid: number
-  shell: string
-  workdir: string
-  createdAt: string
-  lastInputAt: string | null
-  clients: number
-  cols: number
-  rows: number
-}
+export type { TerminalInfo }
 
 /** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
 interface PtyEvents {

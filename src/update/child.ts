@@ -2,8 +2,8 @@ import { execa } from 'execa'
 import { listenForErrors } from '../lib/child-errors.js'
 import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { killGroup } from './group-kill.js'
+import { killGroupAfter } from '../exec/process-group.js'
+import type { LongTimer } from '../lib/long-timer.js'
 
 /** A program and its arguments, run without a shell. */
 export interface CommandSpec {
@@ -49,11 +49,10 @@ export function startChild (spec: CommandSpec, log: Logger, graceMs: number): Ru
   const stop = (signal: NodeJS.Signals): void => {
     if (!running() || pid === undefined) return
     subprocess.kill(signal)
-    killTimer ??= setLongTimeout(() => {
-      if (!running()) return
-      log.warn({ event: 'kill', childPid: pid, graceMs }, 'child did not stop in time; killing')
-      if (!killGroup(pid, log, { event: 'kill' })) subprocess.kill('SIGKILL')
-    }, graceMs)
+    killTimer ??= killGroupAfter(pid, graceMs, running, {
+      beforeKill: () => log.warn({ event: 'kill', childPid: pid, graceMs }, 'child did not stop in time; killing'),
+      ifNoGroup: () => subprocess.kill('SIGKILL'),
+    })
   }
 
   log.info({ event: 'child-start', childPid: pid, command: spec.command, args: spec.args }, 'child started')

@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js'
 import type { ChildExit } from './child-exit.js'
 import type { CommandSpec } from './child.js'
 import { listenForErrors } from '../lib/child-errors.js'
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { killGroup } from './group-kill.js'
+import { killGroupAfter, signalGroup } from '../exec/process-group.js'
+import type { LongTimer } from '../lib/long-timer.js'
 
 // The version command is a quick `--version`; anything slower is stuck.
 const VERSION_TIMEOUT_MS = 30_000
@@ -44,7 +44,7 @@ export async function readVersion (spec: CommandSpec, log: Logger, timeoutMs = V
   })
   listenForErrors(subprocess, (err, where) => log.debug({ event: 'version', err, where }, 'version command error'))
   const onDeadline = (): void => {
-    if (subprocess.pid !== undefined) killGroup(subprocess.pid, log, { event: 'version' })
+    if (subprocess.pid !== undefined) signalGroup(subprocess.pid, 'SIGKILL')
   }
   deadline.addEventListener('abort', onDeadline, { once: true })
   try {
@@ -95,11 +95,11 @@ export async function runShellCommand (command: string, event: string, log: Logg
   const pid = subprocess.pid
   let killTimer: LongTimer | undefined
   const onStop = (): void => {
-    killTimer ??= setLongTimeout(() => {
-      if (pid === undefined || subprocess.exitCode !== null || subprocess.signalCode !== null) return
-      log.warn({ event, commandPid: pid, graceMs }, 'command did not finish after stop; killing')
-      killGroup(pid, log, { event })
-    }, graceMs)
+    if (pid === undefined) return
+    const running = (): boolean => subprocess.exitCode === null && subprocess.signalCode === null
+    killTimer ??= killGroupAfter(pid, graceMs, running, {
+      beforeKill: () => log.warn({ event, commandPid: pid, graceMs }, 'command did not finish after stop; killing'),
+    })
   }
   stop.addEventListener('abort', onStop, { once: true })
   if (stop.aborted) onStop()

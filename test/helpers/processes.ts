@@ -3,10 +3,21 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 /** What /proc says about one process. */
 interface ProcInfo { pid: number, ppid: number, pgrp: number, sid: number, zombie: boolean, cmdline: string }
 
-function readProc (pid: number): ProcInfo | undefined {
+/** The fields of /proc/<pid>/stat after the command name ([state, ppid, pgrp, session, …]); undefined once it is gone. */
+export function procStat (pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const [state, ppid, pgrp, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
+
+function readProc (pid: number): ProcInfo | undefined {
+  const fields = procStat(pid)
+  if (!fields) return undefined // the process ended while we looked
+  try {
+    const [state, ppid, pgrp, sid] = fields
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
     return { pid, ppid: Number(ppid), pgrp: Number(pgrp), sid: Number(sid), zombie: state === 'Z', cmdline }
   } catch {

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { processAlive } from '../helpers/processes.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { TerminalClient } from '../helpers/terminal.js'
 import { waitFor } from '../helpers/wait.js'
-
-/** True while `pid` is a live (non-zombie) process. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 function wsUrl (server: TestServer, query: Record<string, string> = {}): string {
   const search = new URLSearchParams({ shell: '/bin/bash', ...query }).toString()
@@ -122,7 +113,7 @@ describe('terminal WebSocket', () => {
     assert.deepEqual(deleted.body, { id, status: 'ended' })
     assert.equal((await client.closed).code, 1000)
     assert.equal(client.controls.at(-1)?.reason, 'closed')
-    assert.equal(alive(listed.pid), false)
+    assert.equal(processAlive(listed.pid), false)
     assert.equal((await server.api('DELETE', `/terminals/${id}`)).body.code, 'TERMINAL_NOT_FOUND')
   })
 
@@ -130,10 +121,10 @@ describe('terminal WebSocket', () => {
     const client = await openTerminal(server)
     client.type('nohup sleep 1001 >/dev/null 2>&1 & echo "nohup:$!"; sleep 1002 & disown; echo "disowned:$!"; sleep 1003 & echo "plain:$!"\r')
     const pids = [await printedPid(client, 'nohup'), await printedPid(client, 'disowned'), await printedPid(client, 'plain')]
-    assert.ok(pids.every(alive))
+    assert.ok(pids.every(processAlive))
     client.type('exit\r')
     await client.closed
-    await waitFor(() => pids.every((pid) => !alive(pid)), 'the background jobs to be gone')
+    await waitFor(() => pids.every((pid) => !processAlive(pid)), 'the background jobs to be gone')
   })
 
   test('a read-only viewer sees the output but cannot type', async () => {
@@ -278,9 +269,9 @@ describe('terminal limits and lifetimes', () => {
       const pid = await printedPid(client, 'pid')
       client.close()
       await client.closed
-      assert.equal(alive(pid), true)
+      assert.equal(processAlive(pid), true)
       assert.equal((await server.api('GET', '/terminals')).body.terminals[0].clients, 0)
-      await waitFor(() => !alive(pid), 'the orphaned shell to be killed')
+      await waitFor(() => !processAlive(pid), 'the orphaned shell to be killed')
       await waitFor(async () => (await server.api('GET', '/terminals')).body.terminals.length === 0, 'the session to be gone')
     } finally {
       await server.close()
@@ -308,7 +299,7 @@ describe('terminal limits and lifetimes', () => {
     await server.close()
     assert.equal((await client.closed).code, 1000)
     assert.equal(client.controls.at(-1)?.reason, 'server stopping')
-    assert.deepEqual(pids.filter(alive), [])
+    assert.deepEqual(pids.filter(processAlive), [])
   })
 
   test('hostile and oversized terminal ids are a 404 or 400, never a crash', async () => {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, test } from 'node:test'
-import { groupAlive, isSameProcess, isSignalName, processStartTime, signalGroup, signalName } from '../../../src/exec/process-group.js'
+import { groupAlive, isSameProcess, isSignalName, killGroupAfter, processStartTime, signalGroup, signalName, terminateGroup } from '../../../src/exec/process-group.js'
+import { procStat } from '../../helpers/processes.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const onLinux = process.platform === 'linux'
@@ -40,15 +41,6 @@ async function firstLine (child: ChildProcess): Promise<string> {
 /** A pid that cannot belong to any process: one above the kernel's maximum. */
 function impossiblePid (): number {
   try { return Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1 } catch { return 2 ** 22 + 1 }
-}
-
-const procState = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
-  } catch {
-    return undefined
-  }
 }
 
 describe('signal names', () => {
@@ -106,7 +98,7 @@ describe('process identity', () => {
     // Why: the background `sleep 0` is a child of the exec'd `sleep 60`, which never reaps it.
     const leader = startGroup('sleep 0 & echo $!; exec sleep 60')
     const zombie = Number(await firstLine(leader))
-    await waitFor(() => procState(zombie) === 'Z', `process ${zombie} to become a zombie`)
+    await waitFor(() => procStat(zombie)?.[0] === 'Z', `process ${zombie} to become a zombie`)
     assert.doesNotThrow(() => process.kill(zombie, 0), 'the zombie still has its pid')
     assert.equal(isSameProcess(zombie, null), false)
   })
@@ -145,5 +137,53 @@ describe('process groups', () => {
     const leader = startGroup('exec sleep 60')
     assert.equal(signalGroup(leader.pid, 999 as unknown as NodeJS.Signals), false)
     assert.equal(groupAlive(leader.pid), true, 'the group was not touched')
+  })
+})
+
+describe('stopping a process group', () => {
+  test('terminating a group that ignores SIGTERM SIGKILLs it after the grace and resolves once it is gone', async () => {
+    const leader = startGroup("trap '' TERM; echo ready; exec sleep 60")
+    assert.equal(await firstLine(leader), 'ready')
+    let killed = false
+    await terminateGroup(leader.pid, 200, undefined, () => { killed = true })
+    assert.equal(killed, true, 'the SIGKILL stage ran')
+    assert.equal(groupAlive(leader.pid), false)
+  })
+
+  test('terminating a group that ends on SIGTERM sends no SIGKILL', async () => {
+    const leader = startGroup('exec sleep 60')
+    let killed = false
+    await terminateGroup(leader.pid, 60_000, undefined, () => { killed = true })
+    assert.equal(killed, false)
+    assert.equal(groupAlive(leader.pid), false)
+  })
+
+  test('terminating a group that is gone already sends nothing', async () => {
+    let killed = false
+    await terminateGroup(impossiblePid(), 0, undefined, () => { killed = true })
+    assert.equal(killed, false)
+  })
+
+  test('a later kill SIGKILLs a group still running after the grace, after its beforeKill hook', async () => {
+    const leader = startGroup("trap '' TERM; echo ready; exec sleep 60")
+    assert.equal(await firstLine(leader), 'ready')
+    let aliveBeforeKill: boolean | undefined
+    const timer = killGroupAfter(leader.pid, 50, () => true, { beforeKill: () => { aliveBeforeKill = groupAlive(leader.pid) } })
+    try {
+      await waitFor(() => !groupAlive(leader.pid), 'the group to be killed')
+      assert.equal(aliveBeforeKill, true)
+    } finally {
+      timer.clear()
+    }
+  })
+
+  test('a later kill with no group left to signal calls ifNoGroup', async () => {
+    let noGroup = false
+    const timer = killGroupAfter(impossiblePid(), 0, () => true, { ifNoGroup: () => { noGroup = true } })
+    try {
+      await waitFor(() => noGroup, 'ifNoGroup to run')
+    } finally {
+      timer.clear()
+    }
   })
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { jobFiles } from '../../../src/exec/job-files.js'
-import { followJob, formatCursor, parseCursor, START, type JobEvent } from '../../../src/output/events.js'
+import { followJob, formatCursor, parseCursor, START, type JobEvent } from '../../../src/jobs/streams.js'
 import { newJobRecord, type JobRecord } from '../../../src/jobs/types.js'
 
 const spec = { command: 'x', shell: '/bin/sh', workdir: '/', env: {}, timeoutSec: 0, idleTimeoutSec: 0, stdin: null, stdinEof: false }

@@ -3,17 +3,13 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import type {} from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import type { SocketAuth } from '../auth/socket-auth.js'
-import type { Config } from '../config.js'
 import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
-import type { JobManager } from '../jobs/manager.js'
-import { ChangeWaiter } from './change-waiter.js'
-import { followJob, parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './events.js'
+import type { JobManager } from './manager.js'
+import type { JobEventSource } from './event-source.js'
+import { parseCursor, START, type Cursor, type JobEvent, type OutputEncoding } from './streams.js'
 import { eventJson, sendSse } from './sse.js'
 
-const CHUNK_BYTES = 64 * 1024
-const POLL_MS = 250
 const WS_HIGH_WATER_BYTES = 1024 * 1024
 
 const StreamParams = {
@@ -39,65 +35,17 @@ export function cursorFrom (lastEventId: string | string[] | undefined, since: s
   return cursor
 }
 
-// Builds the event streams of jobs for SSE and WebSocket clients.
-export class JobEventSource {
-  readonly #config: Config
-  readonly #jobs: JobManager
-  readonly #open = new Set<AbortController>()
-
-  constructor (config: Config, jobs: JobManager) {
-    this.#config = config
-    this.#jobs = jobs
-  }
-
-  /** Every event of job `id` from `cursor`, live, until the job has ended and all was sent or `signal` aborts. */
-  async * events (id: string, cursor: Cursor, encoding: OutputEncoding, signal: AbortSignal): AsyncGenerator<JobEvent> {
-    const files = jobFiles(this.#config.stateDir, id)
-    const waiter = new ChangeWaiter(files.dir, POLL_MS)
-    const stopListening = this.#jobs.onFinished(id, () => waiter.wake())
-    const local = new AbortController()
-    local.signal.addEventListener('abort', () => waiter.wake())
-    const onAbort = (): void => local.abort()
-    signal.addEventListener('abort', onAbort)
-    this.#open.add(local)
-    try {
-      yield * followJob({
-        files,
-        getJob: () => this.#jobs.get(id),
-        waitForChange: () => waiter.wait(),
-        cursor,
-        encoding,
-        chunkBytes: CHUNK_BYTES,
-        signal: local.signal,
-      })
-    } finally {
-      this.#open.delete(local)
-      signal.removeEventListener('abort', onAbort)
-      stopListening()
-      waiter.close()
-    }
-  }
-
-  /**
-   * Ends every open stream now (without an `exit` event): the server is stopping, and clients
-   * resume from their last event id against the next one.
-   */
-  close (): void {
-    for (const stream of this.#open) stream.abort()
-  }
-
-  /** Answers the request with the job's events as Server-Sent Events. */
-  async sendSse (request: FastifyRequest, reply: FastifyReply, id: string, cursor: Cursor, encoding: OutputEncoding): Promise<void> {
-    const aborted = new AbortController()
-    reply.raw.once('close', () => aborted.abort())
-    reply.hijack()
-    const headers = { ...reply.getHeaders(), 'x-job-id': id } as Record<string, string>
-    try {
-      await sendSse(reply.raw, headers, this.events(id, cursor, encoding, aborted.signal), encoding, aborted.signal)
-    } catch (err) {
-      request.log.warn({ err, jobId: id }, 'event stream failed')
-      reply.raw.destroy()
-    }
+/** Answers the request with the job's events as Server-Sent Events. */
+export async function replyWithSse (source: JobEventSource, request: FastifyRequest, reply: FastifyReply, id: string, cursor: Cursor, encoding: OutputEncoding): Promise<void> {
+  const aborted = new AbortController()
+  reply.raw.once('close', () => aborted.abort())
+  reply.hijack()
+  const headers = { ...reply.getHeaders(), 'x-job-id': id } as Record<string, string>
+  try {
+    await sendSse(reply.raw, headers, source.events(id, cursor, encoding, aborted.signal), encoding, aborted.signal)
+  } catch (err) {
+    request.log.warn({ err, jobId: id }, 'event stream failed')
+    reply.raw.destroy()
   }
 }
 
@@ -117,7 +65,7 @@ export function registerStreamRoutes (fastify: FastifyInstance, source: JobEvent
   app.get('/jobs/:id/events', { schema: { params: StreamParams, querystring: StreamQuery, response: Responses.events } }, async (request, reply) => {
     if (!jobs.get(request.params.id)) throw new Errors.JOB_NOT_FOUND()
     const cursor = cursorFrom(request.headers['last-event-id'], request.query.since)
-    await source.sendSse(request, reply, request.params.id, cursor, request.query.encoding ?? 'utf8')
+    await replyWithSse(source, request, reply, request.params.id, cursor, request.query.encoding ?? 'utf8')
   })
 
   app.get('/jobs/:id/stream', {

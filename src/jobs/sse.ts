@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import type { JobEvent, OutputEncoding } from './events.js'
+import type { JobEvent, OutputEncoding } from './streams.js'
 
 export const KEEP_ALIVE_MS = 15_000
 

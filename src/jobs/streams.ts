@@ -1,6 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { JobFiles } from '../exec/job-files.js'
-import { isFinished, type JobRecord, type JobStatus } from '../jobs/types.js'
+import type { AcpEvent } from '../contract/job.js'
+import type { JobEvent } from '../contract/events.js'
+import { isFinished, type JobRecord } from './types.js'
 import { completeLength, decodeUtf8 } from '../lib/utf8.js'
 
 /** Where a stream of job events stands: bytes sent of each stream, lifecycle events sent, ACP event log bytes sent. */
@@ -11,12 +13,8 @@ export interface Cursor {
   events: number
 }
 
-/** One event of a job, in the order a stream sends them; `id` resumes right after it. */
-export type JobEvent =
-  | { id: string, event: 'status', data: { status: JobStatus, at: number } }
-  | { id: string, event: 'output', data: { stream: 'stdout' | 'stderr', offset: number, data: string } }
-  | { id: string, event: 'acp', data: Record<string, unknown> }
-  | { id: string, event: 'exit', data: { status: JobStatus, exitCode: number | null, signal: string | null, error: string | null } }
+/** One event of a job, in the order a stream sends them; `id` resumes right after it (the wire contract's type). */
+export type { JobEvent }
 
 export type OutputEncoding = 'utf8' | 'base64'
 
@@ -39,8 +37,8 @@ export function parseCursor (id: string): Cursor | null {
 }
 
 // Why: a server killed in the middle of a write can leave half a line; it is skipped.
-function parseEventLine (line: string): Record<string, unknown> | null {
-  try { return JSON.parse(line) as Record<string, unknown> } catch { return null }
+function parseEventLine (line: string): AcpEvent | null {
+  try { return JSON.parse(line) as AcpEvent } catch { return null }
 }
 
 /** The status events a job has gone through so far; a finished job adds its exit as the last one. */
