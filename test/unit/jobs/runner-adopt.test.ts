@@ -25,6 +25,7 @@ test('a running job with no recorded pid is re-adopted through its launch file a
   const progress: JobProgress[] = []
   const host: JobKindHost = {
     stateDir,
+    files: (id) => jobFiles(stateDir, id),
     killGraceMs: 1000,
     log: createLogger('silent'),
     ended: (_id, end) => ends.push(end),
@@ -50,7 +51,7 @@ test('a running job with no recorded pid is re-adopted through its launch file a
 })
 
 test('a running job with no recorded pid and no launch file is lost', () => {
-  const host: JobKindHost = { stateDir, killGraceMs: 1000, log: createLogger('silent'), ended: () => {}, progress: () => {} }
+  const host: JobKindHost = { stateDir, files: (id) => jobFiles(stateDir, id), killGraceMs: 1000, log: createLogger('silent'), ended: () => {}, progress: () => {} }
   const runner = new JobRunner(host)
   const job = runningJob('lost1')
   mkdirSync(jobFiles(stateDir, job.id).dir, { recursive: true })
