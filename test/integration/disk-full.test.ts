@@ -64,7 +64,10 @@ describe('a full or read-only state directory', { skip: skip ?? false }, () => {
   after(async () => {
     await server?.close()
     if (skip === null) {
-      execFileSync('umount', [mountPoint])
+      // Why a wait: the job launcher exits once the closed server's pipe reaches it, a moment later.
+      await waitFor(() => {
+        try { execFileSync('umount', [mountPoint], { stdio: 'ignore' }); return true } catch { return false }
+      }, 'the small disk to be unmounted')
       rmSync(mountPoint, { recursive: true, force: true })
     }
   })
