@@ -116,6 +116,6 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   }
   if (code === CLOSE_UNAUTHORIZED) throw new Error('the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
   if (refusal) throw new Error(refusal)
-  if (error && !sessionId) throw new Error(`cannot connect to ${credentials.url}: ${error.message}`)
+  if (error && !sessionId) throw new Error(`cannot reach ${credentials.url}: ${error.message}`)
   throw new Error(`connection lost${sessionId ? `; the shell keeps running: agent-server attach --session ${sessionId}` : ''}`)
 }
