@@ -75,16 +75,18 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
   let spinner: Spinner | undefined
   const forwardStdin = io.stdin.isTTY !== true
   let forwarding: Promise<void> | undefined
+  let question: Promise<void> | undefined
   const detach = (): void => following.abort()
   // Why: installed before the submit, so that a Ctrl-C while it is in flight detaches too.
   const onInterrupt = (): void => {
     spinner?.stop()
     if (!interactive || jobId === undefined) return detach()
     process.removeListener('SIGINT', onInterrupt)
-    askToKill(io, jobId).then(async (kill) => {
+    const asking = askToKill(io, jobId).then(async (kill) => {
       if (kill && jobId !== undefined) await client.kill(jobId)
       else detach()
     }).catch(detach)
+    question = asking.finally(() => { question = undefined })
   }
   process.on('SIGINT', onInterrupt)
   try {
@@ -104,7 +106,7 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
     }
     spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
     if (following.signal.aborted) throw following.signal.reason
-    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner })
+    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner, hold: async () => question })
     if (exit?.status === 'timeout') io.stderr.write(`agent-server: job ${jobId} timed out after ${options.timeout ?? DEFAULT_TIMEOUT_SEC} s\n`)
     return exitCodeOf(exit)
   } catch (err) {
