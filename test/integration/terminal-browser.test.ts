@@ -82,4 +82,42 @@ describe('web terminal page in Chromium', { skip: existsSync(CHROMIUM) ? false :
     assert.match(await page.locator('#login-error').innerText(), /not accepted/)
     await page.close()
   })
+  test('the terminal takes the keys after Connect and after a reload, without a click', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${server.url}/?shell=/bin/bash`)
+    await page.waitForSelector('body[data-state="login"]')
+    await page.fill('#key', server.key)
+    await page.press('#key', 'Enter')
+    await page.waitForSelector('body[data-state="connected"]')
+    await page.keyboard.type('echo typed-$((40+2))')
+    await page.keyboard.press('Enter')
+    await waitForRow(page, 'typed-42')
+    await page.reload()
+    await page.waitForSelector('body[data-state="connected"]')
+    await page.keyboard.type('echo again-$((40+3))')
+    await page.keyboard.press('Enter')
+    await waitForRow(page, 'again-43')
+    await page.keyboard.type('exit')
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('body[data-state="exited"]')
+    await page.close()
+  })
+
+  test('a 429 on the ticket shows the reason and stops retrying until the user acts', async () => {
+    const page = await browser.newPage()
+    let tickets = 0
+    await page.route('**/terminal/tickets', async (route) => {
+      tickets++
+      await route.fulfill({ status: 429, headers: { 'retry-after': '60' }, contentType: 'application/json', body: JSON.stringify({ error: 'too many failed authentications', code: 'RATE_LIMITED' }) })
+    })
+    await page.goto(server.url + '/ui')
+    await page.waitForSelector('body[data-state="login"]')
+    await page.fill('#key', server.key)
+    await page.press('#key', 'Enter')
+    await waitFor(async () => /too many failed authentications \(HTTP 429, retry after 60 s\)/.test(await page.locator('#login-error').innerText()), 'the reason on the page')
+    assert.equal(await page.getAttribute('body', 'data-state'), 'login')
+    assert.equal(tickets, 1)
+    await page.close()
+  })
 })
+
