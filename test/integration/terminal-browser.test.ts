@@ -120,4 +120,3 @@ describe('web terminal page in Chromium', { skip: existsSync(CHROMIUM) ? false :
     await page.close()
   })
 })
-
