@@ -3,6 +3,7 @@ import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { resolveStateDir } from '../config.js'
 import { isSignalName } from '../exec/process-group.js'
 import { runAttach } from './attach.js'
+import { addContextCommands } from './context-commands.js'
 import { runCp } from './cp.js'
 import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
@@ -146,6 +147,8 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         io.stderr.write(`agent-server: the server at ${client.url} ${resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env)).apiKey ? 'refused the API key' : 'got no API key (none given, no local key file)'} (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
         return 1
       }))
+
+  addContextCommands(program, io, env, done)
 
   program.command('status')
     .description('say whether a server runs on this state directory, its version, uptime and jobs')
