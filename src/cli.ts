@@ -1,10 +1,13 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import { KEY_FILE_NAME, keyFromEnv, resolveKey, writeNewKey } from './auth/key-store.js'
-import { ConfigError, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
+import { ConfigError, DEFAULTS, loadConfig, resolveStateDir, SERVER_OPTIONS, type Config, type RawOptions } from './config.js'
 import { addClientCommands } from './commands/program.js'
+import { connectableUrl } from './commands/credentials.js'
+import { unknownCommandMessage } from './commands/suggest.js'
 import { FLEET_OWNER_ENV } from './fleet/owner.js'
 import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
@@ -15,15 +18,24 @@ function configFrom (options: RawOptions): Config {
   return loadConfig(options, process.env)
 }
 
+const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
+
+/**
+ * The lines printed once the server listens. Why the curl reads the key file itself: after `npm ci`
+ * `agent-server` is not on PATH, so `$(agent-server key show)` sent an empty key and got 401.
+ */
 function banner (url: string, config: Config, keySource: string): string {
   const keyFile = join(config.stateDir, KEY_FILE_NAME)
-  const where = keySource === 'env' ? 'from AGENT_RUNTIME_API_KEY' : `in ${keyFile} (print it: agent-server key show)`
+  const keyRef = keySource === 'env' ? '$AGENT_RUNTIME_API_KEY' : `$(cat ${shellQuote(keyFile)})`
+  const stateFlag = config.stateDir === DEFAULTS.stateDir ? '' : ` --state-dir ${shellQuote(config.stateDir)}`
+  const where = keySource === 'env' ? 'from AGENT_RUNTIME_API_KEY' : `in ${keyFile} (print it: npx agent-server key show${stateFlag})`
+  const curlUrl = connectableUrl(url)
   return [
     `agent-server ${VERSION} listening on ${url}`,
     `API key: ${where}`,
     'First job:',
-    `  curl -s -X POST ${url}/exec -H "X-API-Key: $(agent-server key show)" -H 'Content-Type: application/json' -d '{"command":"echo hello"}'`,
-    `  curl -s "${url}/jobs/<jobId>?wait=10" -H "X-API-Key: $(agent-server key show)"`,
+    `  curl -s -X POST ${curlUrl}/exec -H "X-API-Key: ${keyRef}" -H 'Content-Type: application/json' -d '{"command":"echo hello"}'`,
+    `  curl -s "${curlUrl}/jobs/<jobId>?wait=10" -H "X-API-Key: ${keyRef}"`,
     `Web terminal: ${url}/`,
     '',
   ].join('\n')
@@ -130,7 +142,13 @@ function buildProgram (done: (code: number) => void): Command {
     program.addOption(option)
   }
   program.option('--wrapper', 'run the server as a supervised child: update on exit 42, restart after crashes, roll back bad updates')
+  // Why: without these, `agent-server bogus` said "too many arguments" (the server takes none).
+  program.allowExcessArguments(true)
   program.action(async (options: RawOptions & { wrapper?: boolean }) => {
+    const typed = program.args[0]
+    if (typed !== undefined) {
+      program.error(unknownCommandMessage(typed, program.commands.map((command) => command.name())), { exitCode: EXIT_CONFIG, code: 'commander.unknownCommand' })
+    }
     if (options.wrapper === true) done(await wrap(options))
     else await serve(options)
   })
@@ -139,7 +157,12 @@ function buildProgram (done: (code: number) => void): Command {
   const key = program.command('key').description('show or rotate the API key').exitOverride()
   key.command('show').description('print the API key').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {
-      process.stdout.write(`${resolveKey(resolveStateDir(options.stateDir as string | undefined), process.env).key}\n`)
+      const stateDir = resolveStateDir(options.stateDir as string | undefined)
+      // Why: a mistyped --state-dir used to create a new directory and print a key no server knows.
+      if (!keyFromEnv(process.env) && stateDir !== DEFAULTS.stateDir && !existsSync(stateDir)) {
+        throw new ConfigError(`no state directory ${stateDir} (a typo? a server creates it on its first start)`)
+      }
+      process.stdout.write(`${resolveKey(stateDir, process.env).key}\n`)
     })
   key.command('rotate').description('replace the API key in the key file; running servers use it at once').addOption(stateDirOption()).exitOverride()
     .action((options: RawOptions) => {

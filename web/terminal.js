@@ -48,10 +48,20 @@ function send (message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
 }
 
+// A ticket refusal that retrying cannot fix (429: too many failed keys from here; other 4xx).
+class TicketRefused extends Error {}
+
 async function ticket (key) {
   const response = await fetch('/terminal/tickets', { method: 'POST', headers: { 'X-API-Key': key } })
   if (response.status === 401) return null
-  if (!response.ok) throw new Error(`ticket request failed: ${response.status}`)
+  if (!response.ok) {
+    let reason = ''
+    try { reason = (await response.json()).error || '' } catch { /* not JSON: the status says enough */ }
+    const retryAfter = response.headers.get('retry-after')
+    const message = `${reason || 'refused'} (HTTP ${response.status}${retryAfter ? `, retry after ${retryAfter} s` : ''})`
+    if (response.status >= 400 && response.status < 500) throw new TicketRefused(message)
+    throw new Error(message)
+  }
   return (await response.json()).ticket
 }
 
@@ -68,6 +78,8 @@ function onControl (message) {
     setState('connected', `connected · ${message.id}${message.readonly ? ' · read-only' : ''}`)
     if (message.replay) term.reset()
     send({ type: 'resize', cols: term.cols, rows: term.rows })
+    // Why: keys typed after Connect or a reload were lost until the user clicked the terminal.
+    term.focus()
   } else if (message.type === 'exit') {
     exited = true
     sessionStorage.removeItem(SESSION_ITEM)
@@ -91,7 +103,12 @@ async function connect () {
   try {
     granted = await ticket(key)
   } catch (err) {
-    return scheduleReconnect('server unreachable')
+    // Why: retrying a 429 with the same key only prolongs it; the user has to act.
+    if (err instanceof TicketRefused) {
+      sessionStorage.removeItem(KEY_ITEM)
+      return showLogin(`The server refused the connection: ${err.message}`)
+    }
+    return scheduleReconnect(err instanceof TypeError ? 'cannot reach the server' : err.message)
   }
   if (granted === null) {
     sessionStorage.removeItem(KEY_ITEM)

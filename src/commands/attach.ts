@@ -5,6 +5,21 @@ import type { CommandIo } from './io.js'
 // Ctrl-] leaves the terminal running on the server, like telnet's escape key.
 const DETACH_KEY = '\u001d'
 const CLOSE_UNAUTHORIZED = 3401
+// End-of-file as typed on a terminal (Ctrl-D): a shell at its prompt exits.
+const END_OF_INPUT = '\u0004'
+
+/**
+ * Puts back the modes a remote program may have set, so the local terminal needs no `reset`:
+ * leaves the alternate screen, turns off mouse reporting, bracketed paste and application
+ * keypad/cursor keys, resets attributes and shows the cursor.
+ */
+export const RESTORE_TERMINAL = [
+  '\u001b[?1049l', '\u001b[?47l', // alternate screen
+  '\u001b[?1000l', '\u001b[?1002l', '\u001b[?1003l', '\u001b[?1005l', '\u001b[?1006l', '\u001b[?1015l', // mouse
+  '\u001b[?2004l', // bracketed paste
+  '\u001b[?1l', '\u001b>', // cursor keys and keypad back to normal
+  '\u001b[0m', '\u001b[?25h', // attributes, cursor shown
+].join('')
 
 /** What `agent-server attach` was asked for. */
 export interface AttachOptions {
@@ -49,6 +64,7 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   let exitCode: number | undefined
   let refusal: string | undefined
   let detached = false
+  let lastInput = ''
 
   const send = (message: unknown): void => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message))
@@ -61,6 +77,18 @@ export async function runAttach (credentials: Credentials, options: AttachOption
       return
     }
     send({ type: 'input', data })
+    lastInput = data
+  }
+  // Why: without a TTY nobody can press Ctrl-], so the end of the input ends the attach: the shell
+  // gets Ctrl-D (after a newline for an unfinished line) and ends, instead of waiting as an orphan.
+  const onEnd = (): void => {
+    if (raw) return
+    if (options.readonly) {
+      detached = true
+      socket.close(1000, 'input ended')
+      return
+    }
+    send({ type: 'input', data: (/[\r\n]$/.test(lastInput) || lastInput === '' ? '' : '\r') + END_OF_INPUT })
   }
   const onResize = (): void => send({ type: 'resize', cols: io.stdout.columns, rows: io.stdout.rows })
 
@@ -100,14 +128,17 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   socket.once('open', () => {
     if (raw) io.stdin.setRawMode?.(true)
     io.stdin.on('data', onInput)
+    io.stdin.once('end', onEnd)
     io.stdin.resume()
     io.stdout.on('resize', onResize)
   })
   const { code, error } = await closed
   io.stdin.off('data', onInput)
+  io.stdin.off('end', onEnd)
   io.stdout.off('resize', onResize)
   if (raw) io.stdin.setRawMode?.(false)
   io.stdin.pause()
+  if (io.stdout.isTTY === true && sessionId !== undefined) io.stdout.write(RESTORE_TERMINAL)
 
   if (exitCode !== undefined) return exitCode
   if (detached) {
@@ -116,6 +147,6 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   }
   if (code === CLOSE_UNAUTHORIZED) throw new Error('the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
   if (refusal) throw new Error(refusal)
-  if (error && !sessionId) throw new Error(`cannot connect to ${credentials.url}: ${error.message}`)
+  if (error && !sessionId) throw new Error(`cannot reach ${credentials.url}: ${error.message}`)
   throw new Error(`connection lost${sessionId ? `; the shell keeps running: agent-server attach --session ${sessionId}` : ''}`)
 }

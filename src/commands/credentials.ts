@@ -1,5 +1,8 @@
 import { keyFromEnv, readKeyFile } from '../auth/key-store.js'
 import { DEFAULT_URL } from '../client/index.js'
+import { currentContext } from './contexts.js'
+import { isSameProcess } from '../exec/process-group.js'
+import { readServerInfo } from '../update/server-info.js'
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -9,15 +12,29 @@ export interface Credentials {
   apiKey: string | undefined
 }
 
+/** The URL a client on this machine uses for a server that listens on `url` (wildcards mean this machine). */
+export function connectableUrl (url: string): string {
+  return url.replace('://0.0.0.0:', '://127.0.0.1:').replace('://[::]:', '://[::1]:')
+}
+
+/** The URL of the server running on this state directory (its `server.json`), if one runs. */
+export function localServerUrl (stateDir: string): string | undefined {
+  const info = readServerInfo(stateDir)
+  return info && isSameProcess(info.pid, null) ? connectableUrl(info.url) : undefined
+}
+
 /**
- * `--url` / AGENT_RUNTIME_URL (default http://127.0.0.1:8585); `--key` / AGENT_RUNTIME_API_KEY, else,
- * for a server on this machine, the key file of the local state directory.
+ * `--url` / AGENT_RUNTIME_URL, else the current saved context (`agent-server login`), else the
+ * server running on the local state directory (its
+ * `server.json`, as `status` reads it), else http://127.0.0.1:8585; `--key` / AGENT_RUNTIME_API_KEY,
+ * else, for a server on this machine, the key file of the local state directory.
  */
 export function resolveCredentials (flags: { url?: string | undefined, key?: string | undefined }, env: NodeJS.ProcessEnv, stateDir: string): Credentials {
-  const url = flags.url ?? (env.AGENT_RUNTIME_URL || DEFAULT_URL)
+  const context = flags.url === undefined && !env.AGENT_RUNTIME_URL ? currentContext(env) : undefined
+  const url = flags.url ?? (env.AGENT_RUNTIME_URL || context?.url || localServerUrl(stateDir) || DEFAULT_URL)
   let host: string
   try { host = new URL(url).hostname } catch { throw new Error(`not a URL: ${url}`) }
-  const apiKey = flags.key ?? keyFromEnv(env) ?? (LOCAL_HOSTS.has(host) ? readLocalKey(stateDir) : undefined)
+  const apiKey = flags.key ?? keyFromEnv(env) ?? context?.key ?? (LOCAL_HOSTS.has(host) ? readLocalKey(stateDir) : undefined)
   return { url, apiKey }
 }
 

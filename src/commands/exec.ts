@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises'
+import { StringDecoder } from 'node:string_decoder'
 import type { RuntimeClient } from '../client/index.js'
 import { exitCodeOf, followOutput } from './follow.js'
 import type { CommandIo } from './io.js'
@@ -15,6 +16,26 @@ export interface ExecOptions {
 }
 
 const EXIT_INTERRUPTED = 130
+// The server's timeout for a job that names none (`POST /exec`, docs/api.md).
+const DEFAULT_TIMEOUT_SEC = 300
+
+/**
+ * Sends local stdin to the job chunk by chunk and closes the job's stdin at EOF. Failures (the job
+ * ended, the server went away) stop the forwarding quietly: the output stream reports the outcome.
+ */
+async function forwardInput (client: RuntimeClient, jobId: string, io: CommandIo): Promise<void> {
+  // Why a decoder: a UTF-8 character split across two reads must not become two U+FFFD.
+  const decoder = new StringDecoder('utf8')
+  try {
+    for await (const chunk of io.stdin) {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer)
+      if (text !== '') await client.writeStdin(jobId, text)
+    }
+    await client.writeStdin(jobId, decoder.end(), true)
+  } catch {
+    // the job no longer takes input
+  }
+}
 
 const shellQuote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`
 
@@ -55,16 +76,20 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
   const following = new AbortController()
   let jobId: string | undefined
   let spinner: Spinner | undefined
+  const forwardStdin = io.stdin.isTTY !== true
+  let forwarding: Promise<void> | undefined
+  let question: Promise<void> | undefined
   const detach = (): void => following.abort()
   // Why: installed before the submit, so that a Ctrl-C while it is in flight detaches too.
   const onInterrupt = (): void => {
     spinner?.stop()
     if (!interactive || jobId === undefined) return detach()
     process.removeListener('SIGINT', onInterrupt)
-    askToKill(io, jobId).then(async (kill) => {
+    const asking = askToKill(io, jobId).then(async (kill) => {
       if (kill && jobId !== undefined) await client.kill(jobId)
       else detach()
     }).catch(detach)
+    question = asking.finally(() => { question = undefined })
   }
   process.on('SIGINT', onInterrupt)
   try {
@@ -75,21 +100,30 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       ...(Object.keys(env).length > 0 ? { env } : {}),
       ...(options.shell !== undefined ? { shell: options.shell } : {}),
     }
+    // Why not for a session: its commands take input through stdin/nudge and their stdin is never
+    // closed (the shell's own stays open), so local input is not forwarded there.
+    const forwardToJob = options.session === undefined && forwardStdin
     jobId = (options.session !== undefined
       ? await client.submitSession({ ...request, sessionKey: options.session })
-      : await client.submit(request)).jobId
+      // Why: a job whose stdin stays open waits for ever in `cat` or `read`; a terminal's keys are
+      // not meant for the job, so its stdin is closed at once; piped input is forwarded below.
+      : await client.submit({ ...request, stdinEof: !forwardToJob })).jobId
+    if (forwardToJob) forwarding = forwardInput(client, jobId, io)
     if (options.detach) {
       io.stdout.write(`${jobId}\n`)
       return 0
     }
     spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
     if (following.signal.aborted) throw following.signal.reason
-    return exitCodeOf(await followOutput(client, jobId, io, { signal: following.signal, spinner }))
+    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner, hold: async () => question })
+    if (exit?.status === 'timeout') io.stderr.write(`agent-server: job ${jobId} timed out after ${options.timeout ?? DEFAULT_TIMEOUT_SEC} s\n`)
+    return exitCodeOf(exit)
   } catch (err) {
     if (!following.signal.aborted || jobId === undefined) throw err
     io.stderr.write(`detached: job ${jobId} keeps running (agent-server logs -f ${jobId})\n`)
     return EXIT_INTERRUPTED
   } finally {
+    if (forwarding) io.stdin.destroy()
     process.removeListener('SIGINT', onInterrupt)
     spinner?.stop()
   }

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { resolveStateDir } from '../config.js'
+import { isSignalName } from '../exec/process-group.js'
 import { runAttach } from './attach.js'
+import { addContextCommands } from './context-commands.js'
 import { runCp } from './cp.js'
 import { resolveCredentials } from './credentials.js'
 import { runExec } from './exec.js'
@@ -22,6 +24,14 @@ function seconds (value: string): number {
   const number = Number(value)
   if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError('It must be a number of seconds (0 or more).')
   return number
+}
+
+/** A Commander parser for a signal name: `INT`, `sigint` and `SIGINT` all mean SIGINT. */
+export function signalName (value: string): string {
+  const upper = value.trim().toUpperCase()
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`
+  if (!isSignalName(name)) throw new InvalidArgumentError('It must be a signal name such as SIGTERM, SIGINT, SIGHUP, SIGQUIT or SIGKILL.')
+  return name
 }
 
 /** A Commander parser for a whole number ≥ 1. */
@@ -66,12 +76,18 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   withClientOptions(program.command('exec'))
     .description('run a command on the server and follow its output; exits with its exit code')
     .option('--workdir <dir>', 'working directory on the server')
-    .option('--timeout <seconds>', 'timeout in seconds (0 = none)', seconds)
+    .option('--timeout <seconds>', 'timeout in seconds (default 300; 0 = none)', seconds)
     .option('--env <NAME=VALUE>', 'environment variable for the command (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'print the job id and return at once')
     .option('--session <key>', 'run in this persistent shell session (created on first use; state lasts across commands)')
     .option('--shell <shell>', 'with --session: bash, zsh or sh (default bash); else the shell program (default /bin/sh)')
     .argument('<command...>', 'the command (put it after --)')
+    // Why: `exec ls -la` fails on `-la`, which is the command's option, not ours: say where it goes.
+    .configureOutput({
+      outputError: (message, write) => write(/unknown option/.test(message)
+        ? `${message.trimEnd()} (put the command after --, e.g. agent-server exec -- ls -la)\n`
+        : message),
+    })
     .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string }) =>
       run(flags, undefined, (client) => runExec(client, argv, flags, io)))
 
@@ -103,7 +119,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
 
   withClientOptions(program.command('kill'))
     .description('end a job: SIGTERM, then SIGKILL after the grace (or send --signal once)')
-    .option('--signal <name>', 'signal to send, e.g. SIGINT')
+    .option('--signal <name>', 'signal to send, e.g. SIGINT or INT', signalName)
     .argument('<job>', 'job id')
     .action(async (jobId: string, flags: ClientFlags & { signal?: string }) =>
       run(flags, jobId, async (client) => {
@@ -141,8 +157,12 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
       run(flags, undefined, async (client) => {
         const health = await client.health()
         io.stdout.write(JSON.stringify(health, null, 2) + '\n')
-        return health.authenticated ? 0 : 1
+        if (health.authenticated) return 0
+        io.stderr.write(`agent-server: the server at ${client.url} ${resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env)).apiKey ? 'refused the API key' : 'got no API key (none given, no local key file)'} (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
+        return 1
       }))
+
+  addContextCommands(program, io, env, done)
 
   program.command('status')
     .description('say whether a server runs on this state directory, its version, uptime and jobs')

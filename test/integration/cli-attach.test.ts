@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import * as pty from 'node-pty'
+import { RESTORE_TERMINAL } from '../../src/commands/attach.js'
 import { call, CLI_PATH, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -68,5 +70,47 @@ describe('agent-server attach', () => {
     const [code] = await once(child, 'exit')
     assert.equal(code, 1)
     assert.match(stderr, /refused the API key/)
+  })
+
+  test('attach with stdin at EOF (</dev/null) ends its shell and exits, leaving no terminal behind', async () => {
+    const before = new Set(((await call(server, 'GET', '/terminals')).body.terminals as Array<{ id: string }>).map((t) => t.id))
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'attach', '--url', server.url, '--shell', '/bin/sh'], {
+      env: { ...process.env, AGENT_RUNTIME_API_KEY: server.key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0, stderr)
+    await waitFor(async () => {
+      const { body } = await call(server, 'GET', '/terminals')
+      return (body.terminals as Array<{ id: string }>).every((t) => before.has(t.id))
+    }, 'the terminal to end')
+  })
+
+  test('Ctrl-] under a real terminal restores the modes the remote program set and prints the note below', async () => {
+    const term = pty.spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'attach', '--url', server.url, '--shell', '/bin/sh'], {
+      cols: 80, rows: 24, env: { ...process.env, AGENT_RUNTIME_API_KEY: server.key } as Record<string, string>,
+    })
+    let output = ''
+    term.onData((data) => { output += data })
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    try {
+      await waitFor(() => output.includes('Ctrl-] detaches'), 'the attach note')
+      // Alternate screen, hidden cursor, mouse reporting: what vi or htop set.
+      term.write("printf '\\033[?1049h\\033[?25l\\033[?1000h%s\\n' RE''ADY\r")
+      await waitFor(() => output.includes('READY'), 'the remote program to set its modes')
+      const modesSetAt = output.indexOf('READY')
+      term.write('\u001d')
+      assert.equal(await exited, 0, output)
+      const after = output.slice(modesSetAt)
+      assert.ok(after.includes(RESTORE_TERMINAL), JSON.stringify(after))
+      assert.ok(after.indexOf('[detached;') > after.indexOf(RESTORE_TERMINAL), JSON.stringify(after))
+      const id = /attach --session (\w+)/.exec(after)?.[1]
+      assert.ok(id, after)
+      await call(server, 'DELETE', `/terminals/${id}`)
+    } finally {
+      term.kill()
+    }
   })
 })
