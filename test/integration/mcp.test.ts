@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+
+type ToolAnswer = { isError?: boolean, structuredContent?: any, content: Array<{ type: string, text?: string }> }
+
+async function connect (server: TestServer, headers: Record<string, string> = { 'x-api-key': server.key }): Promise<{ client: Client, transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers } })
+  const client = new Client({ name: 'mcp-test', version: '1.0.0' })
+  await client.connect(transport)
+  return { client, transport }
+}
+
+const call = async (client: Client, name: string, args: Record<string, unknown>): Promise<ToolAnswer> =>
+  await client.callTool({ name, arguments: args }) as ToolAnswer
+
+const textOf = (answer: ToolAnswer): string => answer.content.map((c) => c.text ?? '').join('\n')
+
+describe('the MCP endpoint', () => {
+  let server: TestServer
+  let client: Client
+  let transport: StreamableHTTPClientTransport
+  let dir: string
+
+  before(async () => {
+    server = await startServer()
+    dir = mkdtempSync(join(tmpdir(), 'mcp-files-'))
+    ;({ client, transport } = await connect(server))
+  })
+  after(async () => {
+    await client.close()
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('lists every tool with an object input schema and a description', async () => {
+    const { tools } = await client.listTools()
+    const names = tools.map((t) => t.name).sort()
+    assert.deepEqual(names, ['agent_status', 'edit_file', 'job_kill', 'job_output', 'job_status', 'job_stdin', 'list_directory',
+      'read_file', 'run_agent', 'run_command', 'search_files', 'write_file'])
+    for (const tool of tools) {
+      assert.equal(tool.inputSchema.type, 'object', tool.name)
+      assert.ok((tool.description ?? '').length > 40, `${tool.name} has a description for a model`)
+    }
+    const run = tools.find((t) => t.name === 'run_command')
+    assert.deepEqual(run?.inputSchema.required, ['command'])
+    assert.ok(run?.inputSchema.properties?.wait_seconds)
+  })
+
+  test('run_command of a short command answers its exit code and output', async () => {
+    const answer = await call(client, 'run_command', { command: 'echo hello; echo oops >&2; exit 3' })
+    assert.equal(answer.isError, undefined)
+    assert.equal(answer.structuredContent.status, 'failed')
+    assert.equal(answer.structuredContent.exitCode, 3)
+    assert.equal(answer.structuredContent.stdout, 'hello\n')
+    assert.equal(answer.structuredContent.stderr, 'oops\n')
+    assert.match(textOf(answer), /exit code 3/)
+  })
+
+  test('run_command that outlives wait_seconds returns the job id, then job_status and job_output finish it', async () => {
+    const answer = await call(client, 'run_command', { command: 'echo started; read line; echo "got $line"', wait_seconds: 0.2 })
+    assert.equal(answer.structuredContent.running, true)
+    const jobId = answer.structuredContent.jobId as string
+    assert.match(textOf(answer), new RegExp(`${jobId} is still running`))
+    const stdin = await call(client, 'job_stdin', { job_id: jobId, data: 'ping\n', eof: true })
+    assert.equal(stdin.structuredContent.written, 5)
+    const status = await call(client, 'job_status', { job_id: jobId, wait_seconds: 20 })
+    assert.equal(status.structuredContent.status, 'completed')
+    assert.equal(status.structuredContent.stdout, 'started\ngot ping\n')
+    const first = await call(client, 'job_output', { job_id: jobId, stdout_offset: 0 })
+    assert.equal(first.structuredContent.nextStdoutOffset, 17)
+    const rest = await call(client, 'job_output', { job_id: jobId, stdout_offset: 8 })
+    assert.equal(rest.structuredContent.stdout, 'got ping\n')
+    const tail = await call(client, 'job_output', { job_id: jobId, tail_lines: 1 })
+    assert.equal(tail.structuredContent.stdout, 'got ping\n')
+  })
+
+  test('job_kill ends a running job', async () => {
+    const answer = await call(client, 'run_command', { command: 'sleep 300', wait_seconds: 0 })
+    const jobId = answer.structuredContent.jobId as string
+    await call(client, 'job_kill', { job_id: jobId })
+    const status = await call(client, 'job_status', { job_id: jobId, wait_seconds: 20 })
+    assert.equal(status.structuredContent.status, 'cancelled')
+  })
+
+  test('output longer than the model cap is cut to head and tail with the omitted byte count', async () => {
+    const answer = await call(client, 'run_command', { command: 'head -c 40000 /dev/zero | tr "\\0" a' })
+    assert.equal(answer.structuredContent.stdoutBytes, 40000)
+    assert.equal(answer.structuredContent.stdoutOmittedBytes, 40000 - 16384)
+    assert.match(answer.structuredContent.stdout, /\[… 23616 bytes omitted …\]/)
+  })
+
+  test('an unknown job is a tool error with the catalogue code, and the session goes on', async () => {
+    const answer = await call(client, 'job_status', { job_id: 'nope' })
+    assert.equal(answer.isError, true)
+    assert.match(textOf(answer), /^JOB_NOT_FOUND: job not found/)
+    assert.equal((await client.listTools()).tools.length, 12)
+  })
+
+  test('files round trip: write, read a line range, list, edit with a diff', async () => {
+    const path = join(dir, 'sub', 'notes.txt')
+    const written = await call(client, 'write_file', { path, content: 'one\ntwo\nthree\ntwo\n' })
+    assert.equal(written.structuredContent.created, true)
+    const read = await call(client, 'read_file', { path, start_line: 2, end_line: 3 })
+    assert.equal(read.structuredContent.content, 'two\nthree')
+    const listing = await call(client, 'list_directory', { path: join(dir, 'sub') })
+    assert.deepEqual(listing.structuredContent.entries.map((e: { name: string }) => e.name), ['notes.txt'])
+    const ambiguous = await call(client, 'edit_file', { path, old_string: 'two', new_string: '2' })
+    assert.equal(ambiguous.isError, true)
+    assert.match(textOf(ambiguous), /occurs 2 times/)
+    const edited = await call(client, 'edit_file', { path, old_string: 'two\nthree', new_string: 'TWO\nTHREE' })
+    assert.match(edited.structuredContent.diff, /-two\n-three\n\+TWO\n\+THREE/)
+    assert.equal(readFileSync(path, 'utf8'), 'one\nTWO\nTHREE\ntwo\n')
+  })
+
+  test('search_files finds matching lines', async () => {
+    writeFileSync(join(dir, 'a.txt'), 'alpha\nneedle here\n')
+    const answer = await call(client, 'search_files', { pattern: 'need+le', path: dir })
+    assert.equal(answer.isError, undefined, textOf(answer))
+    assert.match(answer.structuredContent.output, /a\.txt:2:needle here/)
+  })
+
+  test('job output is readable as a job://{id}/stdout resource', async () => {
+    const answer = await call(client, 'run_command', { command: 'printf resource' })
+    const resource = await client.readResource({ uri: `job://${answer.structuredContent.jobId as string}/stdout` })
+    assert.equal((resource.contents[0] as { text: string }).text, 'resource')
+  })
+
+  test('gives each client its own session id; an unknown one is 404, and DELETE ends a session', async () => {
+    const other = await connect(server)
+    assert.ok(transport.sessionId)
+    assert.ok(other.transport.sessionId)
+    assert.notEqual(transport.sessionId, other.transport.sessionId)
+    const sessionId = other.transport.sessionId
+    await other.transport.terminateSession()
+    await other.client.close()
+    const gone = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId as string },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    })
+    assert.equal(gone.status, 404)
+    assert.equal((await gone.json() as { code: string }).code, 'MCP_SESSION_NOT_FOUND')
+  })
+
+  test('refuses a request without the key with 401 in the catalogue shape, before any MCP message', async () => {
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
+    })
+    assert.equal(response.status, 401)
+    assert.deepEqual(await response.json(), { error: 'invalid or missing API key', code: 'UNAUTHORIZED' })
+    await assert.rejects(connect(server, { 'x-api-key': 'wrong' }))
+  })
+
+  test('accepts the key as a Bearer token', async () => {
+    const bearer = await connect(server, { authorization: `Bearer ${server.key}` })
+    assert.equal((await bearer.client.listTools()).tools.length, 12)
+    await bearer.transport.terminateSession()
+    await bearer.client.close()
+  })
+
+  test('refuses a foreign Origin with 403', async () => {
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, origin: 'https://evil.example', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{}',
+    })
+    assert.equal(response.status, 403)
+    assert.equal((await response.json() as { code: string }).code, 'ORIGIN_NOT_ALLOWED')
+  })
+
+  test('answers malformed JSON and a non-JSON-RPC body with a JSON-RPC parse error, and lives on', async () => {
+    for (const body of ['{not json', '{"hello": 1}']) {
+      const response = await fetch(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: { 'x-api-key': server.key, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId as string },
+        body,
+      })
+      assert.equal(response.status, 400)
+      const answer = await response.json() as { jsonrpc: string, error: { code: number } }
+      assert.equal(answer.jsonrpc, '2.0')
+      assert.equal(answer.error.code, -32700)
+    }
+    assert.equal((await client.listTools()).tools.length, 12)
+  })
+
+  test('a request without a session id that is not initialize is refused by the SDK', async () => {
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    })
+    assert.equal(response.status, 400)
+    assert.equal((await response.json() as { jsonrpc: string }).jsonrpc, '2.0')
+  })
+})
