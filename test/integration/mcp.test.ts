@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { startServer, type TestServer } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
 
 type ToolAnswer = { isError?: boolean, structuredContent?: any, content: Array<{ type: string, text?: string }> }
 
@@ -78,6 +79,39 @@ describe('the MCP endpoint', () => {
     assert.equal(rest.structuredContent.stdout, 'got ping\n')
     const tail = await call(client, 'job_output', { job_id: jobId, tail_lines: 1 })
     assert.equal(tail.structuredContent.stdout, 'got ping\n')
+  })
+
+  const runningJobWith = async (command: string): Promise<string> => (await waitFor(async () =>
+    ((await server.api('GET', '/jobs?status=running')).body as Array<{ jobId: string, command: string }>).find((j) => j.command === command),
+  `a running job of ${command}`)).jobId
+
+  test('cancelling run_command kills its job, unless it was asked to detach', async () => {
+    const cancelled = new AbortController()
+    const killedCall = client.callTool({ name: 'run_command', arguments: { command: 'sleep 301', wait_seconds: 120 } }, undefined, { signal: cancelled.signal })
+    const killedId = await runningJobWith('sleep 301')
+    cancelled.abort()
+    await assert.rejects(killedCall)
+    assert.equal((await server.finished(killedId)).status, 'cancelled')
+
+    const detached = new AbortController()
+    const detachedCall = client.callTool({ name: 'run_command', arguments: { command: 'sleep 302', wait_seconds: 120, detach: true } }, undefined, { signal: detached.signal })
+    const keptId = await runningJobWith('sleep 302')
+    detached.abort()
+    await assert.rejects(detachedCall)
+    const kept = await call(client, 'job_status', { job_id: keptId })
+    assert.equal(kept.structuredContent.status, 'running')
+    await call(client, 'job_kill', { job_id: keptId })
+    assert.equal((await server.finished(keptId)).status, 'cancelled')
+  })
+
+  test('a long wait sends progress notifications to a client that asked for them', async () => {
+    const progress: number[] = []
+    const answer = await client.callTool({ name: 'run_command', arguments: { command: 'read x', wait_seconds: 6 } }, undefined, {
+      onprogress: (p) => { progress.push(p.progress) },
+    }) as ToolAnswer
+    assert.equal(answer.structuredContent.running, true)
+    assert.ok(progress.length >= 1, 'at least one progress notification')
+    await call(client, 'job_kill', { job_id: answer.structuredContent.jobId })
   })
 
   test('job_kill ends a running job', async () => {
@@ -189,6 +223,35 @@ describe('the MCP endpoint', () => {
       assert.equal(answer.error.code, -32700)
     }
     assert.equal((await client.listTools()).tools.length, 12)
+  })
+
+  test('a client that lost an SSE stream resumes it with Last-Event-ID and gets the events it missed', async () => {
+    const headers = { 'x-api-key': server.key, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+    const init = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    })
+    await init.text()
+    const session = { ...headers, 'mcp-session-id': init.headers.get('mcp-session-id') as string, 'mcp-protocol-version': '2025-06-18' }
+    await (await fetch(`${server.url}/mcp`, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text()
+    const tool = (id: number, command: string): object => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'run_command', arguments: { command } } })
+    const stream = await (await fetch(`${server.url}/mcp`, { method: 'POST', headers: session, body: JSON.stringify([tool(2, 'echo first'), tool(3, 'echo second')]) })).text()
+    const ids = [...stream.matchAll(/^id: ?(\S+)$/gm)].map((m) => m[1] as string)
+    assert.equal(ids.length, 2)
+    const resumed = await fetch(`${server.url}/mcp`, { method: 'GET', headers: { ...session, accept: 'text/event-stream', 'last-event-id': ids[0] as string } })
+    assert.equal(resumed.status, 200)
+    const reader = (resumed.body as ReadableStream<Uint8Array>).getReader()
+    let replayed = ''
+    while (!replayed.includes('second')) {
+      const { value, done } = await reader.read()
+      if (done) break
+      replayed += Buffer.from(value).toString()
+    }
+    await reader.cancel()
+    assert.match(replayed, new RegExp(`^id: ?${ids[1] as string}$`, 'm'))
+    assert.doesNotMatch(replayed, /first/)
+    await fetch(`${server.url}/mcp`, { method: 'DELETE', headers: session })
   })
 
   test('a request without a session id that is not initialize is refused by the SDK', async () => {
