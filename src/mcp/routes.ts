@@ -26,6 +26,8 @@ export async function registerMcpRoutes (fastify: FastifyInstance, backend: McpB
       handler: async (request, reply) => {
         const header = request.headers['mcp-session-id']
         const lease = await sessions.lease(typeof header === 'string' ? header : undefined)
+        // Why: headers set by earlier hooks (CORS for an allowed browser origin) are not written once hijacked.
+        for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
         reply.hijack()
         try {
           await lease.transport.handleRequest(request.raw, reply.raw, request.method === 'POST' ? request.body ?? '' : undefined)
