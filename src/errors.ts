@@ -20,6 +20,7 @@ export const Errors = {
   KEY_IN_URL: createError('KEY_IN_URL', 'the API key must not be sent in a URL; use the X-API-Key header, a ticket from POST /terminal/tickets, or a first message of type auth', 400),
   NOT_FOUND: createError('NOT_FOUND', 'not found', 404),
   SESSION_NOT_FOUND: createError('SESSION_NOT_FOUND', 'session not found', 404),
+  MCP_SESSION_NOT_FOUND: createError('MCP_SESSION_NOT_FOUND', 'MCP session not found (it ended, or the server restarted); initialize a new one', 404),
   TERMINAL_NOT_FOUND: createError('TERMINAL_NOT_FOUND', 'terminal session not found', 404),
   UPGRADE_REQUIRED: createError('UPGRADE_REQUIRED', 'this port serves only the terminal WebSocket', 426),
   JOB_NOT_FOUND: createError('JOB_NOT_FOUND', 'job not found', 404),

@@ -11,6 +11,7 @@ import type { CommandIo } from './io.js'
 import { runJobs, runLogs } from './jobs.js'
 import { runStatus, runStop } from './lifecycle.js'
 import { runSessionRm, runSessions } from './sessions.js'
+import { runMcpStdio } from './mcp.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string }
 
@@ -163,6 +164,10 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
       }))
 
   addContextCommands(program, io, env, done)
+  withClientOptions(program.command('mcp'))
+    .description('serve the MCP tools (run_command, files, agents…) over stdin/stdout, calling the server at --url')
+    .requiredOption('--stdio', 'speak MCP over stdin/stdout (the only transport here; the server itself serves /mcp over HTTP)')
+    .action(async (flags: ClientFlags) => run(flags, undefined, (client) => runMcpStdio(client, io)))
 
   program.command('status')
     .description('say whether a server runs on this state directory, its version, uptime and jobs')

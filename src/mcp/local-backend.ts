@@ -1,0 +1,72 @@
+import { open, stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import type { FileListing } from '../client/index.js'
+import type { Config } from '../config.js'
+import { Errors } from '../errors.js'
+import { writeFileAtomically } from '../files/atomic-write.js'
+import { listDirectory } from '../files/entries.js'
+import { onPath } from '../files/fs-errors.js'
+import { resolveRequestPath, type FilesRoot } from '../files/paths.js'
+import { parseExecRequest } from '../jobs/exec-request.js'
+import type { JobManager } from '../jobs/manager.js'
+import type { JobRecord } from '../jobs/types.js'
+import { jobView } from '../jobs/view.js'
+import type { McpBackend } from './backend.js'
+
+/** The tools' backend inside the server: the app's JobManager and the files API's core functions. */
+export function localBackend (config: Config, jobs: JobManager): McpBackend {
+  const files: FilesRoot = { root: config.filesRoot, confine: config.filesConfine }
+  const requireJob = (id: string): JobRecord => {
+    const job = jobs.get(id)
+    if (!job) throw new Errors.JOB_NOT_FOUND()
+    return job
+  }
+  return {
+    submit: async (request) => jobs.submit(parseExecRequest(request, process.cwd())).job.id,
+    submitAgent: async (request) => jobs.submit(parseExecRequest({ ...request, mode: 'acp' }, process.cwd())).job.id,
+    job: async (jobId, read = {}) => {
+      requireJob(jobId)
+      // Why: a job being started may already have written output; its pid is known a moment later.
+      await jobs.starting(jobId)
+      const job = requireJob(jobId)
+      return jobView(job, jobs.files(job.id), { maxBytes: config.maxInlineOutputBytes, ...read }, {
+        processAlive: jobs.isRunning(job.id),
+        queuePosition: job.status === 'pending' ? jobs.queuePosition(job.id) : undefined,
+        acp: jobs.acpLive(job.id),
+      })
+    },
+    waitFinished: async (jobId, timeoutMs, signal) => {
+      requireJob(jobId)
+      await jobs.waitFinished(jobId, timeoutMs, signal)
+    },
+    kill: async (jobId, signal) => {
+      const { job, signalled } = jobs.kill(jobId, signal as NodeJS.Signals | undefined)
+      return { jobId: job.id, status: job.status, signal: signalled }
+    },
+    writeStdin: async (jobId, data, eof) => ({ written: await jobs.writeStdin(jobId, data, eof) }),
+    readFile: async (raw, maxBytes) => {
+      const path = await resolveRequestPath(files, raw)
+      const handle = await onPath(path, () => open(path, 'r'))
+      try {
+        const stats = await handle.stat()
+        if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(raw)
+        const bytes = new Uint8Array(Math.min(stats.size, maxBytes))
+        const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0)
+        return { path, size: stats.size, bytes: bytes.subarray(0, bytesRead) }
+      } finally {
+        await handle.close()
+      }
+    },
+    writeFile: async (raw, content, mkdir) => {
+      const path = await resolveRequestPath(files, raw)
+      const created = await writeFileAtomically(Readable.from([Buffer.from(content)]), path, { mkdir, maxBytes: config.maxUploadBytes })
+      return { path, created }
+    },
+    listDirectory: async (raw, recursive, limit): Promise<FileListing> => {
+      const path = await resolveRequestPath(files, raw)
+      const stats = await onPath(path, () => stat(path))
+      if (!stats.isDirectory()) throw new Errors.NOT_A_DIRECTORY(raw)
+      return { path, ...await onPath(path, () => listDirectory(path, recursive, limit)) }
+    },
+  }
+}

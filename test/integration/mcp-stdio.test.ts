@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { CLI_PATH } from '../helpers/cli-process.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+
+type ToolAnswer = { isError?: boolean, structuredContent?: any, content: Array<{ type: string, text?: string }> }
+
+async function launch (server: TestServer, key: string): Promise<{ client: Client, transport: StdioClientTransport }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: ['--import', 'tsx', CLI_PATH, 'mcp', '--stdio', '--url', server.url],
+    env: { ...process.env as Record<string, string>, AGENT_RUNTIME_API_KEY: key },
+    stderr: 'pipe',
+  })
+  const client = new Client({ name: 'mcp-stdio-test', version: '1.0.0' })
+  await client.connect(transport)
+  return { client, transport }
+}
+
+const call = async (client: Client, name: string, args: Record<string, unknown>): Promise<ToolAnswer> =>
+  await client.callTool({ name, arguments: args }) as ToolAnswer
+
+describe('agent-server mcp --stdio', () => {
+  let server: TestServer
+  let client: Client
+  let dir: string
+
+  before(async () => {
+    server = await startServer()
+    dir = mkdtempSync(join(tmpdir(), 'mcp-stdio-'))
+    ;({ client } = await launch(server, server.key))
+  })
+  after(async () => {
+    await client.close()
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('lists the same tools as the HTTP endpoint', async () => {
+    const { tools } = await client.listTools()
+    assert.equal(tools.length, 12)
+    assert.ok(tools.some((t) => t.name === 'run_command'))
+  })
+
+  test('runs a command on the remote server, and a long one is finished through job_status', async () => {
+    const short = await call(client, 'run_command', { command: 'echo remote' })
+    assert.equal(short.structuredContent.exitCode, 0)
+    assert.equal(short.structuredContent.stdout, 'remote\n')
+    const long = await call(client, 'run_command', { command: 'read x; echo "x=$x"', wait_seconds: 0.2 })
+    assert.equal(long.structuredContent.running, true)
+    const jobId = long.structuredContent.jobId as string
+    await call(client, 'job_stdin', { job_id: jobId, data: '7\n', eof: true })
+    const done = await call(client, 'job_status', { job_id: jobId, wait_seconds: 20 })
+    assert.equal(done.structuredContent.status, 'completed')
+    assert.equal(done.structuredContent.stdout, 'x=7\n')
+  })
+
+  test('kills a remote job', async () => {
+    const answer = await call(client, 'run_command', { command: 'sleep 300', wait_seconds: 0 })
+    const jobId = answer.structuredContent.jobId as string
+    await call(client, 'job_kill', { job_id: jobId })
+    const status = await call(client, 'job_status', { job_id: jobId, wait_seconds: 20 })
+    assert.equal(status.structuredContent.status, 'cancelled')
+  })
+
+  test('files round trip through the files API', async () => {
+    const path = join(dir, 'f.txt')
+    await call(client, 'write_file', { path, content: 'a\nb\nc\n' })
+    const read = await call(client, 'read_file', { path, start_line: 2, end_line: 2 })
+    assert.equal(read.structuredContent.content, 'b')
+    assert.equal(read.structuredContent.size, 6)
+    const edited = await call(client, 'edit_file', { path, old_string: 'b', new_string: 'B' })
+    assert.equal(edited.isError, undefined)
+    assert.equal(readFileSync(path, 'utf8'), 'a\nB\nc\n')
+    const listing = await call(client, 'list_directory', { path: dir })
+    assert.deepEqual(listing.structuredContent.entries.map((e: { name: string }) => e.name), ['f.txt'])
+  })
+
+  test('a wrong key makes each tool call a clear tool error', async () => {
+    const wrong = await launch(server, 'not-the-key')
+    try {
+      const answer = await call(wrong.client, 'run_command', { command: 'true' })
+      assert.equal(answer.isError, true)
+      assert.match(answer.content[0]?.text ?? '', /UNAUTHORIZED/)
+    } finally {
+      await wrong.client.close()
+    }
+  })
+
+  test('the process exits when its client closes stdin', async () => {
+    const other = await launch(server, server.key)
+    const pid = other.transport.pid as number
+    await other.client.close()
+    assert.throws(() => process.kill(pid, 0))
+  })
+})
