@@ -225,12 +225,14 @@ describe('completion is exact', () => {
 
   test('signal reaches the command\'s processes and never the shell', async () => {
     const p = newPool()
-    const running = p.submit('k', "sh -c 'trap \"echo got-usr1; exit 9\" USR1; while :; do sleep 0.05; done'")
+    const running = p.submit('k', "sh -c 'trap \"echo got-usr1; exit 9\" USR1; echo ready; while :; do sleep 0.05; done'")
     await running.startedPid
     track(p, 'k')
+    // Why wait for "ready": a signal that arrives before the trap is set kills sh by default (138).
+    await waitFor(() => existsSync(running.files.stdout) && readFileSync(running.files.stdout, 'utf8').includes('ready'), 'the trap to be set')
     await waitFor(() => p.pool.signal(running.jobId, 'SIGUSR1') > 0, 'the command to be signalled')
     const result = await running.done
-    assert.deepEqual([result.outcome.exitCode, result.stdout], [9, 'got-usr1\n'])
+    assert.deepEqual([result.outcome.exitCode, result.stdout], [9, 'ready\ngot-usr1\n'])
     assert.equal(p.pool.info('k')?.processAlive, true)
   })
 
