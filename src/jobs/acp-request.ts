@@ -3,7 +3,8 @@ import { DEFAULT_AGENT } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { isRunnableKind, machineShells, shellKindOf, type ShellAvailability } from '../sessions/shells.js'
 import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
-import { isPlainObject, optionalString } from './request-fields.js'
+import { isPlainObject } from '../lib/json-values.js'
+import { optionalString } from './request-fields.js'
 import type { AcpJobSpec } from './types.js'
 
 // Why 'absent': devpilot read these fields with `if not value`, so '' means "not given".

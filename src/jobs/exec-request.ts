@@ -4,17 +4,14 @@ import { Errors } from '../errors.js'
 import { parseSessionRequest } from '../sessions/request.js'
 import { machineShells, type ShellAvailability } from '../sessions/shells.js'
 import { parseAcpSpec } from './acp-request.js'
-import { isPlainObject, optionalString } from './request-fields.js'
+import { isPlainObject, isPythonFalsy } from '../lib/json-values.js'
+import { optionalString } from './request-fields.js'
 import type { JobSpec } from './types.js'
 
 export const DEFAULT_TIMEOUT_SEC = 300
 export const DEFAULT_SHELL = '/bin/sh'
 const MODES = ['shell', 'acp', 'persistent_shell']
 const MAX_TIMEOUT_SEC = 365 * 24 * 3600
-
-// Why: devpilot checked `if not command`; in Python empty lists and objects are false too.
-const isPythonFalsy = (v: unknown): boolean =>
-  !v || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)
 
 // Why: devpilot printed the mode with Python str(); callers may match on these texts.
 const pythonStr = (v: unknown): string =>

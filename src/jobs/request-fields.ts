@@ -1,10 +1,6 @@
 // Small checks shared by the request parsers of POST /exec (shell fields and ACP fields).
 import { Errors } from '../errors.js'
 
-/** True for a JSON object (not null, not an array). */
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** How an empty string is read: as the value '' (`keep`), or as if the field were absent (`absent`). */
 export type EmptyString = 'keep' | 'absent'
 

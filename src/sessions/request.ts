@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Errors } from '../errors.js'
+import { isPlainObject, isPythonFalsy } from '../lib/json-values.js'
 import { isRunnableKind, shellKindOf, type ShellAvailability, type ShellKind } from './shells.js'
 
 const DEFAULT_TIMEOUT_SEC = 300
@@ -21,13 +22,6 @@ export interface SessionRequest {
   env: Record<string, string>
   timeoutSec: number
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-
-// Why: devpilot checked `if not x`; in Python empty strings, lists and objects, 0 and false are falsy.
-const isPythonFalsy = (v: unknown): boolean =>
-  !v || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)
 
 const invalid = (message: string): Error => new Errors.INVALID_REQUEST(message)
 

@@ -1,5 +1,6 @@
 // Shapes shared by the session pool, a session and its callers (the jobs' session kind).
 import type { CommandFiles } from './command-line.js'
+import type { SessionRequest } from './request.js'
 import type { ShellKind } from './shells.js'
 
 /** How a session command ended; the caller turns it into a job status. */
@@ -23,18 +24,9 @@ export interface SessionRunCallbacks {
   finished: (outcome: SessionOutcome) => void
 }
 
-/** One command for a session, as the jobs' session kind hands it over. */
-export interface SessionRunRequest {
+/** One command for a session, as the jobs' session kind hands it over: the checked request, its job and files. */
+export interface SessionRunRequest extends Omit<SessionRequest, 'timeoutSec'> {
   jobId: string
-  sessionKey: string
-  shell: ShellKind
-  shellPath: string
-  command: string
-  bootstrapCommand: string
-  bootstrapCurrentCommand: boolean
-  /** Seed of a new session (ignored by an existing one). */
-  workdir: string
-  env: Record<string, string>
   files: CommandFiles
   /** 0 = no limit. Counted from the moment the command is handed over (time queued counts, as in devpilot). */
   timeoutMs: number

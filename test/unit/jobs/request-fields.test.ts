@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { isPlainObject, optionalString } from '../../../src/jobs/request-fields.js'
+import { optionalString } from '../../../src/jobs/request-fields.js'
 
 describe('request fields', () => {
-  test('only JSON objects are plain objects', () => {
-    assert.equal(isPlainObject({}), true)
-    for (const value of [null, [], 'x', 1, true, undefined]) assert.equal(isPlainObject(value), false)
-  })
-
   test('a missing or null string field is null, and an empty string is kept by default', () => {
     assert.equal(optionalString({}, 'stdin'), null)
     assert.equal(optionalString({ stdin: null }, 'stdin'), null)
