@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { JobManager } from '../jobs/manager.js'
+import type { JobRecord } from '../jobs/types.js'
 import type { TerminalRegistry } from '../terminal/registry.js'
 
 // Larger ACP event files are not read for the permission counts.
@@ -68,15 +69,14 @@ export class ServerMetrics {
         collect () { this.set(terminals.list().reduce((sum, info) => sum + info.clients, 0)) },
       }),
     ]
+    jobs.onSubmitted((job) => this.#jobSubmitted(job))
   }
 
   /** A job was accepted: counts it, and counts its outcome, latency, duration and output when it finishes. */
-  jobSubmitted (id: string): void {
-    const job = this.#jobs.get(id)
-    if (!job) return
+  #jobSubmitted (job: JobRecord): void {
     this.#jobsSubmitted.inc({ mode: job.mode })
-    this.#jobs.onFinished(id, () => {
-      try { this.#jobFinished(id) } catch { /* a metric must never break a job */ }
+    this.#jobs.onFinished(job.id, () => {
+      try { this.#jobFinished(job.id) } catch { /* a metric must never break a job */ }
     })
   }
 

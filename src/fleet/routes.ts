@@ -21,14 +21,6 @@ export function registerFleetRoutes (app: FastifyInstance, jobs: JobManager, ter
       request.log.error({ err }, 'metrics hook failed')
     }
   })
-  app.addHook('preSerialization', async (request, reply, payload) => {
-    // Why: POST /exec is where every job enters; the 202 carries the id of a job just made.
-    if (reply.statusCode === 202 && request.routeOptions.url === '/exec' && request.method === 'POST') {
-      const jobId = (payload as { jobId?: unknown } | null)?.jobId
-      if (typeof jobId === 'string') metrics.jobSubmitted(jobId)
-    }
-    return payload
-  })
   app.get('/metrics', async (_request, reply) => {
     const text = await metrics.registry.metrics()
     return reply.type(metrics.registry.contentType).send(text)

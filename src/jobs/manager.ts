@@ -46,6 +46,7 @@ export class JobManager {
   readonly #signalsWhileStarting = new Map<string, NodeJS.Signals[]>()
   readonly #records: JobRecords
   readonly #notices = new FinishNotices()
+  readonly #submitListeners = new Set<(job: JobRecord) => void>()
   readonly #retention: RetentionSweeper
   #closed = false
   #pumpScheduled = false
@@ -104,8 +105,16 @@ export class JobManager {
     this.#records.create(job, this.files(job.id).dir)
     this.#queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
+    for (const listener of this.#submitListeners) {
+      try { listener(job) } catch (err) { this.#log.error({ err, jobId: job.id }, 'a job-accepted listener failed') }
+    }
     this.#pumpSoon()
     return { job, created: true }
+  }
+
+  /** Calls `listener` for every job accepted from now on, whatever the route (HTTP, SSE, MCP). */
+  onSubmitted (listener: (job: JobRecord) => void): void {
+    this.#submitListeners.add(listener)
   }
 
   /** Where job `id` keeps its output and exit status: the one place job paths are decided. */

@@ -59,6 +59,19 @@ describe('GET /metrics', () => {
     assert.ok(after.includes('agent_runtime_http_request_duration_seconds_count{method="GET",route="/jobs/:id",status="200"}'))
   })
 
+  test('a job submitted with ?stream=sse is counted like any other', async () => {
+    const s = server ?? (server = await spawnServer(dir))
+    const submittedBefore = sample((await scrape(s)).text, 'agent_runtime_jobs_submitted_total', '{mode="shell"}')
+    const response = await fetch(`${s.url}/exec?stream=sse`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'true' }),
+    })
+    assert.equal(response.status, 200)
+    await response.text()
+    assert.equal(sample((await scrape(s)).text, 'agent_runtime_jobs_submitted_total', '{mode="shell"}'), submittedBefore + 1)
+  })
+
   test('ACP runs are counted by final status, and their permission decisions by decision', async () => {
     const s = server as ServerProcess
     const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
