@@ -263,14 +263,17 @@ describe('runAcpSession against the scripted fake agent', { concurrency: true },
   })
 
   test('the idle timeout fires when the agent goes quiet, but not while updates keep coming', async () => {
-    const quiet = await run([{ say: 'a' }, { sleep: 60_000 }], { idleTimeoutMs: 2000 })
+    // Why 5 s: the idle clock starts when the agent is spawned, and a loaded CI machine once took
+    // over 2 s to start the scripted agent, so its first update came after a 2 s idle limit.
+    const quiet = await run([{ say: 'a' }, { sleep: 60_000 }], { idleTimeoutMs: 5000 })
     assert.equal(quiet.stopReason, 'timeout')
     assert.equal(quiet.timeout, 'idle')
-    assert.equal(quiet.error, 'no update from the agent for 2 s')
+    assert.equal(quiet.error, 'no update from the agent for 5 s')
     assert.equal(quiet.outputText, 'a')
-    const busy = await run(Array.from({ length: 16 }, (_, i) => [{ say: i.toString(16) }, { sleep: 250 }]).flat(), { idleTimeoutMs: 2000 })
+    // 28 updates 250 ms apart: 7 s in all, longer than the idle limit, so only updates resetting it let the turn end.
+    const busy = await run(Array.from({ length: 28 }, (_, i) => [{ say: String.fromCharCode(97 + i) }, { sleep: 250 }]).flat(), { idleTimeoutMs: 5000 })
     assert.equal(busy.stopReason, 'end_turn')
-    assert.equal(busy.outputText, '0123456789abcdef')
+    assert.equal(busy.outputText, 'abcdefghijklmnopqrstuvwxyz{|')
   })
 
   test('timeout, idle timeout, permission answer timeout and cancel grace above 2^31-1 ms do not end the run at once', async () => {
