@@ -35,7 +35,8 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
   const allowed = new Set(corsOrigins)
   await app.register(cors, {
     origin: [...allowed],
-    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    // Why PUT: a dashboard uploads files with PUT /files.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
     credentials: false,
     maxAge: 600,

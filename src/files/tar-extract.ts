@@ -1,11 +1,12 @@
 import { createWriteStream } from 'node:fs'
-import { chmod, lstat, mkdir, realpath, symlink, unlink, utimes } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { chmod, lstat, mkdir, mkdtemp, realpath, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { extract, type Extract } from 'tar-stream'
 import { Errors } from '../errors.js'
 import { isInside } from './paths.js'
+import { mergeExtracted } from './tar-merge.js'
 
 /** How to extract: drop this many leading path components of each entry (as `tar --strip-components`). */
 export interface ExtractOptions { strip?: number }
@@ -48,7 +49,10 @@ async function removeIfNotDirectory (path: string): Promise<void> {
   }
 }
 
-async function writeEntry (root: string, entry: Entry, strip: number, directories: Array<{ path: string, mode: number, mtime: Date | undefined }>): Promise<void> {
+interface Directory { path: string, mode: number, mtime: Date | undefined }
+
+/** Writes one entry under `root` (the staging directory); symlink targets are checked against `final`, where it will live. */
+async function writeEntry (root: string, final: string, entry: Entry, strip: number, directories: Directory[]): Promise<void> {
   const { header } = entry
   const parts = safeParts(header.name)
   const target = join(root, ...parts.slice(strip))
@@ -70,6 +74,9 @@ async function writeEntry (root: string, entry: Entry, strip: number, directorie
     case 'contiguous-file': {
       await ensureParent(root, target, header.name)
       await removeIfNotDirectory(target)
+      // Why: a body that ended or failed mid-entry destroyed the entry while we awaited above, and
+      // piping a destroyed tar-stream (streamx) entry never settles: the request would hang.
+      if (entry.destroyed || (entry as { destroying?: boolean }).destroying === true) throw new Error('the archive ended in the middle of an entry')
       await pipeline(entry, createWriteStream(target, { flags: 'wx', mode }))
       await chmod(target, mode)
       if (header.mtime) await utimes(target, header.mtime, header.mtime)
@@ -78,7 +85,8 @@ async function writeEntry (root: string, entry: Entry, strip: number, directorie
     case 'symlink': {
       entry.resume()
       const link = header.linkname ?? ''
-      if (link === '' || !isInside(root, resolve(dirname(target), link))) throw refuse(header.name, `symlink to ${link} points outside`)
+      const finalPlace = join(final, relative(root, target))
+      if (link === '' || !isInside(final, resolve(dirname(finalPlace), link))) throw refuse(header.name, `symlink to ${link} points outside`)
       await ensureParent(root, target, header.name)
       await removeIfNotDirectory(target)
       await symlink(link, target)
@@ -89,21 +97,15 @@ async function writeEntry (root: string, entry: Entry, strip: number, directorie
   }
 }
 
-/**
- * Extracts a tar stream into the existing directory `dir`. Stops at the first entry that would
- * escape it (`..`, absolute, a symlink pointing out, a path through such a link), a hard link or
- * a device, with UNSAFE_ARCHIVE_ENTRY; nothing is ever written outside `dir`. Resolves the count of entries.
- */
-export async function extractTar (body: Readable, dir: string, options: ExtractOptions = {}): Promise<number> {
-  const root = await realpath(dir)
-  const strip = options.strip ?? 0
+/** Extracts every entry into `staging`; resolves the count and the directories whose mode and mtime are set last. */
+async function extractInto (body: Readable, staging: string, final: string, strip: number): Promise<{ count: number, directories: Directory[] }> {
   const extractor = extract()
   const fed = pipeline(body, extractor).then(() => null, (err: unknown) => err)
-  const directories: Array<{ path: string, mode: number, mtime: Date | undefined }> = []
+  const directories: Directory[] = []
   let count = 0
   try {
     for await (const entry of extractor) {
-      await writeEntry(root, entry, strip, directories)
+      await writeEntry(staging, final, entry, strip, directories)
       count++
     }
   } catch (err) {
@@ -116,10 +118,31 @@ export async function extractTar (body: Readable, dir: string, options: ExtractO
   }
   const failure = await fed
   if (failure) throw failure
-  // Why last: a read-only directory mode would stop its own entries from being written.
-  for (const { path, mode, mtime } of directories.reverse()) {
-    await chmod(path, mode)
-    if (mtime) await utimes(path, mtime, mtime)
+  return { count, directories }
+}
+
+/**
+ * Extracts a tar stream into the existing directory `dir`, all or nothing: the entries go to a
+ * staging directory inside `dir` first and are renamed into place only once the whole archive was
+ * read and no entry conflicts. An entry that would escape `dir` (`..`, absolute, a symlink pointing
+ * out, a path through such a link), a hard link or a device refuses the archive with
+ * UNSAFE_ARCHIVE_ENTRY; a broken archive too; `dir` is then unchanged. Resolves the count of entries.
+ */
+export async function extractTar (body: Readable, dir: string, options: ExtractOptions = {}): Promise<number> {
+  const root = await realpath(dir)
+  // Why inside `dir`: the same file system, so moving the extracted tree into place is renames.
+  const staging = await mkdtemp(join(root, '.agent-runtime-extract-'))
+  try {
+    const { count, directories } = await extractInto(body, staging, root, options.strip ?? 0)
+    await mergeExtracted(staging, root)
+    // Why last: a read-only directory mode would stop its own entries from being written.
+    for (const { path, mode, mtime } of directories.reverse()) {
+      const placed = join(root, relative(staging, path))
+      await chmod(placed, mode)
+      if (mtime) await utimes(placed, mtime, mtime)
+    }
+    return count
+  } finally {
+    await rm(staging, { recursive: true, force: true })
   }
-  return count
 }

@@ -170,6 +170,12 @@ describe('browser origins', () => {
     })
     assert.ok(preflight.status === 204 || preflight.status === 200)
     assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://dash.example.com')
+    const upload = await fetch(`${server.url}/files?path=x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://dash.example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-api-key,if-match' },
+    })
+    assert.ok(upload.status === 204 || upload.status === 200)
+    assert.ok(upload.headers.get('access-control-allow-methods')?.split(',').map((m) => m.trim()).includes('PUT'))
   })
 
   test('the same origin as the server is allowed', async () => {

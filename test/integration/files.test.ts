@@ -248,6 +248,20 @@ describe('files API', () => {
     assert.equal((await raw(server, 'GET', q('missing', '&format=tar'))).status, 404)
   })
 
+  test('a truncated or refused archive is answered 400 at once and leaves the directory as it was', async () => {
+    mkdirSync(join(dir, 'intact'))
+    writeFileSync(join(dir, 'intact', 'old.txt'), 'old')
+    const whole = await tarOf([{ name: 'old.txt', body: 'new' }, { name: 'big.txt', body: 'b'.repeat(5000) }])
+    const truncated = await raw(server, 'PUT', q('intact', '&extract=1'), whole.subarray(0, 2048), { 'content-type': 'application/x-tar' })
+    assert.equal(truncated.status, 400)
+    assert.equal(JSON.parse(truncated.bytes.toString()).code, 'UNSAFE_ARCHIVE_ENTRY')
+    const refused = await raw(server, 'PUT', q('intact', '&extract=1'), await tarOf([{ name: 'old.txt', body: 'new' }, { name: '../out.txt', body: 'x' }]), { 'content-type': 'application/x-tar' })
+    assert.equal(refused.status, 400)
+    assert.deepEqual(readdirSync(join(dir, 'intact')), ['old.txt'])
+    assert.equal(readFileSync(join(dir, 'intact', 'old.txt'), 'utf8'), 'old')
+    assert.equal(existsSync(join(dir, 'out.txt')), false)
+  })
+
   test('an extract without the tar Content-Type is refused', async () => {
     const put = await raw(server, 'PUT', q('.', '&extract=1'), 'not a tar')
     assert.equal(put.status, 400)

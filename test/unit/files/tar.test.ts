@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
+import { pack } from 'tar-stream'
 import { extractTar } from '../../../src/files/tar-extract.js'
 import { packTar } from '../../../src/files/tar-pack.js'
 
@@ -50,4 +51,61 @@ describe('packTar and extractTar', () => {
     mkdirSync(out)
     await assert.rejects(extractTar(Readable.from([Buffer.alloc(1024, 7)]), out), { code: 'UNSAFE_ARCHIVE_ENTRY' })
   })
+
+  /** A tar stream of `entries` (files with content, directories, symlinks), in order. */
+  function archive (entries: Array<{ name: string, type?: 'file' | 'directory' | 'symlink' | 'link', body?: string, linkname?: string }>): Readable {
+    const packer = pack()
+    for (const { name, type = 'file', body = '', linkname } of entries) {
+      packer.entry({ name, type, linkname, mode: type === 'directory' ? 0o755 : 0o644 }, type === 'file' ? body : undefined)
+    }
+    packer.finalize()
+    // Why Readable.from: tar-stream's streams are streamx streams, not Node's.
+    return Readable.from(packer)
+  }
+
+  test('an archive refused at its third entry leaves the directory exactly as it was, staging included', async () => {
+    const out = join(dir, 'all-or-nothing')
+    mkdirSync(out)
+    writeFileSync(join(out, 'keep.txt'), 'old')
+    const refused = archive([{ name: 'a.txt', body: 'a' }, { name: 'keep.txt', body: 'new' }, { name: '../escape.txt', body: 'x' }])
+    await assert.rejects(extractTar(refused, out), { code: 'UNSAFE_ARCHIVE_ENTRY' })
+    assert.deepEqual(readdirSync(out), ['keep.txt'])
+    assert.equal(readFileSync(join(out, 'keep.txt'), 'utf8'), 'old')
+    const truncated = Readable.from([Buffer.concat(await streamBytes(archive([{ name: 'b.txt', body: 'b'.repeat(4000) }]))).subarray(0, 1024)])
+    await assert.rejects(extractTar(truncated, out))
+    assert.deepEqual(readdirSync(out), ['keep.txt'])
+  })
+
+  test('files replace files, directories merge into existing ones, and a file-versus-directory conflict changes nothing', async () => {
+    const out = join(dir, 'merge')
+    mkdirSync(join(out, 'sub'), { recursive: true })
+    writeFileSync(join(out, 'sub', 'old.txt'), 'old')
+    writeFileSync(join(out, 'top.txt'), 'before')
+    writeFileSync(join(out, 'plain'), 'a file')
+    await extractTar(archive([{ name: 'top.txt', body: 'after' }, { name: 'sub', type: 'directory' }, { name: 'sub/new.txt', body: 'new' }]), out)
+    assert.equal(readFileSync(join(out, 'top.txt'), 'utf8'), 'after')
+    assert.deepEqual(readdirSync(join(out, 'sub')).sort(), ['new.txt', 'old.txt'])
+    const clash = archive([{ name: 'fresh.txt', body: 'f' }, { name: 'plain', type: 'directory' }, { name: 'plain/x', body: 'x' }])
+    await assert.rejects(extractTar(clash, out), (err: Error & { code?: string }) => err.code === 'UNSAFE_ARCHIVE_ENTRY' && err.message.includes('plain'))
+    assert.deepEqual(readdirSync(out).sort(), ['plain', 'sub', 'top.txt'])
+    assert.equal(readFileSync(join(out, 'plain'), 'utf8'), 'a file')
+  })
+
+  test('a symlink with an absolute target inside the directory is kept; one through an existing link that points out is refused', async () => {
+    const out = join(dir, 'links')
+    const outside = join(dir, 'outside')
+    mkdirSync(out)
+    mkdirSync(outside)
+    await extractTar(archive([{ name: 'abs', type: 'symlink', linkname: join(out, 'target.txt') }]), out)
+    assert.equal(readlinkSync(join(out, 'abs')), join(out, 'target.txt'))
+    symlinkSync(outside, join(out, 'door'))
+    await assert.rejects(extractTar(archive([{ name: 'door', type: 'directory' }, { name: 'door/x.txt', body: 'x' }]), out), { code: 'UNSAFE_ARCHIVE_ENTRY' })
+    assert.deepEqual(readdirSync(outside), [])
+  })
 })
+
+async function streamBytes (stream: Readable): Promise<Buffer[]> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer))
+  return chunks
+}
