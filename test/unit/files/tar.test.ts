@@ -56,7 +56,9 @@ describe('packTar and extractTar', () => {
   function archive (entries: Array<{ name: string, type?: 'file' | 'directory' | 'symlink' | 'link', body?: string, linkname?: string }>): Readable {
     const packer = pack()
     for (const { name, type = 'file', body = '', linkname } of entries) {
-      packer.entry({ name, type, linkname, mode: type === 'directory' ? 0o755 : 0o644 }, type === 'file' ? body : undefined)
+      const header = { name, type, ...(linkname !== undefined ? { linkname } : {}), mode: type === 'directory' ? 0o755 : 0o644 }
+      if (type === 'file') packer.entry(header, body)
+      else packer.entry(header)
     }
     packer.finalize()
     // Why Readable.from: tar-stream's streams are streamx streams, not Node's.
