@@ -157,7 +157,8 @@ class AcpRun {
     }
 
     const settings = await this.#openSession(init, auth)
-    const mode = this.#o.mode || this.#planMode(settings, init)
+    const planned = this.#planMode(settings, init)
+    const mode = this.#o.mode || planned
     for (const request of settingRequests(settings, { ...this.#o, mode })) await this.#applySetting(request)
 
     const prompt = this.#o.prompt ?? ''
@@ -166,6 +167,8 @@ class AcpRun {
       return
     }
     const sessionId = this.#sessionId as string
+    // Why: a cancel during the set-up must not still send the prompt.
+    this.#throwIfStopped()
     this.#promptInFlight = true
     this.#promptSent = true
     const response = await withAuth(auth, () => this.#agent.call('session/prompt', { sessionId, prompt: [{ type: 'text', text: prompt }] }))
