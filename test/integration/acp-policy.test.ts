@@ -28,7 +28,9 @@ describe('ACP runs: policies that hold, capability switches, what is recorded', 
     const result = await run([{ settings: true }], { env: { FAKE_ACP_MODES: 'auto,default,acceptEdits' } })
     assert.equal(result.error, null)
     assert.deepEqual(eventsOf(result, 'permission_mode'), [{
-      modeId: 'default', previousModeId: 'auto', changed: true,
+      modeId: 'default',
+      previousModeId: 'auto',
+      changed: true,
       reason: 'mode "auto" approves by itself; mode "default" asks, so the workdir policy holds',
     }])
     assert.deepEqual(eventsOf(result, 'setting'), [{ setting: 'mode', method: 'session/set_mode', modeId: 'default' }])
