@@ -71,7 +71,7 @@ function permissionPolicyOf (value: unknown): PermissionPolicy {
     try { return parseRulePolicy(value) } catch (err) { throw new Errors.INVALID_REQUEST((err as Error).message) }
   }
   if (typeof value !== 'string' || !PERMISSION_POLICIES.includes(value as PermissionPolicyName)) {
-    throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}, or an object of rules`)
+    throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}`)
   }
   return value as PermissionPolicyName
 }
