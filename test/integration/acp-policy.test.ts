@@ -120,6 +120,15 @@ describe('ACP runs: policies that hold, capability switches, what is recorded', 
     assert.deepEqual(eventsOf(without, 'stop'), [{ stopReason: 'end_turn' }])
   })
 
+  test('the configOptions that session/set_config_option answers are recorded on the setting event', async () => {
+    const result = await run([], { env: { FAKE_ACP_CONFIG: 'options' }, model: 'smart' })
+    assert.equal(result.error, null)
+    const [setting] = eventsOf(result, 'setting')
+    assert.equal(setting?.configId, 'model')
+    const options = setting?.configOptions as Array<{ id: string, currentValue: string }>
+    assert.deepEqual(options.map((o) => [o.id, o.currentValue]), [['model', 'smart'], ['reasoning_effort', 'low'], ['mode', 'ask']])
+  })
+
   test('an error without details carries the end of the agent\'s stderr', async () => {
     const result = await run([{ stderr: 'loading model\nquota exceeded for key sk-…\n' }, { sleep: 200 }, { fail: true }])
     assert.equal(result.stopReason, 'error')
