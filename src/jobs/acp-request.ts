@@ -76,7 +76,7 @@ function permissionPolicyOf (value: unknown): PermissionPolicy {
   return value as PermissionPolicyName
 }
 
-// `capabilities: {fs, terminal}`: booleans; only what is switched off is kept in the spec.
+// `capabilities: {fs, terminal}`: booleans, kept as given (absent: both on).
 function capabilitiesOf (value: unknown): Pick<AcpJobSpec, 'capabilities'> {
   if (value === undefined || value === null) return {}
   if (!isPlainObject(value)) throw new Errors.INVALID_REQUEST('capabilities must be an object like {"fs": false, "terminal": false}')
