@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
+import { parseAgentOverrides } from './acp/agent-registry.js'
 import { DEFAULT_MAX_SESSIONS, idleTimeoutSecFromEnv, maxSessionsFromEnv } from './sessions/limits.js'
 
 // Every server setting with its default; `loadConfig` is the only place they are read.
@@ -69,6 +70,8 @@ export interface Config {
   readonly filesConfine: boolean
   /** Largest PUT /files body in bytes, or null for no limit but the disk. */
   readonly maxUploadBytes: number | null
+  /** ACP agents by name (`--acp-agents`): command lines over the built-in table of acp/agent-registry.ts. */
+  readonly acpAgents: Readonly<Record<string, string>>
 }
 
 /** The fleet settings: `--tunnel`, `--tunnel-id`, `--register`, `--name` and their companions. */
@@ -171,6 +174,10 @@ const dashboardUrl: Parser = (raw, name) => {
   return url.href.replace(/\/+$/, '')
 }
 
+const agentsJson: Parser = (raw, name) => {
+  try { return parseAgentOverrides(raw) } catch (err) { throw new ConfigError(`${name} ${(err as Error).message}`) }
+}
+
 // The server's options, in the order `--help` shows them.
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'port', flag: '--port <n>', env: 'AGENT_RUNTIME_PORT', description: 'TCP port (0 picks a free one)', parse: integer(0, 65535) },
@@ -196,6 +203,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxUploadBytes', flag: '--max-upload-bytes <bytes>', env: 'AGENT_RUNTIME_MAX_UPLOAD_BYTES', description: 'largest PUT /files body (default 0 = no limit)', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   { key: 'maxSessions', flag: '--max-sessions <n>', env: 'AGENT_RUNTIME_MAX_SESSIONS', description: "persistent shell sessions at once (also devpilot's DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS)", parse: integer(1, 10_000) },
   { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
+  { key: 'acpAgents', flag: '--acp-agents <json>', env: 'AGENT_RUNTIME_ACP_AGENTS', description: 'ACP agents by name: a JSON object of names to command lines, over the built-in ones', parse: agentsJson },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
@@ -313,5 +321,6 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     filesRoot: resolve(pick('filesRoot', DEFAULTS.filesRoot)),
     filesConfine: pick('filesConfine', DEFAULTS.filesConfine),
     maxUploadBytes: pick('maxUploadBytes', DEFAULTS.maxUploadBytes) || null,
+    acpAgents: Object.freeze({ ...pick<Record<string, string>>('acpAgents', {}) }),
   })
 }

@@ -6,12 +6,15 @@ import {
   type ClientApp, type ClientConnection,
 } from '@agentclientprotocol/sdk'
 import { AgentGoneError, type AgentProcess } from './agent-process.js'
+import { lacksDetails, stderrHint } from './stderr-hint.js'
 import type { StreamTap } from './stream-tap.js'
 
 // After the agent exits, how long its last messages may take to arrive (Zed drains for 250 ms).
 const EXIT_DRAIN_MS = 250
 // After the connection closed, how long we wait to learn the agent's exit status and last stderr.
 const EXIT_STATUS_WAIT_MS = 1000
+// For an error without details: how long the agent's stderr (another pipe) may take to catch up.
+const STDERR_SETTLE_MS = 50
 
 /**
  * The ACP connection to one agent process (the SDK's ClientConnection over its stdio, through the
@@ -52,7 +55,12 @@ export class AgentConnection {
     try {
       return await Promise.race([request(), this.#gone])
     } catch (err) {
-      if (err instanceof RequestError) throw new Error(describeRequestError(method, err), { cause: err })
+      if (err instanceof RequestError) {
+        if (!lacksDetails(err.data)) throw new Error(describeRequestError(method, err), { cause: err })
+        // Why: an opaque error (e.g. -32603 "Internal error") has its cause in the agent's stderr, which may arrive a moment after.
+        await sleep(STDERR_SETTLE_MS)
+        throw new Error(describeRequestError(method, err) + stderrHint(this.#proc.stderrTail()), { cause: err })
+      }
       // Why: the SDK rejects with a bare "ACP connection closed" when the agent's output ends.
       if (this.#conn.signal.aborted || err instanceof AgentGoneError) {
         await Promise.race([this.#proc.drained, sleep(EXIT_STATUS_WAIT_MS)])
@@ -74,7 +82,7 @@ export class AgentConnection {
 }
 
 function describeRequestError (method: string, err: RequestError): string {
-  const data = err.data as { details?: unknown } | undefined
-  const details = typeof data?.details === 'string' ? `: ${data.details}` : ''
+  const data = err.data as { details?: unknown } | string | undefined
+  const details = typeof data === 'string' && data.trim() !== '' ? `: ${data}` : typeof data === 'object' && typeof data?.details === 'string' ? `: ${data.details}` : ''
   return `${method} failed: ${err.message}${details} (code ${err.code})`
 }

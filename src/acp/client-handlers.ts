@@ -1,4 +1,5 @@
 import { client, type ClientApp, type SessionNotification } from '@agentclientprotocol/sdk'
+import { requireCapability, type CapabilitySwitches } from './capabilities.js'
 import type { FsService } from './fs-service.js'
 import type { SessionRecorder } from './recorder.js'
 import type { AcpTerminals } from './terminals.js'
@@ -10,6 +11,8 @@ export interface HandlerParts {
   fs: FsService
   terminals: AcpTerminals
   permissions: PermissionBroker
+  /** Services switched off are refused with -32601 (they were not advertised either). */
+  capabilities?: CapabilitySwitches | undefined
   /** Every session/update the SDK validated, in arrival order. */
   onUpdate: (notification: SessionNotification) => void
 }
@@ -22,6 +25,7 @@ const messageOf = (err: unknown): string => err instanceof Error ? err.message :
  */
 export function buildClientApp (parts: HandlerParts): ClientApp {
   const { recorder, fs, terminals, permissions } = parts
+  const switches = parts.capabilities ?? {}
   // Records an event for a request once it is answered, with the error when it failed.
   const recorded = async <T>(type: string, data: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
     try {
@@ -38,15 +42,23 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
     .onRequest('session/request_permission', (ctx) => permissions.decide(ctx.params, ctx.signal))
     .onRequest('fs/read_text_file', (ctx) => {
       const { path, line, limit } = ctx.params
-      return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, () => fs.read(ctx.params))
+      return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, async () => {
+        requireCapability(switches, 'fs', 'fs/read_text_file')
+        return await fs.read(ctx.params)
+      })
     })
     .onRequest('fs/write_text_file', (ctx) => {
       const { path, content } = ctx.params
-      return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => { await fs.write(ctx.params); return {} })
+      return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => {
+        requireCapability(switches, 'fs', 'fs/write_text_file')
+        await fs.write(ctx.params)
+        return {}
+      })
     })
     .onRequest('terminal/create', async (ctx) => {
       const { command, args, cwd } = ctx.params
       try {
+        requireCapability(switches, 'terminal', 'terminal/create')
         const start = await terminals.create(ctx.params)
         recorder.record('terminal_run', { terminalId: start.terminalId, command, args: start.args, cwd: start.cwd })
         start.ended.then((status) => recorder.record('terminal_exit', { terminalId: start.terminalId, ...status }), () => {})
@@ -56,8 +68,8 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
         throw err
       }
     })
-    .onRequest('terminal/output', (ctx) => terminals.output(ctx.params.terminalId))
-    .onRequest('terminal/wait_for_exit', (ctx) => terminals.waitForExit(ctx.params.terminalId))
-    .onRequest('terminal/kill', async (ctx) => { await terminals.kill(ctx.params.terminalId); return {} })
-    .onRequest('terminal/release', async (ctx) => { await terminals.release(ctx.params.terminalId); return {} })
+    .onRequest('terminal/output', (ctx) => { requireCapability(switches, 'terminal', 'terminal/output'); return terminals.output(ctx.params.terminalId) })
+    .onRequest('terminal/wait_for_exit', (ctx) => { requireCapability(switches, 'terminal', 'terminal/wait_for_exit'); return terminals.waitForExit(ctx.params.terminalId) })
+    .onRequest('terminal/kill', async (ctx) => { requireCapability(switches, 'terminal', 'terminal/kill'); await terminals.kill(ctx.params.terminalId); return {} })
+    .onRequest('terminal/release', async (ctx) => { requireCapability(switches, 'terminal', 'terminal/release'); await terminals.release(ctx.params.terminalId); return {} })
 }

@@ -1,7 +1,7 @@
 import type { RequestPermissionOutcome, RequestPermissionRequest, RequestPermissionResponse, ToolCallUpdate } from '@agentclientprotocol/sdk'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import type { Sandbox } from './paths.js'
-import { judgeToolCall, outcomeFor, type PermissionPolicy } from './permissions.js'
+import { judgeToolCall, outcomeFor, policyLabel, type PermissionPolicy } from './permissions.js'
 import type { SessionRecorder } from './recorder.js'
 import type { PendingPermission } from './types.js'
 
@@ -71,7 +71,7 @@ export class PermissionBroker {
       toolCallId: params.toolCall.toolCallId,
       title: params.toolCall.title ?? known.title ?? null,
       kind: params.toolCall.kind ?? known.kind ?? null,
-      policy,
+      policy: policyLabel(policy),
       decision: outcome.outcome === 'cancelled' ? 'cancelled' : decision.decision,
       optionId: outcome.outcome === 'selected' ? outcome.optionId : null,
       reason: decision.reason,

@@ -1,12 +1,19 @@
 import { fileURLToPath } from 'node:url'
 import type { PermissionOption, RequestPermissionOutcome, ToolCallUpdate } from '@agentclientprotocol/sdk'
 import type { Sandbox } from './paths.js'
+import { applyRules, type RulePolicy } from './rule-policy.js'
 
-/** How an ACP run answers the agent's permission requests (API.md §9). */
-export type PermissionPolicy = 'deny' | 'read-only' | 'workdir' | 'allow-all' | 'ask'
+/** A policy by name (docs/api.md §20). */
+export type PermissionPolicyName = 'deny' | 'read-only' | 'workdir' | 'allow-all' | 'ask'
 
-export const PERMISSION_POLICIES: readonly PermissionPolicy[] = ['deny', 'read-only', 'workdir', 'allow-all', 'ask']
+/** How an ACP run answers the agent's permission requests: a named policy or rules. */
+export type PermissionPolicy = PermissionPolicyName | RulePolicy
+
+export const PERMISSION_POLICIES: readonly PermissionPolicyName[] = ['deny', 'read-only', 'workdir', 'allow-all', 'ask']
 export const DEFAULT_PERMISSION_POLICY: PermissionPolicy = 'workdir'
+
+/** The policy's name in events: its own, or `rules`. */
+export const policyLabel = (policy: PermissionPolicy): string => typeof policy === 'string' ? policy : 'rules'
 
 /** What a policy makes of one request: an answer now, or a question for a person. */
 export interface PolicyVerdict {
@@ -95,6 +102,7 @@ function insideWorkdir (path: string, sandbox: Sandbox): boolean {
  */
 export function judgeToolCall (policy: PermissionPolicy, toolCall: ToolCallUpdate, sandbox: Sandbox): PolicyVerdict {
   const kind: string = toolCall.kind ?? 'other'
+  if (typeof policy === 'object') return judgeByRules(policy, toolCall, sandbox)
   switch (policy) {
     case 'allow-all': return { verdict: 'allow', reason: 'policy allow-all' }
     case 'deny': return { verdict: 'reject', reason: 'policy deny' }
@@ -114,6 +122,22 @@ export function judgeToolCall (policy: PermissionPolicy, toolCall: ToolCallUpdat
       return { verdict: 'allow', reason: `every path of this ${kind} is inside the workdir` }
     }
   }
+}
+
+/**
+ * A rule policy's verdict, with the workdir checks of `workdir` on top: a call naming a path
+ * outside the workdir is rejected whatever the rules say, and a file kind the rules would allow
+ * must name a path.
+ */
+function judgeByRules (policy: RulePolicy, toolCall: ToolCallUpdate, sandbox: Sandbox): PolicyVerdict {
+  const kind: string = toolCall.kind ?? 'other'
+  const paths = toolCallPaths(toolCall)
+  const outside = paths.find((p) => !insideWorkdir(p, sandbox))
+  if (outside !== undefined) return { verdict: 'reject', reason: `path outside the workdir: ${outside}` }
+  const { action, reason } = applyRules(policy, toolCall)
+  if (action === 'deny') return { verdict: 'reject', reason }
+  if (action === 'allow' && paths.length === 0 && FILE_KINDS.has(kind)) return { verdict: 'reject', reason: `kind ${kind} names no path to check` }
+  return { verdict: action, reason }
 }
 
 /**

@@ -2,15 +2,18 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PROTOCOL_VERSION, RequestError, type InitializeResponse, type SessionNotification } from '@agentclientprotocol/sdk'
 import { childEnv } from '../lib/child-env.js'
+import { isPlainObject } from '../lib/json-values.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { splitShellWords } from '../lib/shell-words.js'
 import type { Logger } from '../logger.js'
 import { VERSION } from '../version.js'
 import { withAuth, type AuthContext } from './agent-auth.js'
 import { AgentConnection } from './agent-connection.js'
 import { AgentGoneError, AgentProcess } from './agent-process.js'
+import { knownAgentOf, resolveAgent, type AgentLaunch } from './agent-registry.js'
+import { clientCapabilitiesFor } from './capabilities.js'
 import { buildClientApp } from './client-handlers.js'
 import { FsService } from './fs-service.js'
+import { planPermissionMode } from './mode-policy.js'
 import { Sandbox } from './paths.js'
 import { PermissionBroker } from './permission-broker.js'
 import { DEFAULT_PERMISSION_POLICY } from './permissions.js'
@@ -52,6 +55,9 @@ class AcpRun {
   #sessionId: string | null = null
   #early: SessionNotification[] = []
   #promptInFlight = false
+  #promptSent = false
+  #launch: AgentLaunch | null = null
+  #usage: Record<string, unknown> | null = null
   #killTimer: LongTimer | null = null
   #stopReason = 'unknown'
   #error: string | null = null
@@ -92,6 +98,7 @@ class AcpRun {
       events: this.#recorder.events,
       stopReason: this.#stopReason,
       stderr: this.#proc?.stderrTail() ?? '',
+      usage: this.#usage,
       error: this.#error,
       timeout: stop?.kind === 'total' || stop?.kind === 'idle' ? stop.kind : null,
       aborted: stop?.kind === 'abort',
@@ -118,9 +125,8 @@ class AcpRun {
       ask: this.#o.onPermissionRequest,
       askTimeoutMs: this.#o.permissionTimeoutMs,
     })
-    const agent = this.#o.agent ?? DEFAULT_AGENT
-    const argv = typeof agent === 'string' ? splitShellWords(agent) : [...agent]
-    this.#proc = await AgentProcess.start({ argv, cwd: this.#cwd, env: this.#env, onStderr: this.#o.onStderr, log: this.#o.log })
+    const launch = this.#launch = resolveAgent(this.#o.agent ?? DEFAULT_AGENT, this.#o.agents)
+    this.#proc = await AgentProcess.start({ argv: launch.argv, cwd: this.#cwd, env: { ...launch.env, ...this.#env }, onStderr: this.#o.onStderr, log: this.#o.log })
     this.#o.onSpawn?.(this.#proc.pid)
     // Why: the idle clock measures the agent's silence, not how long it took us to start it.
     this.#limits.touch()
@@ -129,7 +135,7 @@ class AcpRun {
 
     const init = await this.#agent.call('initialize', {
       protocolVersion: PROTOCOL_VERSION,
-      clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true },
+      clientCapabilities: clientCapabilitiesFor(this.#o.capabilities),
       clientInfo: { name: 'agent-runtime', title: 'agent-runtime headless ACP client', version: VERSION },
     })
     this.#recorder.record('initialize', {
@@ -151,7 +157,9 @@ class AcpRun {
     }
 
     const settings = await this.#openSession(init, auth)
-    for (const request of settingRequests(settings, this.#o)) await this.#applySetting(request)
+    const planned = this.#planMode(settings, init)
+    const mode = this.#o.mode || planned
+    for (const request of settingRequests(settings, { ...this.#o, mode })) await this.#applySetting(request)
 
     const prompt = this.#o.prompt ?? ''
     if (prompt === '') {
@@ -159,11 +167,17 @@ class AcpRun {
       return
     }
     const sessionId = this.#sessionId as string
+    // Why: a cancel during the set-up must not still send the prompt.
+    this.#throwIfStopped()
     this.#promptInFlight = true
+    this.#promptSent = true
     const response = await withAuth(auth, () => this.#agent.call('session/prompt', { sessionId, prompt: [{ type: 'text', text: prompt }] }))
     this.#promptInFlight = false
     const stopReason = typeof response?.stopReason === 'string' ? response.stopReason : 'unknown'
-    this.#recorder.record('stop', { stopReason })
+    // Why the cast: `usage` is unstable ACP (not in the v1 type), but agents send it.
+    const usage = (response as { usage?: unknown } | null)?.usage
+    this.#usage = isPlainObject(usage) ? usage : null
+    this.#recorder.record('stop', { stopReason, ...(this.#usage ? { usage: this.#usage } : {}) })
     // Why: a limit that fired ends the run as `timeout` even when the agent then stopped in time.
     const stop = this.#limits.stop
     if (stop && stop.kind !== 'abort') throw new Error(stop.message)
@@ -203,12 +217,31 @@ class AcpRun {
     return response
   }
 
+  /** Chooses a mode that asks when the policy needs one, and records why (mode-policy.ts); null: leave the mode. */
+  #planMode (settings: SessionSettings, init: InitializeResponse): string | null {
+    const launch = this.#launch as AgentLaunch
+    const agentName = init.agentInfo?.name ?? launch.known?.name ?? launch.argv[0] ?? 'the agent'
+    const plan = planPermissionMode({
+      policy: this.#o.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
+      requested: this.#o.mode,
+      session: settings,
+      agent: launch.known ?? knownAgentOf([], init.agentInfo?.name),
+      agentName,
+    })
+    for (const event of plan.events) {
+      this.#recorder.record(event.type, event.data)
+      if (event.data.code === 'policy_not_enforceable') this.#o.log?.warn({ agent: agentName }, 'the permission policy cannot be enforced for this agent')
+    }
+    return plan.mode
+  }
+
   /** Sends one setting request; a refused model or effort is a `warning` event and the run goes on. */
   async #applySetting (request: SettingRequest): Promise<void> {
     const sessionId = this.#sessionId as string
+    let configOptions: unknown
     try {
       if (request.method === 'session/set_config_option') {
-        await this.#agent.call('session/set_config_option', { sessionId, ...request.params })
+        configOptions = (await this.#agent.call('session/set_config_option', { sessionId, ...request.params }))?.configOptions
       } else if (request.method === 'session/set_mode') {
         await this.#agent.call('session/set_mode', { sessionId, ...request.params })
       } else {
@@ -221,7 +254,7 @@ class AcpRun {
       this.#o.log?.warn({ setting: request.setting }, 'the agent refused a setting; going on')
       return
     }
-    this.#recorder.record('setting', { setting: request.setting, method: request.method, ...request.params })
+    this.#recorder.record('setting', { setting: request.setting, method: request.method, ...request.params, ...(configOptions ? { configOptions } : {}) })
   }
 
   #setSession (sessionId: string): void {
@@ -238,7 +271,10 @@ class AcpRun {
   )
 
   #connect (proc: AgentProcess): void {
+    const onTranscript = this.#o.onTranscript
+    if (onTranscript) this.#tap.observe(onTranscript)
     const app = buildClientApp({
+      capabilities: this.#o.capabilities,
       recorder: this.#recorder,
       fs: new FsService(this.#sandbox),
       terminals: this.#terminals,
@@ -295,6 +331,10 @@ class AcpRun {
       return
     }
     this.#stopReason = stop.kind === 'abort' ? 'cancelled' : 'timeout'
+    if (stop.kind === 'abort' && !this.#promptSent) {
+      this.#error = 'cancelled before the prompt was sent; the agent was stopped'
+      return
+    }
     const killed = err instanceof AgentGoneError && this.#proc?.exit !== null
     this.#error = killed && this.#stopReason === 'cancelled'
       ? `cancelled; the agent did not stop within ${this.#cancelGraceMs / 1000} s and was killed`

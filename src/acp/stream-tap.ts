@@ -10,6 +10,9 @@ const KNOWN_UPDATES: ReadonlySet<string> = new Set([
   'notice', 'compaction_update', 'compaction_summary_chunk',
 ])
 
+/** Who sent a message on the connection. */
+export type MessageSender = 'agent' | 'client'
+
 type Params = Record<string, unknown> & { update?: Record<string, unknown>, _meta?: Record<string, unknown> | null }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -24,10 +27,16 @@ export class StreamTap {
   #loading = false
   readonly #onActivity: () => void
   readonly #onUnknownUpdate: (params: Params) => void
+  #onMessage: ((from: MessageSender, message: AnyMessage) => void) | undefined
 
   constructor (onActivity: () => void, onUnknownUpdate: (params: Params) => void) {
     this.#onActivity = onActivity
     this.#onUnknownUpdate = onUnknownUpdate
+  }
+
+  /** Call before `wrap`: `onMessage` then sees every message in both directions, as sent (e.g. for a transcript). */
+  observe (onMessage: (from: MessageSender, message: AnyMessage) => void): void {
+    this.#onMessage = onMessage
   }
 
   /** Call right before sending session/load; the load's response ends the replay. */
@@ -40,6 +49,7 @@ export class StreamTap {
     const readable = stream.readable.pipeThrough(new TransformStream<AnyMessage, AnyMessage>({
       transform: (message, controller) => {
         this.#onActivity()
+        this.#onMessage?.('agent', message)
         if (!isObject(message)) return controller.enqueue(message)
         if (!('method' in message)) {
           if ('id' in message) this.#loading = false
@@ -56,6 +66,21 @@ export class StreamTap {
         controller.enqueue(message)
       },
     }))
-    return { writable: stream.writable, readable }
+    return { writable: this.#tapWritable(stream.writable), readable }
+  }
+
+  // Our messages to the agent, seen by `onMessage` on their way out.
+  #tapWritable (writable: WritableStream<AnyMessage>): WritableStream<AnyMessage> {
+    const onMessage = this.#onMessage
+    if (!onMessage) return writable
+    const tap = new TransformStream<AnyMessage, AnyMessage>({
+      transform: (message, controller) => {
+        onMessage('client', message)
+        controller.enqueue(message)
+      },
+    })
+    // Why: a failed pipe already fails the writes that the SDK awaits; nothing more to report here.
+    tap.readable.pipeTo(writable).catch(() => {})
+    return tap.writable
   }
 }

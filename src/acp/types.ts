@@ -1,5 +1,7 @@
 import type { McpServer, PermissionOption, ToolCallUpdate } from '@agentclientprotocol/sdk'
+import type { CapabilitySwitches } from './capabilities.js'
 import type { PermissionPolicy } from './permissions.js'
+import type { MessageSender } from './stream-tap.js'
 
 // Why here: request parsing needs it without loading the ACP SDK (run-session.ts) at start-up.
 /** The agent command a job runs when it names none. */
@@ -47,8 +49,15 @@ export interface SessionTerminalRunner {
 }
 
 export interface RunAcpOptions {
-  /** The agent command line, split shell-style (or already split). Default `copilot --acp --stdio`. */
+  /**
+   * The agent: a known name (`copilot`, `claude`, `gemini`, `codex`, `opencode`, `qwen`, or one of
+   * `agents`), or its command line, split shell-style (or already split). Default `copilot --acp --stdio`.
+   */
   agent?: string | readonly string[]
+  /** Agent names to command lines, over the built-in table (`--acp-agents`). */
+  agents?: Readonly<Record<string, string>>
+  /** Client services offered to the agent; `false` ones are neither advertised nor served. Default both on. */
+  capabilities?: CapabilitySwitches
   /** The prompt text; empty or absent: only create or load the session (stop reason `no_prompt`). */
   prompt?: string | null
   /** The agent's cwd and the root that files, terminals and the `workdir` policy are confined to. */
@@ -77,6 +86,8 @@ export interface RunAcpOptions {
   signal?: AbortSignal
   /** Called for every event as it happens. */
   onEvent?: (event: AcpEvent) => void
+  /** Called with every JSON-RPC message in both directions, as sent (the job's `transcript`). */
+  onTranscript?: (from: MessageSender, message: unknown) => void
   /** Called with every chunk the agent writes to stderr. */
   onStderr?: (chunk: Buffer) => void
   /** Called once the agent process has started. */
@@ -111,6 +122,8 @@ export interface AcpResult {
   stopReason: string
   /** The end of the agent's stderr. */
   stderr: string
+  /** The prompt response's `usage` (token counts), when the agent sent one. */
+  usage?: Record<string, unknown> | null
   error: string | null
   /** Which limit ended the run, if one did. */
   timeout: 'total' | 'idle' | null

@@ -32,13 +32,34 @@ export const AcpJobRequestSchema = {
   properties: {
     mode: { const: 'acp' },
     prompt: { type: 'string' },
-    agent: { type: 'string', description: 'the agent\'s command line; default copilot --acp --stdio' },
+    agent: { type: 'string', description: 'a known agent (copilot, claude, gemini, codex, opencode, qwen, or a --acp-agents name) or the agent\'s command line; default copilot --acp --stdio' },
     ...COMMON,
     acp_session_id: { type: 'string' },
     model: { type: 'string' },
     effort: { type: 'string' },
     acpMode: { type: 'string' },
-    permissionPolicy: { enum: ['deny', 'read-only', 'workdir', 'allow-all', 'ask'] },
+    permissionPolicy: {
+      oneOf: [
+        { enum: ['deny', 'read-only', 'workdir', 'allow-all', 'ask'] },
+        {
+          type: 'object',
+          description: 'rules: autoDeny, then autoApprove, then defaultAction (default deny); paths outside the workdir are always rejected',
+          properties: {
+            autoApprove: { type: 'array', items: { type: 'string' }, description: 'tool kinds (read, edit, execute, …) or tool names (Bash, Read*, *)' },
+            autoDeny: { type: 'array', items: { type: 'string' } },
+            defaultAction: { enum: ['allow', 'deny', 'ask'] },
+          },
+          additionalProperties: false,
+        },
+      ],
+    },
+    capabilities: {
+      type: 'object',
+      description: 'client services offered to the agent; false: not advertised, and refused (-32601)',
+      properties: { fs: { type: 'boolean' }, terminal: { type: 'boolean' } },
+      additionalProperties: false,
+    },
+    transcript: { type: 'boolean', description: 'write every JSON-RPC message to the job\'s acp.ndjson (GET /jobs/:id/transcript)' },
     mcpServers: { type: 'array', items: { type: 'object', additionalProperties: true } },
     persistent_session_key: { type: 'string' },
     persistent_shell: { type: 'string' },

@@ -54,6 +54,7 @@ export const JobSchema = {
     events: { type: 'array', items: AcpEventSchema, description: 'ACP jobs only: the last 500 events' },
     toolCalls: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'ACP jobs only' },
     acpError: { type: 'string', description: 'ACP jobs only, only when set' },
+    usage: { type: 'object', additionalProperties: true, description: 'ACP jobs only, only when the agent sent one: the prompt response\'s token usage' },
     sessionKey: { type: 'string', description: 'persistent-shell jobs only: the session' },
     shell: { type: 'string', description: 'persistent-shell jobs only: the session\'s shell' },
     persistentShell: { type: 'string', description: 'ACP jobs whose terminals run in a persistent session: the shell (devpilot\'s field)' },

@@ -12,6 +12,7 @@ export const ROUTE_DOCS: Readonly<Record<string, Record<string, unknown>>> = {
   'GET /jobs/:id': { summary: 'One job with its output; ?wait= long-polls until it ends' },
   'GET /jobs/:id/stdout': { summary: 'Raw stdout bytes (Range supported)' },
   'GET /jobs/:id/stderr': { summary: 'Raw stderr bytes (Range supported)' },
+  'GET /jobs/:id/transcript': { summary: 'An ACP job\'s JSON-RPC transcript (transcript: true), NDJSON bytes (Range supported)' },
   'POST /jobs/:id/nudge': { summary: 'Write a newline to the job\'s stdin (devpilot\'s nudge)' },
   'POST /jobs/:id/stdin': { summary: 'Write to the job\'s stdin, optionally close it' },
   'POST /jobs/:id/kill': { summary: 'Signal the job\'s process group (ACP: cancel the turn)' },

@@ -9,13 +9,15 @@ export interface JobFiles {
   exit: string
   /** ACP jobs: one JSON event per line. */
   events: string
+  /** ACP jobs with `transcript: true`: every JSON-RPC message, one per line. */
+  transcript: string
 }
 
 /** The files of job `id` under the state directory. */
 export function jobFiles (stateDir: string, id: string): JobFiles {
   const dir = join(stateDir, 'jobs', id)
   // Why: `dir` is normalised already; four more joins showed up in the profile of GET /jobs/:id.
-  return { dir, stdout: `${dir}/stdout`, stderr: `${dir}/stderr`, exit: `${dir}/exit`, events: `${dir}/events.ndjson` }
+  return { dir, stdout: `${dir}/stdout`, stderr: `${dir}/stderr`, exit: `${dir}/exit`, events: `${dir}/events.ndjson`, transcript: `${dir}/acp.ndjson` }
 }
 
 /** The exit status the job's wrapper recorded, or null when it recorded none. */

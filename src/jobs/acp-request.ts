@@ -1,4 +1,5 @@
-import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy } from '../acp/permissions.js'
+import { DEFAULT_PERMISSION_POLICY, PERMISSION_POLICIES, type PermissionPolicy, type PermissionPolicyName } from '../acp/permissions.js'
+import { parseRulePolicy } from '../acp/rule-policy.js'
 import { DEFAULT_AGENT } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import { isRunnableKind, machineShells, shellKindOf, type ShellAvailability } from '../sessions/shells.js'
@@ -30,10 +31,7 @@ export function parseAcpSpec (body: Record<string, unknown>, shells?: ShellAvail
     if (err instanceof ShellWordsError) throw new Errors.INVALID_REQUEST(`agent: ${err.message}`)
     throw err
   }
-  const policy = body.permissionPolicy ?? DEFAULT_PERMISSION_POLICY
-  if (typeof policy !== 'string' || !PERMISSION_POLICIES.includes(policy as PermissionPolicy)) {
-    throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}`)
-  }
+  const policy = permissionPolicyOf(body.permissionPolicy)
   const mcpServers = body.mcpServers ?? []
   if (!Array.isArray(mcpServers) || !mcpServers.every((s) => isPlainObject(s) && typeof s.name === 'string')) {
     throw new Errors.INVALID_REQUEST('mcpServers must be an array of MCP server objects, each with a name')
@@ -45,8 +43,10 @@ export function parseAcpSpec (body: Record<string, unknown>, shells?: ShellAvail
     model: acpString(body, 'model'),
     effort: acpString(body, 'effort'),
     mode: acpString(body, 'acpMode'),
-    permissionPolicy: policy as PermissionPolicy,
+    permissionPolicy: policy,
     mcpServers,
+    ...capabilitiesOf(body.capabilities),
+    ...(transcriptOf(body.transcript) ? { transcript: true } : {}),
     ...(persistentSession ? { persistentSession } : {}),
   }
 }
@@ -62,4 +62,35 @@ function persistentSessionOf (sessionKey: string, shell: string, shells: ShellAv
       : `shell ${kind} is not installed on this machine`)
   }
   return { sessionKey, shell: kind, shellPath }
+}
+
+// A policy name, or rules (`{autoApprove, autoDeny, defaultAction}`, rule-policy.ts).
+function permissionPolicyOf (value: unknown): PermissionPolicy {
+  if (value === undefined || value === null) return DEFAULT_PERMISSION_POLICY
+  if (isPlainObject(value)) {
+    try { return parseRulePolicy(value) } catch (err) { throw new Errors.INVALID_REQUEST((err as Error).message) }
+  }
+  if (typeof value !== 'string' || !PERMISSION_POLICIES.includes(value as PermissionPolicyName)) {
+    throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}`)
+  }
+  return value as PermissionPolicyName
+}
+
+// `capabilities: {fs, terminal}`: booleans, kept as given (absent: both on).
+function capabilitiesOf (value: unknown): Pick<AcpJobSpec, 'capabilities'> {
+  if (value === undefined || value === null) return {}
+  if (!isPlainObject(value)) throw new Errors.INVALID_REQUEST('capabilities must be an object like {"fs": false, "terminal": false}')
+  const capabilities: NonNullable<AcpJobSpec['capabilities']> = {}
+  for (const [name, on] of Object.entries(value)) {
+    if (name !== 'fs' && name !== 'terminal') throw new Errors.INVALID_REQUEST(`capabilities has an unknown field ${JSON.stringify(name)} (fields: fs, terminal)`)
+    if (typeof on !== 'boolean') throw new Errors.INVALID_REQUEST(`capabilities.${name} must be a boolean`)
+    capabilities[name] = on
+  }
+  return { capabilities }
+}
+
+function transcriptOf (value: unknown): boolean {
+  if (value === undefined || value === null) return false
+  if (typeof value !== 'boolean') throw new Errors.INVALID_REQUEST('transcript must be a boolean')
+  return value
 }

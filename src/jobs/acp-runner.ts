@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
+import { transcriptLine } from '../acp/transcript.js'
 import type { AcpEvent, AcpLiveView, AcpResult, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import type { JobFiles } from '../exec/job-files.js'
@@ -25,8 +26,8 @@ interface RunningAcpJob {
   done: Promise<void>
 }
 
-/** The descriptors an ACP job writes: the agent's text, its stderr, and the event log. */
-interface AcpFds { stdout: number, stderr: number, events: number }
+/** The descriptors an ACP job writes: the agent's text, its stderr, the event log, and the transcript when asked for. */
+interface AcpFds { stdout: number, stderr: number, events: number, transcript?: number }
 
 /** The runner of a job's ACP terminals in its persistent shell session (`persistent_session_key`). */
 export type SessionTerminalsFactory = (job: JobRecord) => SessionTerminalRunner
@@ -95,7 +96,7 @@ export class AcpJobRunner implements JobKind {
   async start (job: JobRecord): Promise<StartedProcess> {
     const { id } = job
     if (!job.spec.acp) throw new Error(`job ${id} is not an ACP job`)
-    const fds = openFds(this.#host.files(id))
+    const fds = openFds(this.#host.files(id), job.spec.acp.transcript === true)
     const running: RunningAcpJob = {
       abort: new AbortController(), killReason: null, pid: null, sessionId: null, live: null, questions: new Map(), done: Promise.resolve(),
     }
@@ -133,6 +134,9 @@ export class AcpJobRunner implements JobKind {
       const runAcpSession = await this.#load()
       result = await runAcpSession({
         agent: acp.agent,
+        ...(this.#host.acpAgents ? { agents: this.#host.acpAgents } : {}),
+        ...(acp.capabilities ? { capabilities: acp.capabilities } : {}),
+        ...(fds.transcript !== undefined ? { onTranscript: (from, message) => write(fds.transcript as number, transcriptLine(from, message as never), 'the ACP transcript') } : {}),
         prompt: acp.prompt,
         workdir: spec.workdir,
         env: spec.env,
@@ -219,17 +223,17 @@ export class AcpJobRunner implements JobKind {
   }
 }
 
-/** Opens the job's three files for appending; on a failure, closes those already opened and throws. */
-export function openFds (files: JobFiles): AcpFds {
+/** Opens the job's files for appending (the transcript too when asked); on a failure, closes those already opened and throws. */
+export function openFds (files: JobFiles, transcript = false): AcpFds {
   const opened: number[] = []
   try {
-    for (const path of [files.stdout, files.stderr, files.events]) opened.push(openSync(path, 'a'))
+    for (const path of [files.stdout, files.stderr, files.events, ...(transcript ? [files.transcript] : [])]) opened.push(openSync(path, 'a'))
   } catch (err) {
     for (const fd of opened) closeSync(fd)
     throw err
   }
-  const [stdout, stderr, events] = opened as [number, number, number]
-  return { stdout, stderr, events }
+  const [stdout, stderr, events, transcriptFd] = opened as [number, number, number, number | undefined]
+  return { stdout, stderr, events, ...(transcriptFd !== undefined ? { transcript: transcriptFd } : {}) }
 }
 
 function closeFds (fds: AcpFds, log: Logger): void {

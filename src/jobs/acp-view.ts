@@ -44,7 +44,7 @@ export function readLastEvents (path: string, count: number, maxBytes = INLINE_E
 export type AcpLiveFields = Pick<AcpLiveView, 'sessionId' | 'toolCalls'>
 
 /** The ACP fields of a job view. */
-export type AcpJobFields = Pick<Job, 'acpSessionId' | 'stopReason' | 'events' | 'toolCalls' | 'acpError'>
+export type AcpJobFields = Pick<Job, 'acpSessionId' | 'stopReason' | 'events' | 'toolCalls' | 'acpError' | 'usage'>
 
 /** The ACP fields of a job view (devpilot's names), live while the job runs. */
 export function acpFields (job: JobRecord, eventsPath: string, live: AcpLiveFields | undefined): AcpJobFields {
@@ -57,6 +57,7 @@ export function acpFields (job: JobRecord, eventsPath: string, live: AcpLiveFiel
     // Why the cast: the recorder keeps tool calls as ACP sent them (objects), typed unknown there.
     toolCalls: (live?.toolCalls ?? job.acp?.toolCalls ?? []) as NonNullable<Job['toolCalls']>,
     ...(error !== null ? { acpError: error } : {}),
+    ...(job.acp?.usage ? { usage: job.acp.usage } : {}),
     // devpilot's field for a job whose terminals run in a persistent session (the key stays private).
     ...(job.spec.acp?.persistentSession ? { persistentShell: job.spec.acp.persistentSession.shell } : {}),
   }

@@ -26,6 +26,8 @@ export interface JobKindHost {
   /** Where job `id` keeps its output and exit status (the manager's `files`). */
   files: (id: string) => JobFiles
   killGraceMs: number
+  /** ACP agents by name over the built-in table (`--acp-agents`). */
+  acpAgents?: Readonly<Record<string, string>>
   log: Logger
   /** The job has ended: called exactly once per job the kind started or re-adopted. */
   ended: (id: string, end: JobEnd) => void

@@ -60,6 +60,7 @@ export class JobManager {
       stateDir: config.stateDir,
       files: (id) => this.files(id),
       killGraceMs: config.killGraceMs,
+      acpAgents: config.acpAgents,
       log,
       ended: (id, end) => this.#ended(id, end),
       progress: (id, fields) => this.#records.update(id, fields),

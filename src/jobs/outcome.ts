@@ -125,7 +125,7 @@ export function outcomeOf (end: JobEnd, spec: Pick<JobSpec, 'timeoutSec' | 'idle
 
 /** What an ACP run left on the job's record besides its status. */
 export function acpOutcomeOf (result: AcpResult): AcpOutcome {
-  return { sessionId: result.sessionId, stopReason: result.stopReason, toolCalls: result.toolCalls, error: result.error }
+  return { sessionId: result.sessionId, stopReason: result.stopReason, toolCalls: result.toolCalls, error: result.error, ...(result.usage ? { usage: result.usage } : {}) }
 }
 
 /**

@@ -76,7 +76,8 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     return view(job, { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
   })
 
-  for (const stream of ['stdout', 'stderr'] as const) {
+  // Why transcript here: an ACP job's `acp.ndjson` (transcript: true) is served like its output.
+  for (const stream of ['stdout', 'stderr', 'transcript'] as const) {
     app.get(`/jobs/:id/${stream}`, { schema: { params: JobParams, querystring: RawQuery, response: Responses.rawOutput } }, async (request, reply) => {
       requireJob(request.params.id)
       return sendRaw(reply, jobs.files(request.params.id)[stream], request.headers.range, request.query.offset)

@@ -16,6 +16,10 @@ export interface AcpJobSpec {
   mode: string | null
   permissionPolicy: PermissionPolicy
   mcpServers: unknown[]
+  /** Client services switched on or off (`capabilities`); absent: both on. */
+  capabilities?: { fs?: boolean, terminal?: boolean }
+  /** Write the JSON-RPC transcript to the job's `acp.ndjson`. */
+  transcript?: boolean
   /** devpilot's `persistent_session_key` + `persistent_shell`: the agent's terminals run in this session. */
   persistentSession?: { sessionKey: string, shell: ShellKind, shellPath: string } | null
 }
@@ -36,6 +40,8 @@ export interface AcpOutcome {
   stopReason: string | null
   toolCalls: unknown[]
   error: string | null
+  /** The prompt response's `usage`, when the agent sent one. */
+  usage?: Record<string, unknown> | null
 }
 
 /** What the job runs and under which limits; fixed at submission. */

@@ -51,7 +51,16 @@ describe('loadConfig', () => {
       filesRoot: process.cwd(),
       filesConfine: false,
       maxUploadBytes: null,
+      acpAgents: {},
     })
+  })
+
+  test('--acp-agents maps agent names to command lines (flag or env); anything but a JSON object of command lines exits 78', () => {
+    assert.deepEqual(loadConfig({ acpAgents: '{"Claude": "npx -y @zed-industries/claude-agent-acp", "mine": "/opt/mine --acp"}' }, {}).acpAgents,
+      { claude: 'npx -y @zed-industries/claude-agent-acp', mine: '/opt/mine --acp' })
+    assert.deepEqual(loadConfig({}, { AGENT_RUNTIME_ACP_AGENTS: '{"gemini": "gemini --acp --no-fs"}' }).acpAgents, { gemini: 'gemini --acp --no-fs' })
+    assertConfigError(() => loadConfig({ acpAgents: '[1]' }, {}), /--acp-agents must be a JSON object of agent names to command lines/)
+    assertConfigError(() => loadConfig({}, { AGENT_RUNTIME_ACP_AGENTS: '{"x": ""}' }), /AGENT_RUNTIME_ACP_AGENTS the command of agent "x" must be a non-empty command line/)
   })
 
   test('the files flags resolve the root, read the confinement switch and the upload limit, flag or env', () => {

@@ -116,6 +116,29 @@ describe('parseExecRequest', () => {
         agent: 'gemini --acp', prompt: '', sessionId: 's1', model: 'm', effort: 'high', mode: 'plan', permissionPolicy: 'ask', mcpServers: [{ name: 'fs' }],
       })
     })
+
+    test('acp takes rule policies, capability switches and transcript, and refuses bad ones clearly', () => {
+      const spec = parse({
+        mode: 'acp', agent: 'claude', permissionPolicy: { autoApprove: ['read'], defaultAction: 'ask' }, capabilities: { fs: false }, transcript: true,
+      })
+      assert.equal(spec.command, '[acp] claude')
+      assert.deepEqual(spec.acp?.permissionPolicy, { autoApprove: ['read'], autoDeny: [], defaultAction: 'ask' })
+      assert.deepEqual(spec.acp?.capabilities, { fs: false })
+      assert.equal(spec.acp?.transcript, true)
+      const plain = parse({ mode: 'acp', transcript: false, capabilities: null })
+      assert.equal('transcript' in (plain.acp ?? {}), false)
+      assert.equal('capabilities' in (plain.acp ?? {}), false)
+      const refusals: Array<[Record<string, unknown>, string]> = [
+        [{ permissionPolicy: { autoApprove: 'read' } }, 'permissionPolicy.autoApprove must be an array of tool kinds or tool names'],
+        [{ permissionPolicy: { defaultAction: 'yes' } }, 'permissionPolicy.defaultAction must be one of allow, deny, ask'],
+        [{ permissionPolicy: 7 }, 'permissionPolicy must be one of deny, read-only, workdir, allow-all, ask'],
+        [{ capabilities: [] }, 'capabilities must be an object like {"fs": false, "terminal": false}'],
+        [{ capabilities: { network: false } }, 'capabilities has an unknown field "network" (fields: fs, terminal)'],
+        [{ capabilities: { fs: 'no' } }, 'capabilities.fs must be a boolean'],
+        [{ transcript: 'yes' }, 'transcript must be a boolean'],
+      ]
+      for (const [body, message] of refusals) assert.throws(() => parse({ mode: 'acp', ...body }), { message })
+    })
   })
 
   describe('env (checked second)', () => {
