@@ -21,9 +21,10 @@ const messageOf = (err: unknown): string => err instanceof Error ? err.message :
  * and records each as an event; anything else the SDK answers with -32601.
  */
 export function buildClientApp (parts: HandlerParts): ClientApp {
-  const { recorder, fs, terminals, permissions } = parts
+  // Why `parts.x` read per request: a warm session hands out the current turn's parts (agent-session.ts).
   // Records an event for a request once it is answered, with the error when it failed.
   const recorded = async <T>(type: string, data: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+    const recorder = parts.recorder
     try {
       const result = await work()
       recorder.record(type, data)
@@ -35,19 +36,20 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
   }
   return client({ name: 'agent-runtime' })
     .onNotification('session/update', (ctx) => parts.onUpdate(ctx.params))
-    .onRequest('session/request_permission', (ctx) => permissions.decide(ctx.params, ctx.signal))
+    .onRequest('session/request_permission', (ctx) => parts.permissions.decide(ctx.params, ctx.signal))
     .onRequest('fs/read_text_file', (ctx) => {
       const { path, line, limit } = ctx.params
-      return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, () => fs.read(ctx.params))
+      return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, () => parts.fs.read(ctx.params))
     })
     .onRequest('fs/write_text_file', (ctx) => {
       const { path, content } = ctx.params
-      return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => { await fs.write(ctx.params); return {} })
+      return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => { await parts.fs.write(ctx.params); return {} })
     })
     .onRequest('terminal/create', async (ctx) => {
       const { command, args, cwd } = ctx.params
+      const recorder = parts.recorder
       try {
-        const start = await terminals.create(ctx.params)
+        const start = await parts.terminals.create(ctx.params)
         recorder.record('terminal_run', { terminalId: start.terminalId, command, args: start.args, cwd: start.cwd })
         start.ended.then((status) => recorder.record('terminal_exit', { terminalId: start.terminalId, ...status }), () => {})
         return { terminalId: start.terminalId }
@@ -56,8 +58,8 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
         throw err
       }
     })
-    .onRequest('terminal/output', (ctx) => terminals.output(ctx.params.terminalId))
-    .onRequest('terminal/wait_for_exit', (ctx) => terminals.waitForExit(ctx.params.terminalId))
-    .onRequest('terminal/kill', async (ctx) => { await terminals.kill(ctx.params.terminalId); return {} })
-    .onRequest('terminal/release', async (ctx) => { await terminals.release(ctx.params.terminalId); return {} })
+    .onRequest('terminal/output', (ctx) => parts.terminals.output(ctx.params.terminalId))
+    .onRequest('terminal/wait_for_exit', (ctx) => parts.terminals.waitForExit(ctx.params.terminalId))
+    .onRequest('terminal/kill', async (ctx) => { await parts.terminals.kill(ctx.params.terminalId); return {} })
+    .onRequest('terminal/release', async (ctx) => { await parts.terminals.release(ctx.params.terminalId); return {} })
 }
