@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { RuntimeClient, RuntimeError } from '../../src/client/index.js'
 import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { processesMatching } from '../helpers/processes.js'
 import { startServer, type TestServer } from '../helpers/server.js'
@@ -87,21 +88,26 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
 
   test('queued prompts run one at a time, in the order they were sent; the queue shows the waiting ones', async () => {
     const m = marker()
-    const session = await open({ agent: agent(m), env: agentFiles().env })
+    const session = await open({ agent: agent(m), env: agentFiles().env, permissionPolicy: 'ask' })
     const ids = [
-      await prompt(session.id, script({ say: 'a' }, { sleep: 400 })),
+      await prompt(session.id, script({ permission: { toolCallId: 'p1', title: 'Read', kind: 'read' } }, { say: 'a' })),
       await prompt(session.id, script({ say: 'b' }, { sleep: 100 })),
       await prompt(session.id, script({ say: 'c' })),
     ]
-    const busy = await waitFor(async () => {
-      const view = (await server.api('GET', `/acp/sessions/${session.id}`)).body
-      return view.state === 'busy' ? view : undefined
-    }, 'the session to be busy')
-    assert.equal(busy.jobId, ids[0])
-    assert.deepEqual(busy.queue, ids.slice(1))
+    // The first turn waits for a person's answer: meanwhile the others wait in the queue.
+    const asked = await waitFor(async () => {
+      const job = (await server.api('GET', `/jobs/${ids[0]}`)).body
+      return job.events?.find((e: any) => e.type === 'permission_request')
+    }, 'the first prompt to ask for a permission')
+    const busy = (await server.api('GET', `/acp/sessions/${session.id}`)).body
+    assert.deepEqual([busy.state, busy.jobId, busy.queue], ['busy', ids[0], ids.slice(1)])
+    assert.deepEqual((await server.api('GET', `/jobs/${ids[1]}`)).body.status, 'pending')
+    const answered = await server.api('POST', `/jobs/${ids[0]}/permission`, { requestId: asked.data.requestId, optionId: 'yes' })
+    assert.equal(answered.status, 200)
     const jobs = []
     for (const id of ids) jobs.push(await server.finished(id))
-    assert.deepEqual(jobs.map((j) => [j.status, j.stdout]), [['completed', 'a'], ['completed', 'b'], ['completed', 'c']])
+    assert.deepEqual(jobs.map((j) => j.status), ['completed', 'completed', 'completed'])
+    assert.deepEqual(jobs.map((j) => j.stdout.slice(-1)), ['a', 'b', 'c'])
     for (let i = 1; i < jobs.length; i++) assert.ok(jobs[i].startedAt >= jobs[i - 1].finishedAt, `prompt ${i + 1} started after prompt ${i} ended`)
     await close(session.id, m)
   })
@@ -183,6 +189,21 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
     const refused = await server.api('POST', `/acp/sessions/${session.id}/prompts`, { prompt: 'x' })
     assert.deepEqual([refused.status, refused.body.code], [409, 'ACP_SESSION_CLOSED'])
     assert.equal((await server.api('DELETE', `/acp/sessions/${session.id}`)).status, 200, 'closing again is fine')
+  })
+
+  test('the TypeScript client opens, prompts, lists, reads the history of and closes a warm session', async () => {
+    const m = marker()
+    const client = new RuntimeClient({ url: server.url, apiKey: server.key })
+    const session = await client.openAcpSession({ agent: agent(m), workdir: top, permissionPolicy: 'read-only' })
+    assert.equal(session.permissionPolicy, 'read-only')
+    const { jobId } = await client.promptAcpSession(session.id, { prompt: script({ say: 'hi' }), timeout: 30 })
+    assert.equal((await client.wait(jobId)).stdout, 'hi')
+    assert.ok((await client.acpSessions()).some((s) => s.id === session.id))
+    assert.equal((await client.acpSession(session.id)).turns, 1)
+    assert.deepEqual((await client.acpSessionHistory(session.id)).turns.map((t) => t.jobId), [jobId])
+    assert.equal((await client.closeAcpSession(session.id)).state, 'closed')
+    await assertNoProcesses(m)
+    await assert.rejects(client.acpSession('nope'), (err: unknown) => err instanceof RuntimeError && err.status === 404 && err.code === 'ACP_SESSION_NOT_FOUND')
   })
 
   test('bad input: unknown ids are 404, bad bodies 400, an agent that cannot start 502', async () => {
