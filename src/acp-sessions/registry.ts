@@ -5,6 +5,7 @@ import type { AcpResult } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import type { WarmSessions } from '../jobs/acp-runner.js'
 import type { JobRecord, JobSpec } from '../jobs/types.js'
+import { isSameProcess, signalGroup } from '../exec/process-group.js'
 import { nowSeconds } from '../lib/clock.js'
 import type { Logger } from '../logger.js'
 import type { TurnOptions } from '../acp/turn.js'
@@ -42,6 +43,13 @@ export class AcpSessionRegistry implements WarmSessions {
     for (const record of this.#read()) {
       // A turn still open on disk ran when the last server stopped; its job says how it ended.
       for (const turn of record.turns) if (turn.finishedAt === null) Object.assign(turn, { error: 'the server stopped during this turn', finishedAt: record.lastUsedAt })
+      // Why: after a crash the warm agent may still run, without a server to talk to.
+      const left = record.agentProcess
+      if (left && isSameProcess(left.pid, left.startTime)) {
+        options.log.info({ acpSession: record.id, pid: left.pid }, 'ending the agent a stopped server left running')
+        signalGroup(left.pid, 'SIGKILL')
+      }
+      record.agentProcess = null
       this.#sessions.set(record.id, this.#wrap(record))
     }
   }

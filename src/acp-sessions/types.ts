@@ -25,6 +25,8 @@ export interface AcpSessionRecord {
   /** Prompt jobs queued to this session (those still pending are its queue). */
   queued: string[]
   turns: AcpTurnRecord[]
+  /** The warm agent's process while it runs (a server that crashed leaves it; the next one ends it). */
+  agentProcess?: { pid: number, startTime: string | null } | null
   /** The latest that is known of the agent and its session (null until the agent ran). */
   state: SessionState | null
 }

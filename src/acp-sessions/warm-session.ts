@@ -3,6 +3,7 @@ import type { AcpTurn, TurnOptions } from '../acp/turn.js'
 import type { AcpResult } from '../acp/types.js'
 import { acpRunOptions } from '../jobs/acp-runner.js'
 import type { JobRecord } from '../jobs/types.js'
+import { processStartTime } from '../exec/process-group.js'
 import { nowSeconds } from '../lib/clock.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import type { Logger } from '../logger.js'
@@ -137,6 +138,8 @@ export class WarmSession {
   // The agent is now this session's warm agent; when it dies by itself, it is cleaned up.
   #keep (agent: AgentSession): void {
     this.#agent = agent
+    const pid = agent.pid
+    this.record.agentProcess = pid === null ? null : { pid, startTime: processStartTime(pid) }
     if (agent.sessionId !== null) this.record.acpSessionId = agent.sessionId
     this.record.state = agent.state
     this.#host.changed()
@@ -147,9 +150,13 @@ export class WarmSession {
   }
 
   async #drop (agent: AgentSession, closeSession = false): Promise<void> {
-    if (this.#agent === agent) this.#agent = null
+    if (this.#agent === agent) {
+      this.#agent = null
+      this.record.agentProcess = null
+    }
     this.#stopping = agent.close({ closeSession })
     await this.#stopping
+    this.#host.changed()
   }
 
   #armIdle (): void {

@@ -272,4 +272,25 @@ describe('warm ACP sessions across a server restart', () => {
       rmSync(top, { recursive: true, force: true })
     }
   })
+
+  test('a warm agent that a crashed server left running is ended by the next server', async () => {
+    const top = mkdtempSync(join(tmpdir(), 'acp-sessions-crash-'))
+    const m = marker()
+    // Why a second server on the same state dir: it sees the registry as after a crash of the first, whose agent still runs.
+    const crashed = await startServer({ killGrace: '1' })
+    let next: TestServer | undefined
+    try {
+      const created = await crashed.api('POST', '/acp/sessions', { agent: agent(m), workdir: top })
+      assert.equal(created.status, 201)
+      assert.equal(processesMatching(m).length > 0, true)
+      next = await startServer({ killGrace: '1', stateDir: crashed.stateDir })
+      await assertNoProcesses(m)
+      const known = (await next.api('GET', `/acp/sessions/${created.body.id}`)).body
+      assert.deepEqual([known.state, known.warm], ['idle', false])
+    } finally {
+      await next?.app.close()
+      await crashed.close()
+      rmSync(top, { recursive: true, force: true })
+    }
+  })
 })
