@@ -293,4 +293,31 @@ describe('warm ACP sessions across a server restart', () => {
       rmSync(top, { recursive: true, force: true })
     }
   })
+
+  test('POST /update answers 409 while a prompt runs; with the session idle it goes on, ends the agent and keeps the session', async () => {
+    const top = mkdtempSync(join(tmpdir(), 'acp-sessions-update-'))
+    const m = marker()
+    let restarts = 0
+    const server = await startServer({ killGrace: '1' }, {}, { onRestart: () => { restarts++ } })
+    try {
+      const created = await server.api('POST', '/acp/sessions', { agent: agent(m), workdir: top, permissionPolicy: 'ask' })
+      assert.equal(created.status, 201)
+      const jobId = (await server.api('POST', `/acp/sessions/${created.body.id}/prompts`, { prompt: script({ permission: { toolCallId: 'p', title: 'Read', kind: 'read' } }) })).body.jobId
+      const asked = await waitFor(async () => (await server.api('GET', `/jobs/${jobId}`)).body.events?.find((e: any) => e.type === 'permission_request'), 'the prompt to ask')
+      const refused = await server.api('POST', '/update')
+      assert.deepEqual([refused.status, refused.body.acp_jobs], [409, 1])
+      await server.api('POST', `/jobs/${jobId}/permission`, { requestId: asked.data.requestId, optionId: 'yes' })
+      assert.equal((await server.finished(jobId)).status, 'completed')
+      assert.equal((await server.api('GET', `/acp/sessions/${created.body.id}`)).body.warm, true)
+      assert.equal((await server.api('POST', '/update')).status, 200)
+      await waitFor(() => restarts === 1, 'the restart hook')
+      await assertNoProcesses(m)
+      const saved = JSON.parse(readFileSync(join(server.stateDir, 'acp-sessions.json'), 'utf8'))
+      assert.deepEqual(saved.map((r: any) => [r.id, r.acpSessionId, r.agentProcess]), [[created.body.id, created.body.acpSessionId, null]])
+    } finally {
+      await server.app.close()
+      rmSync(server.stateDir, { recursive: true, force: true })
+      rmSync(top, { recursive: true, force: true })
+    }
+  })
 })
