@@ -16,6 +16,8 @@ import { failedTurn, WarmSession } from './warm-session.js'
 // Why hex: the same shape as job ids, safe in URLs and file names.
 const newSessionId = customAlphabet('0123456789abcdef', 12)
 const STATE_FILE = 'acp-sessions.json'
+// Closed sessions still listed (the oldest are forgotten first).
+const MAX_CLOSED = 100
 
 /** What the registry is built with. */
 export interface RegistryOptions {
@@ -29,7 +31,7 @@ export interface RegistryOptions {
 /**
  * The warm ACP sessions, by id. Open sessions are saved in `<state>/acp-sessions.json`: a server
  * that restarts knows them again (their agents are not running; the next prompt starts the agent
- * and resumes the session). Closed ones are kept in memory only.
+ * and resumes the session). Closed ones are kept in memory only (the latest 100).
  */
 export class AcpSessionRegistry implements WarmSessions {
   readonly #o: RegistryOptions
@@ -129,6 +131,8 @@ export class AcpSessionRegistry implements WarmSessions {
   /** Closes a session for good (its running turn must have been cancelled first); it is no longer saved. */
   async close (session: WarmSession): Promise<void> {
     await session.close()
+    const closed = this.list().filter((s) => s.closed)
+    for (const old of closed.slice(0, Math.max(0, closed.length - MAX_CLOSED))) this.#sessions.delete(old.record.id)
     this.#save()
   }
 

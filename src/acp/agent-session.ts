@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PROTOCOL_VERSION, type InitializeResponse, type PromptResponse, type SessionNotification } from '@agentclientprotocol/sdk'
+import { PROTOCOL_VERSION, type InitializeResponse, type PromptResponse } from '@agentclientprotocol/sdk'
 import { childEnv } from '../lib/child-env.js'
 import { splitShellWords } from '../lib/shell-words.js'
 import type { Logger } from '../logger.js'
@@ -213,7 +213,7 @@ export class AgentSession {
       fs: new FsService(this.sandbox),
       get terminals () { return session.#current.terminals },
       get permissions () { return session.#current.permissions },
-      onUpdate: (notification) => this.#onUpdate(notification),
+      onUpdate: (notification) => this.#opener.onUpdate(notification),
     })
     this.#conn = new AgentConnection(proc, app, this.#tap)
   }
@@ -228,10 +228,6 @@ export class AgentSession {
 
   get #current (): TurnParts {
     return this.#turn ?? this.#idleParts()
-  }
-
-  #onUpdate (notification: SessionNotification): void {
-    this.#opener.onUpdate(notification)
   }
 
   // Between turns: updates are kept only as session state; requests are refused; terminals end with the session.
