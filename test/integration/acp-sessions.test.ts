@@ -152,6 +152,21 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
     await close(forgetting.id, m2, shortTtl)
   })
 
+  test('an agent that no longer knows the session (-32002 on session/load) gets a new one, with history_lost', async () => {
+    const m = marker()
+    const files = agentFiles()
+    const session = await open({ agent: agent(m), env: files.env }, shortTtl)
+    await shortTtl.finished(await prompt(session.id, script({ say: 'before' }), shortTtl))
+    await waitFor(async () => (await shortTtl.api('GET', `/acp/sessions/${session.id}`)).body.warm === false, 'the idle agent to be ended')
+    rmSync(files.env.FAKE_ACP_STATE as string, { recursive: true, force: true })
+    const job = await shortTtl.finished(await prompt(session.id, script({ say: 'after' }), shortTtl))
+    assert.equal(job.status, 'completed')
+    const lost = job.events.find((e: any) => e.type === 'history_lost')
+    assert.equal(lost.data.previousSessionId, session.acpSessionId)
+    assert.match(lost.data.reason, /session\/load failed: .*\(code -32002\)/)
+    await close(session.id, m, shortTtl)
+  })
+
   test('two mode "acp" jobs on one acp_session_id run one after the other; one on a warm session\'s id runs in its agent', async () => {
     const m = marker()
     const { env } = agentFiles()
