@@ -187,6 +187,29 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
     await close(warm.id, m)
   })
 
+  test('killing a prompt cancels its turn and keeps the agent warm; an agent that ignores the cancel is killed and the next prompt starts it again', async () => {
+    const m = marker()
+    const session = await open({ agent: agent(m), env: agentFiles().env })
+    const stopped = await prompt(session.id, script({ say: 'working' }, { sleep: 60_000 }))
+    await waitFor(async () => (await server.api('GET', `/jobs/${stopped}`)).body.stdout === 'working', 'the prompt to run')
+    assert.equal((await server.api('POST', `/jobs/${stopped}/kill`)).status, 200)
+    const cancelled = await server.finished(stopped)
+    assert.deepEqual([cancelled.status, cancelled.stopReason], ['cancelled', 'cancelled'])
+    assert.equal((await server.api('GET', `/acp/sessions/${session.id}`)).body.pid, session.pid, 'the same agent is still warm')
+
+    const stubborn = await prompt(session.id, script({ say: 'busy' }, { sleep: 60_000, ignoreCancel: true }))
+    await waitFor(async () => (await server.api('GET', `/jobs/${stubborn}`)).body.stdout === 'busy', 'the prompt to run')
+    assert.equal((await server.api('POST', `/jobs/${stubborn}/kill`)).status, 200)
+    const killed = await server.finished(stubborn)
+    assert.equal(killed.status, 'cancelled')
+    assert.equal(killed.acpError, 'cancelled; the agent did not stop within 1 s and was killed')
+    assert.equal((await server.api('GET', `/acp/sessions/${session.id}`)).body.warm, false)
+    const next = await server.finished(await prompt(session.id, script({ say: 'again' })))
+    assert.deepEqual([next.status, next.stdout], ['completed', 'again'])
+    assert.notEqual(next.pid, session.pid)
+    await close(session.id, m)
+  })
+
   test('DELETE cancels the running and queued prompts, sends session/close, and leaves no process', async () => {
     const m = marker()
     const files = agentFiles({ FAKE_ACP_CLOSE: '1' })
