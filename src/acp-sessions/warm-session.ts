@@ -107,6 +107,8 @@ export class WarmSession {
     let agent = this.#agent
     const fresh = agent === null || !agent.alive
     if (fresh) {
+      // Why: an agent that died between turns may not have been cleaned up yet.
+      if (agent !== null) await this.#drop(agent)
       await this.#stopping
       agent = new AgentSession({ ...acpRunOptions(this.record.spec), cancelGraceMs: this.#host.killGraceMs, log: options.log })
     }
