@@ -20,6 +20,8 @@ import { answerWebSocketError } from './http/socket-errors.js'
 import { JobManager } from './jobs/manager.js'
 import { registerJobRoutes } from './jobs/routes.js'
 import { registerSessionRoutes } from './sessions/routes.js'
+import { registerAcpSessionRoutes } from './acp-sessions/routes.js'
+import { AcpSessionService } from './acp-sessions/service.js'
 import { localBackend } from './mcp/local-backend.js'
 import { registerMcpRoutes } from './mcp/routes.js'
 import { JobStore } from './jobs/store.js'
@@ -148,6 +150,7 @@ export async function buildApp (config: Config, log: Logger, env: NodeJS.Process
   registerFleetRoutes(app, jobs, terminals.registry, config)
   await registerFileRoutes(app, config)
   if (jobs.sessions) registerSessionRoutes(app, jobs.sessions)
+  if (jobs.acpSessions) registerAcpSessionRoutes(app, new AcpSessionService(jobs.acpSessions, jobs, process.cwd()))
   await registerMcpRoutes(app, localBackend(config, jobs), log.child({ component: 'mcp' }))
   jobs.recover()
   terminals.registry.endLeftovers()

@@ -23,6 +23,7 @@ export const DEFAULTS = Object.freeze({
   terminalLifetime: 3600,
   maxSessions: DEFAULT_MAX_SESSIONS,
   sessionIdleTimeout: 0,
+  acpIdleTtl: 300,
   updateCommand: 'npm install -g agent-runtime@latest',
   rollbackCommand: 'npm install -g agent-runtime@{version}',
   heartbeatInterval: 60,
@@ -59,6 +60,8 @@ export interface Config {
   readonly maxSessions: number
   /** A session unused this long with nothing running is ended; 0 = never. */
   readonly sessionIdleTimeoutMs: number
+  /** The agent of a warm ACP session idle this long is ended (the session resumes on the next prompt); 0 = never. */
+  readonly acpIdleTtlMs: number
   /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
   readonly updateCommand: string
   readonly rollbackCommand: string
@@ -204,6 +207,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxSessions', flag: '--max-sessions <n>', env: 'AGENT_RUNTIME_MAX_SESSIONS', description: "persistent shell sessions at once (also devpilot's DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS)", parse: integer(1, 10_000) },
   { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
   { key: 'acpAgents', flag: '--acp-agents <json>', env: 'AGENT_RUNTIME_ACP_AGENTS', description: 'ACP agents by name: a JSON object of names to command lines, over the built-in ones', parse: agentsJson },
+  { key: 'acpIdleTtl', flag: '--acp-idle-ttl <s>', env: 'AGENT_RUNTIME_ACP_IDLE_TTL', description: 'seconds an idle warm ACP agent is kept before it is ended (its session resumes on the next prompt); 0 = never', parse: number(0, 365 * 86400) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
@@ -315,6 +319,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     // Why: devpilot's variables are honoured, leniently as devpilot read them, below our own flag and env.
     maxSessions: pick('maxSessions', maxSessionsFromEnv(env.DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS) ?? DEFAULTS.maxSessions),
     sessionIdleTimeoutMs: Math.round(pick('sessionIdleTimeout', idleTimeoutSecFromEnv(env.DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS) ?? DEFAULTS.sessionIdleTimeout) * 1000),
+    acpIdleTtlMs: Math.round(pick('acpIdleTtl', DEFAULTS.acpIdleTtl) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
     fleet: readFleet(value, env),

@@ -2,6 +2,7 @@
 // Measures, one at a time: (a) the agent alone, driven by a minimal client that spawns it, pipes
 // initialize + session/new + session/prompt and waits for the prompt answer and its exit; (b) the
 // same agent as an ACP job: POST /exec → GET /jobs/:id?wait until completed. Overhead = (b) − (a).
+// Then a prompt in a warm session against a cold job (lib/acp-warm.ts).
 // Run: npm run build && npm run bench:acp. Prints a markdown table, then one JSON line.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -16,6 +17,7 @@ import { measureCpu } from './lib/proc.js'
 import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
 import { median, percentile, round } from './lib/stats.js'
 import { table, type Row } from './lib/report.js'
+import { warmVsCold } from './lib/acp-warm.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const CLI_PATH = resolve(process.env.BENCH_CLI ?? join(ROOT, 'dist', 'cli.js'))
@@ -82,15 +84,18 @@ async function main (workdir: string): Promise<void> {
       job.push(result.totalMs)
     }
     const cpu = stopCpu()
+    log('warm sessions: a prompt in a warm session against a cold job')
+    const warm = await warmVsCold(client, workdir)
     const overhead = alone.map((a, i) => (job[i] as number) - a)
     const results = { alone: stats(alone), job: stats(job), overhead: stats(overhead), serverCpuPct: cpu.serverCpuPct }
     const rows: Row[] = [
       ['Instant agent alone: spawn → initialize, new, prompt answered → exit (p50 / p90)', '—', `${results.alone.p50} / ${results.alone.p90} ms`, null],
       ['Same agent as an ACP job: POST /exec → GET ?wait sees completed (p50 / p90)', '—', `${results.job.p50} / ${results.job.p90} ms`, null],
       ['ACP job overhead = job − agent alone, per round (p50 / p90)', `≤ ${TARGET_OVERHEAD_MS} ms (devpilot ≈ 6 s)`, `${results.overhead.p50} / ${results.overhead.p90} ms (server CPU ${cpu.serverCpuPct} %)`, results.overhead.p50 <= TARGET_OVERHEAD_MS],
+      ...warm.rows,
     ]
     process.stdout.write(`${table(rows)}\n\n`)
-    process.stdout.write(`${JSON.stringify({ bench: 'acp', date: new Date().toISOString(), machine, iterations: ITERATIONS, ...results })}\n`)
+    process.stdout.write(`${JSON.stringify({ bench: 'acp', date: new Date().toISOString(), machine, iterations: ITERATIONS, ...results, warm: warm.results })}\n`)
   } finally {
     client.agent.destroy()
     await server.stop()

@@ -24,10 +24,11 @@ const messageOf = (err: unknown): string => err instanceof Error ? err.message :
  * and records each as an event; anything else the SDK answers with -32601.
  */
 export function buildClientApp (parts: HandlerParts): ClientApp {
-  const { recorder, fs, terminals, permissions } = parts
-  const switches = parts.capabilities ?? {}
+  // Why `parts.x` read per request: a warm session hands out the current turn's parts (agent-session.ts).
+  const switches = (): CapabilitySwitches => parts.capabilities ?? {}
   // Records an event for a request once it is answered, with the error when it failed.
   const recorded = async <T>(type: string, data: Record<string, unknown>, work: () => Promise<T>): Promise<T> => {
+    const recorder = parts.recorder
     try {
       const result = await work()
       recorder.record(type, data)
@@ -39,27 +40,28 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
   }
   return client({ name: 'agent-runtime' })
     .onNotification('session/update', (ctx) => parts.onUpdate(ctx.params))
-    .onRequest('session/request_permission', (ctx) => permissions.decide(ctx.params, ctx.signal))
+    .onRequest('session/request_permission', (ctx) => parts.permissions.decide(ctx.params, ctx.signal))
     .onRequest('fs/read_text_file', (ctx) => {
       const { path, line, limit } = ctx.params
       return recorded('file_read', { path, line: line ?? null, limit: limit ?? null }, async () => {
-        requireCapability(switches, 'fs', 'fs/read_text_file')
-        return await fs.read(ctx.params)
+        requireCapability(switches(), 'fs', 'fs/read_text_file')
+        return await parts.fs.read(ctx.params)
       })
     })
     .onRequest('fs/write_text_file', (ctx) => {
       const { path, content } = ctx.params
       return recorded('file_write', { path, bytes: Buffer.byteLength(content) }, async () => {
-        requireCapability(switches, 'fs', 'fs/write_text_file')
-        await fs.write(ctx.params)
+        requireCapability(switches(), 'fs', 'fs/write_text_file')
+        await parts.fs.write(ctx.params)
         return {}
       })
     })
     .onRequest('terminal/create', async (ctx) => {
       const { command, args, cwd } = ctx.params
+      const recorder = parts.recorder
       try {
-        requireCapability(switches, 'terminal', 'terminal/create')
-        const start = await terminals.create(ctx.params)
+        requireCapability(switches(), 'terminal', 'terminal/create')
+        const start = await parts.terminals.create(ctx.params)
         recorder.record('terminal_run', { terminalId: start.terminalId, command, args: start.args, cwd: start.cwd })
         start.ended.then((status) => recorder.record('terminal_exit', { terminalId: start.terminalId, ...status }), () => {})
         return { terminalId: start.terminalId }
@@ -68,8 +70,8 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
         throw err
       }
     })
-    .onRequest('terminal/output', (ctx) => { requireCapability(switches, 'terminal', 'terminal/output'); return terminals.output(ctx.params.terminalId) })
-    .onRequest('terminal/wait_for_exit', (ctx) => { requireCapability(switches, 'terminal', 'terminal/wait_for_exit'); return terminals.waitForExit(ctx.params.terminalId) })
-    .onRequest('terminal/kill', async (ctx) => { requireCapability(switches, 'terminal', 'terminal/kill'); await terminals.kill(ctx.params.terminalId); return {} })
-    .onRequest('terminal/release', async (ctx) => { requireCapability(switches, 'terminal', 'terminal/release'); await terminals.release(ctx.params.terminalId); return {} })
+    .onRequest('terminal/output', (ctx) => { requireCapability(switches(), 'terminal', 'terminal/output'); return parts.terminals.output(ctx.params.terminalId) })
+    .onRequest('terminal/wait_for_exit', (ctx) => { requireCapability(switches(), 'terminal', 'terminal/wait_for_exit'); return parts.terminals.waitForExit(ctx.params.terminalId) })
+    .onRequest('terminal/kill', async (ctx) => { requireCapability(switches(), 'terminal', 'terminal/kill'); await parts.terminals.kill(ctx.params.terminalId); return {} })
+    .onRequest('terminal/release', async (ctx) => { requireCapability(switches(), 'terminal', 'terminal/release'); await parts.terminals.release(ctx.params.terminalId); return {} })
 }

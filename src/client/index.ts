@@ -4,7 +4,7 @@ import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
-  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult,
+  AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult,
 } from './types.js'
 
 export type * from './types.js'
@@ -98,6 +98,36 @@ export class RuntimeClient {
   /** Ends a session: kills its processes, fails its running and queued commands, forgets seed and bootstrap. */
   deleteSession (key: string): Promise<{ deleted: true, sessionKey: string }> {
     return this.#json('DELETE', `/sessions/${encodeURIComponent(key)}`)
+  }
+
+  /** Starts an agent and an ACP session and keeps it warm (RuntimeError 502 ACP_SESSION_START_FAILED when the agent cannot). */
+  openAcpSession (request: AcpSessionRequest = {}): Promise<AcpSession> {
+    return this.#json('POST', '/acp/sessions', { body: request })
+  }
+
+  /** Queues a prompt in a warm ACP session; its turn is an ACP job (follow it with `get`, `wait`, `events`). */
+  promptAcpSession (id: string, request: AcpPromptRequest): Promise<SubmitResult> {
+    return this.#json('POST', `/acp/sessions/${encodeURIComponent(id)}/prompts`, { body: request })
+  }
+
+  /** Every warm ACP session this server knows. */
+  acpSessions (): Promise<AcpSession[]> {
+    return this.#json('GET', '/acp/sessions')
+  }
+
+  /** One warm ACP session (RuntimeError 404 ACP_SESSION_NOT_FOUND when there is none). */
+  acpSession (id: string): Promise<AcpSession> {
+    return this.#json('GET', `/acp/sessions/${encodeURIComponent(id)}`)
+  }
+
+  /** The prompt turns of a warm ACP session, with their job ids. */
+  acpSessionHistory (id: string): Promise<AcpSessionHistory> {
+    return this.#json('GET', `/acp/sessions/${encodeURIComponent(id)}/history`)
+  }
+
+  /** Closes a warm ACP session: its queued and running prompts are cancelled, the agent ended. */
+  closeAcpSession (id: string): Promise<AcpSession> {
+    return this.#json('DELETE', `/acp/sessions/${encodeURIComponent(id)}`)
   }
 
   get (jobId: string, query: JobQuery = {}): Promise<Job> {

@@ -5,12 +5,16 @@ import type { NudgeResultSchema } from '../contract/job.js'
 
 export type { JobStatus } from '../contract/job-status.js'
 export type { AcpJobRequest, SessionJobRequest, ShellJobRequest } from '../contract/exec-request.js'
+
+/** POST /acp/sessions: the fields of an ACP job without `prompt` (the prompts come one by one). */
+export type AcpSessionRequest = Omit<import('../contract/exec-request.js').AcpJobRequest, 'prompt'>
 export type { AcpEvent, Job, KillResult, PermissionAnswer, StdinResult, SubmitResult } from '../contract/job.js'
 export type { JobEvent } from '../contract/events.js'
 export type { Health } from '../contract/health.js'
 export type { TerminalInfo, TerminalList, Ticket } from '../contract/terminal.js'
 export type { UpdateAccepted, UpdateRefused } from '../contract/update.js'
 export type { SessionInfo } from '../contract/session.js'
+export type { AcpPromptRequest, AcpSession, AcpSessionHistory } from '../contract/acp-session.js'
 export type { ErrorBody } from '../contract/error.js'
 
 /** Every key a job object can carry; a test checks it against what the server sends. */

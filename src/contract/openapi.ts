@@ -8,6 +8,7 @@ import { JobEventSchema } from './events.js'
 import { HealthSchema } from './health.js'
 import { AcpEventSchema, JobSchema } from './job.js'
 import { SessionInfoSchema } from './session.js'
+import { AcpSessionSchema } from './acp-session.js'
 import { TerminalInfoSchema } from './terminal.js'
 import { strictSchema } from './responses.js'
 import { ROUTE_DOCS } from './route-docs.js'
@@ -32,12 +33,14 @@ const NAMED_SCHEMAS = {
   Health: HealthSchema,
   TerminalInfo: TerminalInfoSchema,
   SessionInfo: SessionInfoSchema,
+  AcpSession: AcpSessionSchema,
   Error: ErrorSchema,
 }
 
 // The tag of a route, by the first segment of its path.
 const TAGS: Readonly<Record<string, string>> = {
   exec: 'jobs',
+  acp: 'acp sessions',
   jobs: 'jobs',
   terminal: 'terminals',
   terminals: 'terminals',

@@ -7,6 +7,7 @@ import { ErrorSchema } from './error.js'
 import { HealthSchema } from './health.js'
 import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
 import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
+import { AcpSessionHistorySchema, AcpSessionListSchema, AcpSessionSchema } from './acp-session.js'
 import { TerminalEndedSchema, TerminalListSchema, TicketSchema } from './terminal.js'
 import { UpdateAcceptedSchema, UpdateRefusedSchema } from './update.js'
 
@@ -75,4 +76,9 @@ export const Responses = {
   session: { 200: serializeWith(SessionInfoSchema), ...ERRORS },
   sessionDeleted: { 200: serializeWith(SessionDeletedSchema), ...ERRORS },
   update: { 200: serializeWith(UpdateAcceptedSchema), 409: serializeWith(UpdateRefusedSchema), ...ERRORS },
+  acpSessionCreated: { 201: serializeWith(AcpSessionSchema), ...ERRORS },
+  acpSessionList: { 200: serializeWith(AcpSessionListSchema), ...ERRORS },
+  acpSession: { 200: serializeWith(AcpSessionSchema), ...ERRORS },
+  acpSessionHistory: { 200: serializeWith(AcpSessionHistorySchema), ...ERRORS },
+  acpPrompt: { 202: serializeWith(SubmitResultSchema), ...ERRORS },
 } as const

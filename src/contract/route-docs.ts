@@ -1,6 +1,7 @@
 // What the OpenAPI document says of each route beyond its schemas: a summary, and the shapes a
 // route does not declare to Fastify (the POST /exec body, checked by hand; the page's files).
-import { ExecBodySchema } from './exec-request.js'
+import { AcpPromptRequestSchema } from './acp-session.js'
+import { AcpJobRequestSchema, ExecBodySchema } from './exec-request.js'
 
 const HTML = { 200: { content: { 'text/html': { schema: { type: 'string' } } } } }
 
@@ -24,6 +25,12 @@ export const ROUTE_DOCS: Readonly<Record<string, Record<string, unknown>>> = {
   'GET /terminal': { summary: 'A terminal over a WebSocket (devpilot\'s protocol)' },
   'GET /terminals': { summary: 'The live terminals' },
   'DELETE /terminals/:id': { summary: 'End a terminal' },
+  'POST /acp/sessions': { summary: 'Start an agent and an ACP session, and keep it warm (the fields of an ACP job, without prompt)', body: AcpJobRequestSchema },
+  'GET /acp/sessions': { summary: 'The warm ACP sessions' },
+  'GET /acp/sessions/:id': { summary: 'One warm ACP session: state, queue, agent, modes, models, config options' },
+  'DELETE /acp/sessions/:id': { summary: 'Close an ACP session: queued prompts cancelled, session/close, the agent ended' },
+  'POST /acp/sessions/:id/prompts': { summary: 'Queue a prompt as an ACP job of the session (one turn at a time, in order)', body: AcpPromptRequestSchema },
+  'GET /acp/sessions/:id/history': { summary: 'The prompt turns of an ACP session, with their job ids' },
   'POST /update': { summary: 'Restart for an update without losing jobs' },
   'GET /': { summary: 'The web terminal page (it asks for the key)', response: HTML },
   'GET /ui': { summary: 'The web terminal page', response: HTML },

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { transcriptLine } from '../acp/transcript.js'
-import type { AcpEvent, AcpLiveView, AcpResult, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
+import type { AcpEvent, AcpLiveView, AcpResult, RunAcpOptions, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
 import type { JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
-import type { JobRecord } from './types.js'
+import type { JobRecord, JobSpec } from './types.js'
 
 interface Question {
   options: Set<string>
@@ -38,24 +38,85 @@ export type AcpSessionLoader = () => Promise<typeof import('../acp/run-session.j
 // Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
 const loadRunAcpSession: AcpSessionLoader = async () => (await import('../acp/run-session.js')).runAcpSession
 
+/** Warm ACP sessions (src/acp-sessions): which jobs' turns they run, and those turns. */
+export interface WarmSessions {
+  /** The warm session that runs this job's turn (the one it was queued to, or the one holding its acp_session_id), if any. */
+  holderOf: (job: JobRecord) => string | undefined
+  /** Runs the job's turn in warm session `warmId`; never throws for a failed turn (that is `error`). */
+  runTurn: (warmId: string, job: JobRecord, options: RunAcpOptions & { log: Logger }) => Promise<AcpResult>
+}
+
+/** The run options an ACP job's spec gives (the agent, its session and settings, the policy); the same for warm sessions. */
+export function acpRunOptions (spec: JobSpec, agents: Readonly<Record<string, string>> | undefined): RunAcpOptions {
+  const acp = spec.acp as NonNullable<JobSpec['acp']>
+  return {
+    agent: acp.agent,
+    ...(agents ? { agents } : {}),
+    ...(acp.capabilities ? { capabilities: acp.capabilities } : {}),
+    prompt: acp.prompt,
+    workdir: spec.workdir,
+    env: spec.env,
+    sessionId: acp.sessionId,
+    model: acp.model,
+    effort: acp.effort,
+    mode: acp.mode,
+    mcpServers: acp.mcpServers as never,
+    permissionPolicy: acp.permissionPolicy,
+  }
+}
+
 /** What GET /jobs/:id shows of a running ACP job. */
 export interface AcpLiveState {
   sessionId: string | null
   toolCalls: ToolCallState[]
 }
 
-// ACP jobs (mode "acp"): each one a runAcpSession whose events go to the job's files as they happen.
+// ACP jobs (mode "acp"): each one a runAcpSession (or a turn of a warm session) whose events go to
+// the job's files as they happen. Jobs on one ACP session run one at a time, in order: a job whose
+// session (warm, or its acp_session_id) is busy stays pending (`ready`).
 export class AcpJobRunner implements JobKind {
   readonly #host: JobKindHost
   readonly #load: AcpSessionLoader
   readonly #running = new RunningJobs<RunningAcpJob>()
   readonly #sessionTerminals: SessionTerminalsFactory | undefined
+  readonly #warm: WarmSessions | undefined
+  /** Session lock key → the job holding it. */
+  readonly #locks = new Map<string, string>()
   #accepting = true
 
-  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession, sessionTerminals?: SessionTerminalsFactory) {
+  constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession, sessionTerminals?: SessionTerminalsFactory, warm?: WarmSessions) {
     this.#host = host
     this.#load = load
     this.#sessionTerminals = sessionTerminals
+    this.#warm = warm
+  }
+
+  /** True while some ACP session runs a job (then `ready` may refuse one). */
+  get selective (): boolean {
+    return this.#locks.size > 0
+  }
+
+  /** False while another job runs on the job's ACP session: it stays pending, in order. */
+  ready (job: JobRecord): boolean {
+    const key = this.#lockKey(job)
+    return key === null || !this.#locks.has(key)
+  }
+
+  // Why: two turns on one ACP session at once can lose one of them (seen with claude-agent-acp).
+  #lockKey (job: JobRecord): string | null {
+    const warmId = this.#warm?.holderOf(job)
+    if (warmId !== undefined) return `warm:${warmId}`
+    const sessionId = job.spec.acp?.sessionId
+    return sessionId ? `acp:${sessionId}` : null
+  }
+
+  #lock (job: JobRecord): void {
+    const key = this.#lockKey(job)
+    if (key !== null && !this.#locks.has(key)) this.#locks.set(key, job.id)
+  }
+
+  #unlock (id: string): void {
+    for (const [key, holder] of this.#locks) if (holder === id) this.#locks.delete(key)
   }
 
   get size (): number {
@@ -103,6 +164,7 @@ export class AcpJobRunner implements JobKind {
     let spawned!: { resolve: (pid: number | null) => void, reject: (err: unknown) => void }
     const agentPid = new Promise<number | null>((resolve, reject) => { spawned = { resolve, reject } })
     this.#running.set(id, running)
+    this.#lock(job)
     running.done = this.#run(job, running, fds, (pid) => spawned.resolve(pid))
       .then((end) => {
         spawned.resolve(running.pid)
@@ -131,21 +193,9 @@ export class AcpJobRunner implements JobKind {
     }
     let result: AcpResult
     try {
-      const runAcpSession = await this.#load()
-      result = await runAcpSession({
-        agent: acp.agent,
-        ...(this.#host.acpAgents ? { agents: this.#host.acpAgents } : {}),
-        ...(acp.capabilities ? { capabilities: acp.capabilities } : {}),
+      const options: RunAcpOptions & { log: Logger } = {
+        ...acpRunOptions(spec, this.#host.acpAgents),
         ...(fds.transcript !== undefined ? { onTranscript: (from, message) => write(fds.transcript as number, transcriptLine(from, message as never), 'the ACP transcript') } : {}),
-        prompt: acp.prompt,
-        workdir: spec.workdir,
-        env: spec.env,
-        sessionId: acp.sessionId,
-        model: acp.model,
-        effort: acp.effort,
-        mode: acp.mode,
-        mcpServers: acp.mcpServers as never,
-        permissionPolicy: acp.permissionPolicy,
         ...(acp.persistentSession && this.#sessionTerminals ? { sessionTerminals: this.#sessionTerminals(job) } : {}),
         timeoutMs: spec.timeoutSec * 1000,
         idleTimeoutMs: spec.idleTimeoutSec * 1000,
@@ -160,13 +210,17 @@ export class AcpJobRunner implements JobKind {
         onSpawn: (pid) => { running.pid = pid; onSpawn(pid) },
         onSession: (sessionId) => {
           running.sessionId = sessionId
+          // A new session's id is locked too, so that a job loading it waits for this one.
+          if (!this.#locks.has(`acp:${sessionId}`) && this.#warm?.holderOf(job) === undefined) this.#locks.set(`acp:${sessionId}`, id)
           this.#host.progress(id, { acp: { sessionId, stopReason: null, toolCalls: [], error: null } })
         },
         onPermissionRequest: (request) => new Promise<string | null>((resolve) => {
           running.questions.set(request.requestId, { options: new Set(request.options.map((o) => o.optionId)), answer: resolve })
           request.signal.addEventListener('abort', () => { running.questions.delete(request.requestId); resolve(null) }, { once: true })
         }),
-      })
+      }
+      const warmId = this.#warm?.holderOf(job)
+      result = warmId !== undefined ? await (this.#warm as WarmSessions).runTurn(warmId, job, options) : await (await this.#load())(options)
     } catch (err) {
       if (running.pid === null) throw err
       // Why: runAcpSession never throws by contract; if it does after a spawn, the job still ends, with the error.
@@ -175,6 +229,7 @@ export class AcpJobRunner implements JobKind {
     } finally {
       closeFds(fds, log)
       this.#running.delete(id)
+      this.#unlock(id)
     }
     return { type: 'acp', result, reason: running.killReason }
   }

@@ -17,7 +17,8 @@ const MAX_TIMEOUT_SEC = 365 * 24 * 3600
 const pythonStr = (v: unknown): string =>
   v === null ? 'None' : v === true ? 'True' : v === false ? 'False' : typeof v === 'string' ? v : JSON.stringify(v)
 
-function seconds (body: Record<string, unknown>, name: string, fallback: number): number {
+/** A seconds field of a body (timeout, idleTimeout): absent → fallback, null → 0 (none), else 0…1 year. */
+export function seconds (body: Record<string, unknown>, name: string, fallback: number): number {
   const value = body[name]
   if (value === undefined) return fallback
   // Why: devpilot waited forever on an explicit null.

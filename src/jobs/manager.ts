@@ -15,6 +15,7 @@ import { JobRunner } from './runner.js'
 import { SessionJobRunner } from './session-runner.js'
 import { sessionTerminalsFor } from './acp-session-terminals.js'
 import { SessionPool } from '../sessions/pool.js'
+import { AcpSessionRegistry } from '../acp-sessions/registry.js'
 import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
 import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
@@ -39,6 +40,7 @@ export class JobManager {
   readonly #kinds: Record<JobMode, JobKind>
   readonly #acp: AcpJobRunner | undefined
   readonly #sessions: SessionPool | undefined
+  readonly #acpSessions: AcpSessionRegistry | undefined
   /** Jobs holding a run slot: from the start until their end is reported. */
   readonly #active = new Set<string>()
   readonly #starting = new Map<string, Promise<void>>()
@@ -76,7 +78,14 @@ export class JobManager {
         log: log.child({ component: 'sessions' }),
       })
       this.#sessions = sessions
-      this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job))
+      this.#acpSessions = new AcpSessionRegistry({
+        stateDir: config.stateDir,
+        idleTtlMs: config.acpIdleTtlMs,
+        killGraceMs: config.killGraceMs,
+        agents: config.acpAgents,
+        log: log.child({ component: 'acp-sessions' }),
+      })
+      this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job), this.#acpSessions)
       this.#kinds = { shell: new JobRunner(host), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
     }
     this.#retention = new RetentionSweeper({
@@ -157,6 +166,11 @@ export class JobManager {
   /** The persistent shell sessions (GET /sessions); undefined when a test built the manager with its own kinds. */
   get sessions (): SessionPool | undefined {
     return this.#sessions
+  }
+
+  /** The warm ACP sessions (/acp/sessions); undefined when a test built the manager with its own kinds. */
+  get acpSessions (): AcpSessionRegistry | undefined {
+    return this.#acpSessions
   }
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
@@ -291,6 +305,8 @@ export class JobManager {
     const kinds = Object.values(this.#kinds)
     if (mode === 'detach') for (const kind of kinds) kind.detachAll()
     await Promise.all(kinds.map((kind) => kind.stopAll()))
+    // Why after the kinds: their running turns have ended; warm agents cannot outlive the server, their sessions can.
+    await this.#acpSessions?.closeAll()
     this.#records.close()
   }
 

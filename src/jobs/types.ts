@@ -22,6 +22,8 @@ export interface AcpJobSpec {
   transcript?: boolean
   /** devpilot's `persistent_session_key` + `persistent_shell`: the agent's terminals run in this session. */
   persistentSession?: { sessionKey: string, shell: ShellKind, shellPath: string } | null
+  /** A prompt of a warm ACP session (POST /acp/sessions/:id/prompts): its turn runs in that session. */
+  warmSessionId?: string | null
 }
 
 /** What a persistent-shell job runs besides its command (POST /exec with mode "persistent_shell"). */

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       terminalLifetimeMs: 3_600_000,
       maxSessions: 32,
       sessionIdleTimeoutMs: 0,
+      acpIdleTtlMs: 300_000,
       updateCommand: 'npm install -g agent-runtime@latest',
       rollbackCommand: 'npm install -g agent-runtime@{version}',
       fleet: { tunnel: null, tunnelId: null, register: null, name: hostname(), heartbeatIntervalMs: 60_000, tokenRefreshIntervalMs: 72_000_000 },
@@ -81,6 +82,8 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: '-3' }).maxSessions, 1)
     assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS: 'many' }).maxSessions, 32)
     assert.equal(loadConfig({ sessionIdleTimeout: '2.5' }, {}).sessionIdleTimeoutMs, 2500)
+    assert.equal(loadConfig({ acpIdleTtl: '0' }, {}).acpIdleTtlMs, 0)
+    assert.equal(loadConfig({}, { AGENT_RUNTIME_ACP_IDLE_TTL: '1.5' }).acpIdleTtlMs, 1500)
     assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS: '90' }).sessionIdleTimeoutMs, 90_000)
     assert.equal(loadConfig({}, { DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS: '-1' }).sessionIdleTimeoutMs, 0)
     assert.throws(() => loadConfig({ maxSessions: '0' }, {}), /--max-sessions must be between 1 and 10000, got 0/)
