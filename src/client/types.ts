@@ -5,7 +5,7 @@ import type { NudgeResultSchema } from '../contract/job.js'
 
 export type { JobStatus } from '../contract/job-status.js'
 export type { AcpJobRequest, SessionJobRequest, ShellJobRequest } from '../contract/exec-request.js'
-export type { AcpEvent, Job, KillResult, PermissionAnswer, StdinResult, SubmitResult } from '../contract/job.js'
+export type { AcpEvent, Job, KillResult, PermissionAnswer, ResizeResult, StdinResult, SubmitResult } from '../contract/job.js'
 export type { JobEvent } from '../contract/events.js'
 export type { Health } from '../contract/health.js'
 export type { TerminalInfo, TerminalList, Ticket } from '../contract/terminal.js'

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { processesMatching } from '../helpers/processes.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
+
+// A unique sleep length marks the processes of one test so that we can look for leftovers.
+const marker = (): string => `1000.${Math.floor(Math.random() * 1e9)}`
+
+// Jobs submitted with `tty: true`: the command runs on a PTY held by the server.
+describe('tty jobs', () => {
+  let server: TestServer
+  before(async () => { server = await startServer({ killGrace: '1' }) })
+  after(async () => server.close())
+
+  const stdoutOf = async (id: string): Promise<string> => (await server.api('GET', `/jobs/${id}`)).body.stdout as string
+
+  test('a tty job sees a terminal of the size asked for, and its stderr lands in stdout', async () => {
+    const id = await server.submit({ command: 'test -t 0 && test -t 1 && echo "tty=yes"; stty size; echo to-stderr >&2; exit 3', tty: true, cols: 123, rows: 45 })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'failed')
+    assert.equal(job.exitCode, 3)
+    assert.equal(job.tty, true)
+    assert.match(job.stdout, /tty=yes\r\n45 123\r\nto-stderr\r\n/)
+    assert.equal(job.stderr, '')
+  })
+
+  test('without cols and rows the terminal is 80 by 24, and a plain shell job has no terminal', async () => {
+    const tty = await server.finished(await server.submit({ command: 'stty size', tty: true }))
+    assert.equal(tty.stdout, '24 80\r\n')
+    const plain = await server.finished(await server.submit({ command: 'test -t 0 || echo "no tty"', stdinEof: true }))
+    assert.equal(plain.stdout, 'no tty\n')
+    assert.equal('tty' in plain, false)
+  })
+
+  test('stdin is typed into the terminal, and resize changes its window size', async () => {
+    const id = await server.submit({ command: 'echo ready; while read line; do echo "got $line $(stty size)"; done; echo done', tty: true })
+    await waitFor(async () => (await stdoutOf(id)).includes('ready'), 'the job to start')
+    const resized = await server.api('POST', `/jobs/${id}/resize`, { cols: 100, rows: 30 })
+    assert.equal(resized.status, 200)
+    assert.deepEqual(resized.body, { jobId: id, cols: 100, rows: 30 })
+    const written = await server.api('POST', `/jobs/${id}/stdin`, { data: 'hello\n', eof: true })
+    assert.deepEqual(written.body, { jobId: id, written: 6, eof: true })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+    assert.match(job.stdout, /got hello 30 100\r\ndone\r\n/)
+    const closed = await server.api('POST', `/jobs/${id}/stdin`, { data: 'late' })
+    assert.equal(closed.status, 409)
+  })
+
+  test('nudge types a newline into the terminal', async () => {
+    const id = await server.submit({ command: 'echo ready; read line; echo "nudged [$line]"', tty: true })
+    await waitFor(async () => (await stdoutOf(id)).includes('ready'), 'the job to start')
+    assert.deepEqual((await server.api('POST', `/jobs/${id}/nudge`)).body, { nudged: true, processAlive: true })
+    assert.match((await server.finished(id)).stdout, /nudged \[\]/)
+  })
+
+  test('kill ends the whole process group of a tty job, background processes included', async () => {
+    const m = marker()
+    const id = await server.submit({ command: `sleep ${m} & echo started; sleep ${m}`, tty: true })
+    await waitFor(async () => (await stdoutOf(id)).includes('started'), 'the job to start')
+    await waitFor(() => processesMatching(`sleep ${m}`).length >= 2, 'both sleeps')
+    assert.equal((await server.api('POST', `/jobs/${id}/kill`, {})).status, 200)
+    const job = await server.finished(id)
+    assert.equal(job.status, 'cancelled')
+    assert.deepEqual(processesMatching(`sleep ${m}`), [])
+  })
+
+  test('a background process that ignores the end of the job is killed with it', async () => {
+    const m = marker()
+    const id = await server.submit({ command: `(trap '' HUP TERM; exec sleep ${m}) & echo left-behind`, tty: true })
+    const job = await server.finished(id)
+    assert.equal(job.status, 'completed')
+    await waitFor(() => processesMatching(`sleep ${m}`).length === 0, 'the background sleep to be gone')
+  })
+
+  test('timeout and idle timeout end tty jobs as they end shell jobs', async () => {
+    const m = marker()
+    const timedOut = await server.finished(await server.submit({ command: `echo partial; sleep ${m}`, tty: true, timeout: 0.5 }))
+    assert.equal(timedOut.status, 'timeout')
+    assert.match(timedOut.error, /timed out after 0.5 s/)
+    assert.equal(timedOut.stdout, 'partial\r\n')
+    const idle = await server.finished(await server.submit({ command: `echo tick; sleep ${m}`, tty: true, idleTimeout: 0.5 }))
+    assert.equal(idle.status, 'timeout')
+    assert.match(idle.error, /no output for 0.5 s/)
+    assert.deepEqual(processesMatching(`sleep ${m}`), [])
+  })
+
+  test('bytes that are not UTF-8 reach a job unchanged through dataBase64', async () => {
+    const id = await server.submit({ command: 'od -An -tx1 -v', stdin: '' })
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x0a])
+    const written = await server.api('POST', `/jobs/${id}/stdin`, { dataBase64: bytes.toString('base64'), eof: true })
+    assert.deepEqual(written.body, { jobId: id, written: 7, eof: true })
+    const job = await server.finished(id)
+    assert.equal(job.stdout.trim().split(/\s+/).join(' '), 'ff fe 00 80 c3 28 0a')
+  })
+
+  test('stdin and resize refuse what they cannot do, each with one clear error', async () => {
+    const id = await server.submit({ command: 'cat' })
+    const both = await server.api('POST', `/jobs/${id}/stdin`, { data: 'a', dataBase64: 'YQ==' })
+    assert.equal(both.status, 400)
+    assert.match(both.body.error, /data or dataBase64, not both/)
+    const bad = await server.api('POST', `/jobs/${id}/stdin`, { dataBase64: 'not base64!' })
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.error, /dataBase64 must be standard base64/)
+    const notTty = await server.api('POST', `/jobs/${id}/resize`, { cols: 100, rows: 30 })
+    assert.equal(notTty.status, 409)
+    assert.equal(notTty.body.code, 'NOT_A_TTY_JOB')
+    const tooWide = await server.api('POST', `/jobs/${id}/resize`, { cols: 100000, rows: 30 })
+    assert.equal(tooWide.status, 400)
+    await server.api('POST', `/jobs/${id}/stdin`, { data: '', eof: true })
+    await server.finished(id)
+  })
+
+  test('tty is refused for persistent-shell and ACP jobs, and bad sizes are refused', async () => {
+    for (const body of [
+      { mode: 'persistent_shell', sessionKey: 'k', command: 'true', tty: true },
+      { mode: 'acp', prompt: 'hi', tty: true },
+    ]) {
+      const answer = await server.api('POST', '/exec', body)
+      assert.equal(answer.status, 400, JSON.stringify(body))
+      assert.match(answer.body.error, /tty: true is only for shell jobs, not mode (persistent_shell|acp)/)
+    }
+    const wide = await server.api('POST', '/exec', { command: 'true', tty: true, cols: 5000 })
+    assert.equal(wide.status, 400)
+    assert.match(wide.body.error, /cols must be an integer from 10 to 500/)
+    const notBool = await server.api('POST', '/exec', { command: 'true', tty: 'yes' })
+    assert.equal(notBool.status, 400)
+    assert.match(notBool.body.error, /tty must be a boolean/)
+  })
+})
