@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
 import * as pty from 'node-pty'
@@ -144,6 +144,49 @@ describe('agent-server exec on a terminal', () => {
     } finally {
       run.kill()
     }
+  })
+})
+
+const hasTmux = ((): boolean => {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+// `exec -t` in a tmux pane, whose state (screen, cursor, modes) tmux reports exactly.
+describe('agent-server exec -t in tmux', { skip: hasTmux ? false : 'tmux is not installed' }, () => {
+  let server: ServerProcess
+  let stateDir: string
+  const socket = `agent-runtime-test-${process.pid}`
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' })
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'cli-exec-tmux-'))
+    server = await spawnServer(stateDir, ['--log-level', 'warn'])
+    tmux('new-session', '-d', '-x', '100', '-y', '30', '-e', `AGENT_RUNTIME_API_KEY=${server.key}`, '/bin/sh')
+  })
+  after(async () => {
+    try { tmux('kill-server') } catch { /* already gone */ }
+    await server.stop()
+    rmSync(stateDir, { recursive: true, force: true })
+  })
+
+  const pane = (format: string): string => tmux('display-message', '-p', format).trim()
+
+  test('a job killed while it had the alternate screen, a hidden cursor and app keys leaves the pane as it was', async () => {
+    const marker = `1000.${Math.floor(Math.random() * 1e9)}`
+    const job = `printf '\\033[?1049h\\033[?25l\\033[?1h\\033=\\033[?1000h'; echo drawn; sleep ${marker}`
+    const line = [process.execPath, '--import', 'tsx', CLI_PATH, 'exec', '-t', '--url', server.url, '--', job].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+    tmux('send-keys', '-l', `${line}; echo "cli-exit=$?"`)
+    tmux('send-keys', 'Enter')
+    await waitFor(() => pane('#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{mouse_standard_flag}') === '1 0 1 1', 'the job to set its modes')
+    const jobs = (await call(server, 'GET', '/jobs?limit=1')).body as Array<{ jobId: string }>
+    await call(server, 'POST', `/jobs/${jobs[0]?.jobId}/kill`, { signal: 'SIGKILL' })
+    await waitFor(() => tmux('capture-pane', '-p').includes('cli-exit=137'), 'exec to exit with the job\'s code')
+    assert.equal(pane('#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{mouse_standard_flag}'), '0 1 0 0')
+    assert.equal(processesMatching(`sleep ${marker}`).length, 0)
   })
 })
 
