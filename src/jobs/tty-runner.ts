@@ -93,7 +93,7 @@ export class TtyJobRunner implements JobKind {
       const killed = signalSession(job.pid, 'SIGKILL')
       this.#host.log.info({ jobId: job.id, killed }, 'killed what was left of a tty job of an earlier server')
     }
-    return { type: 'lost', mode: 'shell' }
+    return { type: 'lost', mode: 'tty' }
   }
 
   #terminate (id: string, reason: KillReason): void {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
 import { processesMatching } from '../helpers/processes.js'
-import { startServer, type TestServer } from '../helpers/server.js'
+import { call, spawnServer } from '../helpers/cli-process.js'
+import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
 // A unique sleep length marks the processes of one test so that we can look for leftovers.
@@ -127,5 +129,68 @@ describe('tty jobs', () => {
     const notBool = await server.api('POST', '/exec', { command: 'true', tty: 'yes' })
     assert.equal(notBool.status, 400)
     assert.match(notBool.body.error, /tty must be a boolean/)
+  })
+})
+
+describe('tty jobs across updates and restarts', () => {
+  test('a running tty job blocks the update; one submitted during a drain waits while shell jobs go on', async () => {
+    let restarts = 0
+    const server = await startServer({}, {}, { onRestart: () => { restarts++ } })
+    try {
+      const running = await server.submit({ command: `echo ready; sleep ${marker()}`, tty: true })
+      await waitFor(async () => (await server.api('GET', `/jobs/${running}`)).body.stdout.includes('ready'), 'the job to run')
+      const refused = await server.api('POST', '/update')
+      assert.equal(refused.status, 409)
+      assert.deepEqual(refused.body, { error: 'cannot update while tty jobs are running', tty_jobs: 1, running_jobs: 1, code: 'UPDATE_BLOCKED' })
+      await server.api('POST', `/jobs/${running}/kill`)
+      await server.finished(running)
+
+      const short = await server.submit({ command: 'read line; echo "short $line"', tty: true })
+      await waitFor(async () => (await server.api('GET', `/jobs/${short}`)).body.status === 'running', 'the short job to run')
+      const update = server.api('POST', '/update', { drain: 30 })
+      const queued = await server.submit({ command: 'echo after the update', tty: true })
+      const shell = await server.submit({ command: 'echo shell jobs still run' })
+      assert.equal((await server.finished(shell)).stdout, 'shell jobs still run\n')
+      assert.equal((await server.api('GET', `/jobs/${queued}`)).body.status, 'pending')
+      // Why through the app: the HTTP routes answer 503 while the server drains.
+      await server.app.inject({ method: 'POST', url: `/jobs/${short}/stdin`, headers: { 'x-api-key': server.key }, payload: { data: 'done\n' } })
+      assert.equal((await update).status, 200)
+      await waitFor(() => restarts === 1, 'the restart hook')
+      await server.app.close()
+
+      const next = await startServer({ stateDir: server.stateDir })
+      try {
+        assert.match((await next.finished(short)).stdout, /short done/)
+        const after = await next.finished(queued)
+        assert.equal(after.status, 'completed')
+        assert.equal(after.stdout, 'after the update\r\n')
+      } finally {
+        await next.close()
+      }
+    } finally {
+      await server.close().catch(() => {})
+    }
+  })
+
+  test('a tty job running when the server dies ends failed as lost, and nothing of it is left', async () => {
+    const stateDir = makeStateDir()
+    const m = marker()
+    try {
+      const first = await spawnServer(stateDir)
+      const { body } = await call(first, 'POST', '/exec', { command: `trap '' HUP; echo ready; sleep ${m}`, tty: true })
+      await waitFor(async () => (await call(first, 'GET', `/jobs/${body.jobId}`)).body.stdout.includes('ready'), 'the job to run')
+      await first.stop('SIGKILL')
+      const second = await spawnServer(stateDir)
+      try {
+        const { body: job } = await call(second, 'GET', `/jobs/${body.jobId}`)
+        assert.equal(job.status, 'failed')
+        assert.match(job.error, /^lost: the server stopped while this tty job ran/)
+        await waitFor(() => processesMatching(`sleep ${m}`).length === 0, 'the job\'s processes to be gone')
+      } finally {
+        await second.stop()
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true })
+    }
   })
 })
