@@ -66,7 +66,8 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
   const tty = options.tty === true
   const stdinIsTerminal = io.stdin.isTTY === true
   // Why -i/-t are needed on a terminal only: piped input was always forwarded, and callers rely on it.
-  const forwardToJob = options.session === undefined && (!stdinIsTerminal || options.interactive === true || tty)
+  // Why not with --detach: nobody would be left to forward it; the job gets a closed stdin.
+  const forwardToJob = options.session === undefined && options.detach !== true && (!stdinIsTerminal || options.interactive === true || tty)
   const interactive = stdinIsTerminal && io.stderr.isTTY === true && !forwardToJob
   const following = new AbortController()
   let jobId: string | undefined

@@ -27,6 +27,13 @@ describe('tty jobs', () => {
     assert.equal(job.stderr, '')
   })
 
+  test('what a tty job writes is recorded byte for byte, bytes that are not UTF-8 included', async () => {
+    const id = await server.submit({ command: "printf 'a\\377\\376b'", tty: true })
+    await server.finished(id)
+    const raw = await fetch(`${server.url}/jobs/${id}/stdout`, { headers: { 'x-api-key': server.key } })
+    assert.deepEqual([...new Uint8Array(await raw.arrayBuffer())], [0x61, 0xff, 0xfe, 0x62])
+  })
+
   test('without cols and rows the terminal is 80 by 24, and a plain shell job has no terminal', async () => {
     const tty = await server.finished(await server.submit({ command: 'stty size', tty: true }))
     assert.equal(tty.stdout, '24 80\r\n')
