@@ -13,6 +13,8 @@ export interface PtySpawnOptions {
   env: NodeJS.ProcessEnv
   cols: number
   rows: number
+  /** The terminal type (TERM). */
+  term: string
 }
 
 /** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
@@ -48,7 +50,7 @@ export class PtyJobProcess {
     this.#out.on('error', onError)
     try {
       this.#pty = pty.spawn(options.shell, ['-c', options.command], {
-        name: 'xterm-256color',
+        name: options.term,
         cols: options.cols,
         rows: options.rows,
         cwd: options.cwd,

@@ -11,6 +11,8 @@ import type { JobRecord } from './types.js'
 
 // What a terminal sends for end-of-input (VEOF): `eof` on a tty job types it.
 const EOF_CHARACTER = '\u0004'
+// The terminal type of a tty job unless its `env` names another: what xterm.js, tmux and most terminals handle.
+const DEFAULT_TERM = 'xterm-256color'
 
 interface RunningTtyJob {
   process: PtyJobProcess
@@ -71,6 +73,7 @@ export class TtyJobRunner implements JobKind {
       env: { ...this.#baseEnv, ...withoutSecrets(spec.env) },
       cols: size.cols,
       rows: size.rows,
+      term: spec.env.TERM ?? DEFAULT_TERM,
     }, (err) => this.#host.log.warn({ err, jobId: id }, 'tty job output failed'))
     if (spec.stdin !== null && spec.stdin !== '') process.write(spec.stdin)
     if (spec.stdinEof) process.write(EOF_CHARACTER)

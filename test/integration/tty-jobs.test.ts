@@ -34,9 +34,11 @@ describe('tty jobs', () => {
     assert.deepEqual([...new Uint8Array(await raw.arrayBuffer())], [0x61, 0xff, 0xfe, 0x62])
   })
 
-  test('without cols and rows the terminal is 80 by 24, and a plain shell job has no terminal', async () => {
+  test('without cols and rows the terminal is 80 by 24, TERM can be chosen, and a plain shell job has no terminal', async () => {
     const tty = await server.finished(await server.submit({ command: 'stty size', tty: true }))
     assert.equal(tty.stdout, '24 80\r\n')
+    const term = await server.finished(await server.submit({ command: 'echo "$TERM"', tty: true, env: { TERM: 'vt100' } }))
+    assert.equal(term.stdout, 'vt100\r\n')
     const plain = await server.finished(await server.submit({ command: 'test -t 0 || echo "no tty"', stdinEof: true }))
     assert.equal(plain.stdout, 'no tty\n')
     assert.equal('tty' in plain, false)
