@@ -22,6 +22,11 @@ interface PtyEvents {
   on: (event: 'error', listener: (err: Error) => void) => void
 }
 
+/** The queue of input node-pty has not written to the terminal yet (its private write stream, Unix). */
+interface PtyWriteQueue {
+  _writeStream?: { _writeQueue?: Array<{ buffer: Uint8Array, offset: number }> }
+}
+
 /**
  * One job's process on a PTY (a tty job): its output (stdout and stderr merged, as a terminal
  * does) goes to the job's stdout file through the server, which holds the PTY's master side.
@@ -89,6 +94,17 @@ export class PtyJobProcess {
   /** Types bytes into the terminal (what a keyboard would send). */
   write (data: string | Buffer): void {
     this.#pty.write(data)
+  }
+
+  /**
+   * Input bytes typed but not yet taken by the terminal (its buffer is full while the program does
+   * not read); 0 when this node-pty does not say.
+   */
+  // Why the private field: node-pty queues writes without limit and offers no public measure of it.
+  pendingInputBytes (): number {
+    const queue = (this.#pty as unknown as PtyWriteQueue)._writeStream?._writeQueue
+    if (!Array.isArray(queue)) return 0
+    return queue.reduce((sum, task) => sum + task.buffer.length - task.offset, 0)
   }
 
   /** Changes the window size; the program gets SIGWINCH. */

@@ -11,8 +11,8 @@ import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
 
-// Unread stdin the server holds for one job before refusing more (the job is not reading).
-const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
+/** Unread stdin the server holds for one job before refusing more (the job is not reading). */
+export const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
 
 interface RunningJob {
   process: JobProcess

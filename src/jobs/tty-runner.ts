@@ -6,6 +6,7 @@ import type { LongTimer } from '../lib/long-timer.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { armJobLimits } from './limits.js'
+import { STDIN_BUFFER_LIMIT_BYTES } from './runner.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
 
@@ -120,6 +121,8 @@ export class TtyJobRunner implements JobKind {
   writeStdin (id: string, data: string | Buffer, eof: boolean): number {
     const running = this.#running.get(id)
     if (!running || !running.stdinOpen) throw new Errors.STDIN_CLOSED()
+    const pending = running.process.pendingInputBytes()
+    if (pending > STDIN_BUFFER_LIMIT_BYTES) throw new Errors.STDIN_BUSY(pending)
     const bytes = Buffer.byteLength(data)
     if (bytes > 0) running.process.write(data)
     if (eof) {

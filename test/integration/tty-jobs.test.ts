@@ -59,11 +59,26 @@ describe('tty jobs', () => {
     assert.equal(closed.status, 409)
   })
 
+  test('input a tty job does not read is held up to a limit, then refused with STDIN_BUSY', async () => {
+    // Why raw mode: in its line mode a terminal drops what does not fit in a line instead of waiting.
+    const id = await server.submit({ command: `stty raw -echo; echo ready; sleep ${marker()}`, tty: true })
+    await waitFor(async () => (await stdoutOf(id)).includes('ready'), 'the job to start')
+    const chunk = 'x'.repeat(1536 * 1024)
+    assert.equal((await server.api('POST', `/jobs/${id}/stdin`, { data: chunk })).status, 200)
+    const busy = await server.api('POST', `/jobs/${id}/stdin`, { data: 'more' })
+    assert.equal(busy.status, 409)
+    assert.equal(busy.body.code, 'STDIN_BUSY')
+    await server.api('POST', `/jobs/${id}/kill`, {})
+    assert.equal((await server.finished(id)).status, 'cancelled')
+  })
+
   test('nudge types a newline into the terminal', async () => {
     const id = await server.submit({ command: 'echo ready; read line; echo "nudged [$line]"', tty: true })
     await waitFor(async () => (await stdoutOf(id)).includes('ready'), 'the job to start')
-    assert.deepEqual((await server.api('POST', `/jobs/${id}/nudge`)).body, { nudged: true, processAlive: true })
-    assert.match((await server.finished(id)).stdout, /nudged \[\]/)
+    const nudged = (await server.api('POST', `/jobs/${id}/nudge`)).body
+    const job = await server.finished(id)
+    assert.deepEqual(nudged, { nudged: true, processAlive: true }, JSON.stringify(job))
+    assert.match(job.stdout, /nudged \[\]/, JSON.stringify(job))
   })
 
   test('kill ends the whole process group of a tty job, background processes included', async () => {
