@@ -114,6 +114,7 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       // forward, its stdin is closed at once.
       : await client.submit({ ...request, stdinEof: !forwardToJob, ...(tty ? { tty: true, ...localWindowSize(io) } : {}) })).jobId
     if (options.detach) {
+      terminalRestored = true
       io.stdout.write(`${jobId}\n`)
       return 0
     }
