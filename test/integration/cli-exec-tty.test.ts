@@ -156,8 +156,8 @@ const hasTmux = ((): boolean => {
   }
 })()
 
-// `exec -t` in a tmux pane, whose state (screen, cursor, modes) tmux reports exactly.
-describe('agent-server exec -t in tmux', { skip: hasTmux ? false : 'tmux is not installed' }, () => {
+// `exec -t` and `attach` in a tmux pane, whose state (screen, cursor, modes) tmux reports exactly.
+describe('agent-server exec -t and attach in tmux', { skip: hasTmux ? false : 'tmux is not installed' }, () => {
   let server: ServerProcess
   let stateDir: string
   const socket = `agent-runtime-test-${process.pid}`
@@ -187,6 +187,23 @@ describe('agent-server exec -t in tmux', { skip: hasTmux ? false : 'tmux is not 
     await waitFor(() => tmux('capture-pane', '-p').includes('cli-exit=137'), 'exec to exit with the job\'s code')
     assert.equal(pane('#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{mouse_standard_flag}'), '0 1 0 0')
     assert.equal(processesMatching(`sleep ${marker}`).length, 0)
+  })
+
+  test('attach, vi, Ctrl-]: the pane is back in normal mode with the cursor shown, and says how to come back', async () => {
+    const line = [process.execPath, '--import', 'tsx', CLI_PATH, 'attach', '--url', server.url, '--shell', '/bin/sh'].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+    tmux('send-keys', '-l', `clear; ${line}; echo "attach-exit=$?"`)
+    tmux('send-keys', 'Enter')
+    await waitFor(async () => (await call(server, 'GET', '/terminals')).body.terminals.length === 1, 'the terminal to open')
+    tmux('send-keys', '-l', 'vi')
+    tmux('send-keys', 'Enter')
+    await waitFor(() => pane('#{alternate_on} #{keypad_cursor_flag}') === '1 1', 'vi to take the screen')
+    tmux('send-keys', 'C-]')
+    await waitFor(() => tmux('capture-pane', '-p').includes('attach-exit=0'), 'attach to exit')
+    assert.equal(pane('#{alternate_on} #{cursor_flag} #{keypad_cursor_flag} #{keypad_flag} #{mouse_any_flag}'), '0 1 0 0 0')
+    assert.match(tmux('capture-pane', '-p'), /\[detached; the shell keeps running: agent-server attach --session \S+\]/)
+    const { terminals } = (await call(server, 'GET', '/terminals')).body as { terminals: Array<{ id: string }> }
+    assert.equal(terminals.length, 1, 'vi keeps running on the server')
+    await call(server, 'DELETE', `/terminals/${terminals[0]?.id}`)
   })
 })
 
