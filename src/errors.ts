@@ -30,6 +30,7 @@ export const Errors = {
   PERMISSION_REQUEST_NOT_FOUND: createError('PERMISSION_REQUEST_NOT_FOUND', 'no permission request %s is waiting for an answer', 404),
   UNKNOWN_PERMISSION_OPTION: createError('UNKNOWN_PERMISSION_OPTION', 'optionId %s is not one of the options of this request (%s)', 400),
   NOT_AN_ACP_JOB: createError('NOT_AN_ACP_JOB', 'this job is not an ACP job', 409),
+  NOT_A_TTY_JOB: createError('NOT_A_TTY_JOB', 'this job has no terminal (submit it with tty: true)', 409),
   JOB_NOT_RUNNING: createError('JOB_NOT_RUNNING', 'job is not running (status: %s)', 409),
   STDIN_CLOSED: createError('STDIN_CLOSED', 'stdin of this job is closed', 409),
   STDIN_BUSY: createError('STDIN_BUSY', 'the job is not reading its stdin (%s bytes are waiting); retry later', 409),

@@ -1,12 +1,14 @@
 // The web terminal: asks for the API key once per tab, connects with a single-use ticket,
-// follows the window size, and reattaches to the same shell after a dropped connection.
-/* global Terminal, FitAddon, location */
+// follows the window size, reattaches to the same shell after a dropped connection, and lets the
+// user pick another open terminal of the server to reattach.
+/* global Terminal, FitAddon, location, Option */
 'use strict'
 
 const KEY_ITEM = 'agent-runtime.key'
 const SESSION_ITEM = 'agent-runtime.session'
 const RECONNECT_MAX_MS = 5000
 const CLOSE_UNAUTHORIZED = 3401
+const DEFAULT_TITLE = document.title
 // Page URL parameters passed on to a new terminal. Not `command`: a link must not be able to run
 // something in the user's shell once they enter their key.
 const FORWARDED_PARAMS = ['workdir', 'shell', 'readonly']
@@ -20,6 +22,9 @@ const ui = {
   screen: el('terminal'),
   newTerminal: el('new-terminal'),
   forgetKey: el('forget-key'),
+  title: el('title'),
+  picker: el('session-picker'),
+  pickerLabel: document.querySelector('label[for="session-picker"]'),
 }
 
 const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontFamily: 'monospace' })
@@ -40,8 +45,63 @@ function showLogin (message) {
   ui.login.hidden = false
   ui.screen.hidden = true
   ui.forgetKey.hidden = true
+  ui.picker.hidden = true
+  ui.pickerLabel.hidden = true
   ui.loginError.textContent = message || ''
   ui.key.focus()
+}
+
+// Shows which machine this is, once the key is known to work (the host name is not public).
+async function showHostName (key) {
+  try {
+    const response = await fetch('/health', { headers: { 'X-API-Key': key } })
+    const { hostname } = await response.json()
+    if (!hostname) return
+    document.title = `${hostname} · agent-runtime`
+    ui.title.textContent = hostname
+    ui.title.title = `agent-runtime on ${hostname}`
+  } catch { /* the title is a nicety: keep the default */ }
+}
+
+function describeTerminal (terminal) {
+  const shell = terminal.shell.split('/').pop()
+  const since = new Date(terminal.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+  const watching = terminal.clients === 1 ? '1 client' : `${terminal.clients} clients`
+  return `${terminal.id.slice(0, 8)} · ${shell} · ${terminal.workdir} · ${watching} · since ${since}`
+}
+
+// Lists the server's open terminals (GET /terminals) in the picker, the current one selected.
+async function refreshPicker () {
+  const key = sessionStorage.getItem(KEY_ITEM)
+  if (!key) return
+  let terminals
+  try {
+    const response = await fetch('/terminals', { headers: { 'X-API-Key': key } })
+    if (!response.ok) return
+    terminals = (await response.json()).terminals
+  } catch {
+    return
+  }
+  const current = sessionStorage.getItem(SESSION_ITEM)
+  const options = terminals.map((terminal) => new Option(describeTerminal(terminal), terminal.id, false, terminal.id === current))
+  options.push(new Option('New terminal', '', false, !terminals.some((terminal) => terminal.id === current)))
+  ui.picker.replaceChildren(...options)
+  ui.picker.hidden = false
+  ui.pickerLabel.hidden = false
+}
+
+// Leaves the current terminal running (it can be picked again) and attaches to `id`, or to a new one.
+function switchTerminal (id) {
+  if (id === (sessionStorage.getItem(SESSION_ITEM) || '') && socket && !exited) return
+  if (id) sessionStorage.setItem(SESSION_ITEM, id)
+  else sessionStorage.removeItem(SESSION_ITEM)
+  exited = false
+  ui.newTerminal.hidden = true
+  const previous = socket
+  socket = null
+  if (previous) previous.close(1000, 'switching terminal')
+  term.reset()
+  connect()
 }
 
 function send (message) {
@@ -80,6 +140,7 @@ function onControl (message) {
     send({ type: 'resize', cols: term.cols, rows: term.rows })
     // Why: keys typed after Connect or a reload were lost until the user clicked the terminal.
     term.focus()
+    refreshPicker()
   } else if (message.type === 'exit') {
     exited = true
     sessionStorage.removeItem(SESSION_ITEM)
@@ -87,6 +148,7 @@ function onControl (message) {
     setState('exited', `shell ended (${message.reason}, ${how})`)
     term.write(`\r\n\x1b[33m[shell ended: ${message.reason}, ${how}]\x1b[0m\r\n`)
     ui.newTerminal.hidden = false
+    refreshPicker()
   } else if (message.type === 'error') {
     term.write(`\r\n\x1b[31m[${message.message}]\x1b[0m\r\n`)
   }
@@ -114,6 +176,7 @@ async function connect () {
     sessionStorage.removeItem(KEY_ITEM)
     return showLogin('That key was not accepted.')
   }
+  if (document.title === DEFAULT_TITLE) showHostName(key)
   const session = sessionStorage.getItem(SESSION_ITEM)
   const query = new URLSearchParams({ ticket: granted, cols: String(term.cols), rows: String(term.rows) })
   if (session) query.set('session', session)
@@ -126,6 +189,8 @@ async function connect () {
   socket = ws
   let attached = false
   ws.onmessage = (event) => {
+    // Why: a terminal the user switched away from may still deliver a frame or two.
+    if (socket !== ws) return
     const data = event.data
     if (data.charCodeAt(0) === 0) {
       const message = JSON.parse(data.slice(1))
@@ -166,6 +231,8 @@ ui.forgetKey.addEventListener('click', () => {
   if (socket) socket.close()
   showLogin()
 })
+ui.picker.addEventListener('focus', refreshPicker)
+ui.picker.addEventListener('change', () => switchTerminal(ui.picker.value))
 term.onData((data) => send({ type: 'input', data }))
 term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }))
 window.addEventListener('resize', () => fit.fit())

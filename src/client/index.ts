@@ -4,7 +4,7 @@ import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
-  AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult,
+  AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ResizeResult, SessionInfo, SessionJobRequest, ShellJobRequest, StdinResult, SubmitResult,
 } from './types.js'
 
 export type * from './types.js'
@@ -189,8 +189,15 @@ export class RuntimeClient {
     return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/nudge`)
   }
 
-  writeStdin (jobId: string, data: string, eof = false): Promise<{ jobId: string, written: number, eof: boolean }> {
-    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/stdin`, { body: { data, eof } })
+  /** Writes to the job's stdin: a string as UTF-8, bytes as they are (sent as `dataBase64`); `eof` closes it after. */
+  writeStdin (jobId: string, data: string | Uint8Array, eof = false): Promise<StdinResult> {
+    const body = typeof data === 'string' ? { data, eof } : { dataBase64: Buffer.from(data).toString('base64'), eof }
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/stdin`, { body })
+  }
+
+  /** Changes the window size of a running tty job's terminal (RuntimeError 409 NOT_A_TTY_JOB for other jobs). */
+  resize (jobId: string, cols: number, rows: number): Promise<ResizeResult> {
+    return this.#json('POST', `/jobs/${encodeURIComponent(jobId)}/resize`, { body: { cols, rows } })
   }
 
   /** Answers a permission request of an ACP job with policy `ask` (see its `permission_request` events). */

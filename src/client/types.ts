@@ -8,7 +8,7 @@ export type { AcpJobRequest, SessionJobRequest, ShellJobRequest } from '../contr
 
 /** POST /acp/sessions: the fields of an ACP job without `prompt` (the prompts come one by one). */
 export type AcpSessionRequest = Omit<import('../contract/exec-request.js').AcpJobRequest, 'prompt'>
-export type { AcpEvent, Job, KillResult, PermissionAnswer, StdinResult, SubmitResult } from '../contract/job.js'
+export type { AcpEvent, Job, KillResult, PermissionAnswer, ResizeResult, StdinResult, SubmitResult } from '../contract/job.js'
 export type { JobEvent } from '../contract/events.js'
 export type { Health } from '../contract/health.js'
 export type { TerminalInfo, TerminalList, Ticket } from '../contract/terminal.js'

@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline/promises'
-import { StringDecoder } from 'node:string_decoder'
 import type { RuntimeClient } from '../client/index.js'
+import { enterRawMode, forwardInput, forwardWindowSize, localWindowSize, TerminalModes, type TtyExecIo } from './exec-tty.js'
 import { exitCodeOf, followOutput } from './follow.js'
-import type { CommandIo } from './io.js'
 import { Spinner } from './spinner.js'
 
 export interface ExecOptions {
@@ -13,29 +12,15 @@ export interface ExecOptions {
   /** Run in this persistent shell session. */
   session?: string | undefined
   shell?: string | undefined
+  /** `-i`: forward local stdin to the job even from a terminal, and close the job's stdin at EOF. */
+  interactive?: boolean | undefined
+  /** `-t`: run the job on a terminal of the local window size; keys go to it raw. */
+  tty?: boolean | undefined
 }
 
 const EXIT_INTERRUPTED = 130
 // The server's timeout for a job that names none (`POST /exec`, docs/api.md).
 const DEFAULT_TIMEOUT_SEC = 300
-
-/**
- * Sends local stdin to the job chunk by chunk and closes the job's stdin at EOF. Failures (the job
- * ended, the server went away) stop the forwarding quietly: the output stream reports the outcome.
- */
-async function forwardInput (client: RuntimeClient, jobId: string, io: CommandIo): Promise<void> {
-  // Why a decoder: a UTF-8 character split across two reads must not become two U+FFFD.
-  const decoder = new StringDecoder('utf8')
-  try {
-    for await (const chunk of io.stdin) {
-      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer)
-      if (text !== '') await client.writeStdin(jobId, text)
-    }
-    await client.writeStdin(jobId, decoder.end(), true)
-  } catch {
-    // the job no longer takes input
-  }
-}
 
 const shellQuote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`
 
@@ -55,7 +40,7 @@ export function parseEnv (pairs: readonly string[] = []): Record<string, string>
   return env
 }
 
-async function askToKill (io: CommandIo, jobId: string): Promise<boolean> {
+async function askToKill (io: TtyExecIo, jobId: string): Promise<boolean> {
   const rl = createInterface({ input: io.stdin, output: io.stderr })
   try {
     const answer = await rl.question(`\nKill job ${jobId} on the server? [y/N] (no: detach and leave it running) `)
@@ -66,19 +51,40 @@ async function askToKill (io: CommandIo, jobId: string): Promise<boolean> {
 }
 
 /**
- * `agent-server exec -- CMD…`: submits, then mirrors the job's output and exit code. Ctrl-C asks
- * (on a terminal) whether to kill the job or detach; elsewhere it detaches and prints the job id.
+ * `agent-server exec -- CMD…`: submits, then mirrors the job's output and exit code.
+ * Input: piped stdin is forwarded and closed at EOF; a terminal's keys are not (the job's stdin is
+ * closed at once) unless `-i` (lines, Ctrl-D ends them) or `-t` (raw keys to the job's terminal).
+ * Ctrl-C asks (on a terminal, without -i/-t) whether to kill the job or detach; elsewhere it
+ * detaches and prints the job id; under -t it is a key for the job.
  */
-export async function runExec (client: RuntimeClient, argv: readonly string[], options: ExecOptions, io: CommandIo): Promise<number> {
+export async function runExec (client: RuntimeClient, argv: readonly string[], options: ExecOptions, io: TtyExecIo): Promise<number> {
   if (argv.length === 0) throw new Error('exec needs a command after --')
+  if (options.session !== undefined && (options.tty === true || options.interactive === true)) {
+    throw new Error('exec --session takes no -i or -t: a session command\'s stdin stays open (use agent-server attach for a terminal)')
+  }
   const env = parseEnv(options.env)
-  const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true
+  const tty = options.tty === true
+  const stdinIsTerminal = io.stdin.isTTY === true
+  // Why -i/-t are needed on a terminal only: piped input was always forwarded, and callers rely on it.
+  // Why not with --detach: nobody would be left to forward it; the job gets a closed stdin.
+  const forwardToJob = options.session === undefined && options.detach !== true && (!stdinIsTerminal || options.interactive === true || tty)
+  const interactive = stdinIsTerminal && io.stderr.isTTY === true && !forwardToJob
   const following = new AbortController()
   let jobId: string | undefined
   let spinner: Spinner | undefined
-  const forwardStdin = io.stdin.isTTY !== true
   let forwarding: Promise<void> | undefined
   let question: Promise<void> | undefined
+  let leaveRawMode = (): void => {}
+  let stopResizing = (): void => {}
+  const modes = tty && io.stdout.isTTY === true ? new TerminalModes() : undefined
+  let terminalRestored = false
+  // Puts the local terminal back (modes the job's program left set, raw mode) before anything more is printed.
+  const restoreTerminal = (): void => {
+    if (terminalRestored) return
+    terminalRestored = true
+    if (modes) io.stdout.write(modes.restore())
+    leaveRawMode()
+  }
   const detach = (): void => following.abort()
   // Why: installed before the submit, so that a Ctrl-C while it is in flight detaches too.
   const onInterrupt = (): void => {
@@ -100,29 +106,38 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       ...(Object.keys(env).length > 0 ? { env } : {}),
       ...(options.shell !== undefined ? { shell: options.shell } : {}),
     }
-    // Why not for a session: its commands take input through stdin/nudge and their stdin is never
-    // closed (the shell's own stays open), so local input is not forwarded there.
-    const forwardToJob = options.session === undefined && forwardStdin
     jobId = (options.session !== undefined
+      // Why no forwarding for a session: its commands take input through stdin/nudge and their
+      // stdin is never closed (the shell's own stays open).
       ? await client.submitSession({ ...request, sessionKey: options.session })
-      // Why: a job whose stdin stays open waits for ever in `cat` or `read`; a terminal's keys are
-      // not meant for the job, so its stdin is closed at once; piped input is forwarded below.
-      : await client.submit({ ...request, stdinEof: !forwardToJob })).jobId
-    if (forwardToJob) forwarding = forwardInput(client, jobId, io)
+      // Why: a job whose stdin stays open waits for ever in `cat` or `read`; without input to
+      // forward, its stdin is closed at once.
+      : await client.submit({ ...request, stdinEof: !forwardToJob, ...(tty ? { tty: true, ...localWindowSize(io) } : {}) })).jobId
     if (options.detach) {
+      terminalRestored = true
       io.stdout.write(`${jobId}\n`)
       return 0
     }
-    spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
+    if (tty) {
+      leaveRawMode = enterRawMode(io)
+      stopResizing = forwardWindowSize(client, jobId, io)
+    }
+    if (forwardToJob) forwarding = forwardInput(client, jobId, io)
+    // Why no spinner under -t: the job draws on the terminal itself.
+    spinner = io.stderr.isTTY && !tty ? new Spinner(io.stderr) : undefined
     if (following.signal.aborted) throw following.signal.reason
-    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner, hold: async () => question })
+    const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner, hold: async () => question, ...(modes ? { seen: (bytes: Uint8Array) => modes.see(bytes) } : {}) })
+    restoreTerminal()
     if (exit?.status === 'timeout') io.stderr.write(`agent-server: job ${jobId} timed out after ${options.timeout ?? DEFAULT_TIMEOUT_SEC} s\n`)
     return exitCodeOf(exit)
   } catch (err) {
+    restoreTerminal()
     if (!following.signal.aborted || jobId === undefined) throw err
     io.stderr.write(`detached: job ${jobId} keeps running (agent-server logs -f ${jobId})\n`)
     return EXIT_INTERRUPTED
   } finally {
+    restoreTerminal()
+    stopResizing()
     if (forwarding) io.stdin.destroy()
     process.removeListener('SIGINT', onInterrupt)
     spinner?.stop()

@@ -82,6 +82,8 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     .option('--detach', 'print the job id and return at once')
     .option('--session <key>', 'run in this persistent shell session (created on first use; state lasts across commands)')
     .option('--shell <shell>', 'with --session: bash, zsh or sh (default bash); else the shell program (default /bin/sh)')
+    .option('-i, --interactive', 'forward stdin to the job even from a terminal (piped stdin always is); EOF closes it')
+    .option('-t, --tty', 'run the job on a terminal of this window\'s size; keys go to it as typed (Ctrl-C included)')
     .argument('<command...>', 'the command (put it after --)')
     // Why: `exec ls -la` fails on `-la`, which is the command's option, not ours: say where it goes.
     .configureOutput({
@@ -89,7 +91,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         ? `${message.trimEnd()} (put the command after --, e.g. agent-server exec -- ls -la)\n`
         : message),
     })
-    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string }) =>
+    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean }) =>
       run(flags, undefined, (client) => runExec(client, argv, flags, io)))
 
   const sessions = withClientOptions(program.command('sessions'))

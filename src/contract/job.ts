@@ -57,6 +57,7 @@ export const JobSchema = {
     usage: { type: 'object', additionalProperties: true, description: 'ACP jobs only, only when the agent sent one: the prompt response\'s token usage' },
     sessionKey: { type: 'string', description: 'persistent-shell jobs only: the session' },
     shell: { type: 'string', description: 'persistent-shell jobs only: the session\'s shell' },
+    tty: { const: true, description: 'tty jobs only: the job runs on a terminal (stdout holds its merged output)' },
     persistentShell: { type: 'string', description: 'ACP jobs whose terminals run in a persistent session: the shell (devpilot\'s field)' },
   },
   required: [
@@ -97,6 +98,15 @@ export const StdinResultSchema = {
   additionalProperties: false,
 } as const
 
+/** POST /jobs/:id/resize: the window size the job's terminal has now. */
+export const ResizeResultSchema = {
+  title: 'ResizeResult',
+  type: 'object',
+  properties: { jobId: { type: 'string' }, cols: { type: 'integer' }, rows: { type: 'integer' } },
+  required: ['jobId', 'cols', 'rows'],
+  additionalProperties: false,
+} as const
+
 /** POST /jobs/:id/nudge, in devpilot's shape: `reason` only when not nudged. */
 export const NudgeResultSchema = {
   title: 'NudgeResult',
@@ -134,6 +144,8 @@ export type SubmitResult = FromSchema<typeof SubmitResultSchema>
 export type KillResult = FromSchema<typeof KillResultSchema>
 /** The answer of POST /jobs/:id/stdin. */
 export type StdinResult = FromSchema<typeof StdinResultSchema>
+/** The answer of POST /jobs/:id/resize. */
+export type ResizeResult = FromSchema<typeof ResizeResultSchema>
 /** The answer of POST /jobs/:id/permission. */
 export type PermissionAnswer = FromSchema<typeof PermissionAnswerSchema>
 

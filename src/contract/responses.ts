@@ -5,7 +5,7 @@
 // the copy was made from.
 import { ErrorSchema } from './error.js'
 import { HealthSchema } from './health.js'
-import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
+import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, ResizeResultSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
 import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
 import { AcpSessionHistorySchema, AcpSessionListSchema, AcpSessionSchema } from './acp-session.js'
 import { TerminalEndedSchema, TerminalListSchema, TicketSchema } from './terminal.js'
@@ -64,6 +64,7 @@ export const Responses = {
   rawOutput: { 200: { content: { 'application/octet-stream': BYTES } }, 206: { content: { 'application/octet-stream': BYTES } }, ...ERRORS },
   nudge: { 200: serializeWith(NudgeResultSchema), ...ERRORS },
   stdin: { 200: serializeWith(StdinResultSchema), ...ERRORS },
+  resize: { 200: serializeWith(ResizeResultSchema), ...ERRORS },
   kill: { 200: serializeWith(KillResultSchema), ...ERRORS },
   permission: { 200: serializeWith(PermissionAnswerSchema), ...ERRORS },
   events: { 200: { content: { 'text/event-stream': SSE } }, ...ERRORS },

@@ -8,14 +8,15 @@ const HTML = { 200: { content: { 'text/html': { schema: { type: 'string' } } } }
 /** Documentation by `METHOD url`, merged into the route's schema in the document. */
 export const ROUTE_DOCS: Readonly<Record<string, Record<string, unknown>>> = {
   'GET /health': { summary: 'Liveness; the full status with a key (never 401)' },
-  'POST /exec': { summary: 'Submit a shell or ACP job; ?stream=sse or Accept: text/event-stream streams its events', body: ExecBodySchema },
+  'POST /exec': { summary: 'Submit a shell (optionally on a terminal: tty), ACP or persistent-shell job; ?stream=sse or Accept: text/event-stream streams its events', body: ExecBodySchema },
   'GET /jobs': { summary: 'The newest jobs' },
   'GET /jobs/:id': { summary: 'One job with its output; ?wait= long-polls until it ends' },
   'GET /jobs/:id/stdout': { summary: 'Raw stdout bytes (Range supported)' },
   'GET /jobs/:id/stderr': { summary: 'Raw stderr bytes (Range supported)' },
   'GET /jobs/:id/transcript': { summary: 'An ACP job\'s JSON-RPC transcript (transcript: true), NDJSON bytes (Range supported)' },
   'POST /jobs/:id/nudge': { summary: 'Write a newline to the job\'s stdin (devpilot\'s nudge)' },
-  'POST /jobs/:id/stdin': { summary: 'Write to the job\'s stdin, optionally close it' },
+  'POST /jobs/:id/stdin': { summary: 'Write text (data) or bytes (dataBase64) to the job\'s stdin, optionally close it' },
+  'POST /jobs/:id/resize': { summary: 'Change the window size of a tty job\'s terminal' },
   'POST /jobs/:id/kill': { summary: 'Signal the job\'s process group (ACP: cancel the turn)' },
   'DELETE /jobs/:id': { summary: 'Cancel the job (SIGTERM, then SIGKILL)' },
   'POST /jobs/:id/permission': { summary: 'Answer an ACP permission request (policy ask)' },

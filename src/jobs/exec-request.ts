@@ -6,6 +6,7 @@ import { machineShells, type ShellAvailability } from '../sessions/shells.js'
 import { parseAcpSpec } from './acp-request.js'
 import { isPlainObject, isPythonFalsy } from '../lib/json-values.js'
 import { optionalString } from './request-fields.js'
+import { COLS, ROWS } from '../terminal/protocol.js'
 import type { JobSpec } from './types.js'
 
 export const DEFAULT_TIMEOUT_SEC = 300
@@ -43,6 +44,7 @@ export function parseExecRequest (body: unknown, serverCwd: string, shells?: She
   if (!isPlainObject(env) || !Object.values(env).every((v) => typeof v === 'string')) {
     throw new Errors.INVALID_REQUEST('env must be an object of string key/value pairs')
   }
+  const tty = ttySize(body, mode)
   if (mode === 'persistent_shell') return sessionSpec(body, serverCwd, shells ?? machineShells())
   const acp = mode === 'acp' ? parseAcpSpec(body, shells) : undefined
 
@@ -73,7 +75,27 @@ export function parseExecRequest (body: unknown, serverCwd: string, shells?: She
     stdin: acp ? null : stdin,
     stdinEof: acp ? true : stdinEof,
     ...(acp ? { acp } : {}),
+    ...(tty ? { tty } : {}),
   }
+}
+
+function windowSize (body: Record<string, unknown>, name: 'cols' | 'rows', range: { min: number, max: number, default: number }): number {
+  const value = body[name]
+  if (value === undefined || value === null) return range.default
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new Errors.INVALID_REQUEST(`${name} must be an integer from ${range.min} to ${range.max}`)
+  }
+  return value
+}
+
+/** `tty`, `cols` and `rows` of a shell job: its terminal's first window size, or undefined without `tty: true`. */
+function ttySize (body: Record<string, unknown>, mode: string): { cols: number, rows: number } | undefined {
+  const tty = body.tty ?? false
+  if (typeof tty !== 'boolean') throw new Errors.INVALID_REQUEST('tty must be a boolean')
+  // Why cols and rows are not refused without tty: devpilot ignored unknown fields, and so do we.
+  if (!tty) return undefined
+  if (mode !== 'shell') throw new Errors.INVALID_REQUEST(`tty: true is only for shell jobs, not mode ${mode} (a persistent shell or an ACP agent has no terminal of its own)`)
+  return { cols: windowSize(body, 'cols', COLS), rows: windowSize(body, 'rows', ROWS) }
 }
 
 // A persistent-shell command: devpilot's fields and messages (sessions/request.ts), plus our idleTimeout.

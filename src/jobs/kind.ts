@@ -75,7 +75,9 @@ export interface JobKind {
   detachAll: () => void
   stopAll: () => Promise<void>
   /** Kinds with a stdin: queues bytes (never waiting for the job to read them), optionally closing it. */
-  writeStdin?: (id: string, data: string, eof: boolean) => number
+  writeStdin?: (id: string, data: string | Buffer, eof: boolean) => number
+  /** Kinds whose jobs run on a terminal (tty jobs): changes its window size. */
+  resize?: (id: string, cols: number, rows: number) => void
   /** Kinds whose jobs ask a person for permissions (ACP, policy `ask`): answers one request. */
   answerPermission?: (id: string, requestId: string, optionId: string) => void
   /** Kinds whose jobs cannot survive a restart: they block POST /update while they run. */

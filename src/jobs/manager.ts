@@ -12,6 +12,8 @@ import { outcomeOf, type JobEnd } from './outcome.js'
 import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
 import { JobRunner } from './runner.js'
+import { ShellJobKinds } from './shell-kinds.js'
+import { TtyJobRunner } from './tty-runner.js'
 import { SessionJobRunner } from './session-runner.js'
 import { sessionTerminalsFor } from './acp-session-terminals.js'
 import { SessionPool } from '../sessions/pool.js'
@@ -86,7 +88,7 @@ export class JobManager {
         log: log.child({ component: 'acp-sessions' }),
       })
       this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job), this.#acpSessions)
-      this.#kinds = { shell: new JobRunner(host), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
+      this.#kinds = { shell: new ShellJobKinds(new JobRunner(host), new TtyJobRunner(host)), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
     }
     this.#retention = new RetentionSweeper({
       store,
@@ -237,7 +239,7 @@ export class JobManager {
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  async writeStdin (id: string, data: string, eof: boolean): Promise<number> {
+  async writeStdin (id: string, data: string | Buffer, eof: boolean): Promise<number> {
     const job = this.#require(id)
     const kind = this.#kinds[job.mode]
     if (!kind.writeStdin) throw new Errors.STDIN_CLOSED()
@@ -245,6 +247,16 @@ export class JobManager {
     await this.#starting.get(id)
     if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
     return kind.writeStdin(id, data, eof)
+  }
+
+  /** Changes the window size of a running tty job's terminal (the program gets SIGWINCH). */
+  async resize (id: string, cols: number, rows: number): Promise<void> {
+    const job = this.#require(id)
+    const kind = this.#kinds[job.mode]
+    if (job.spec.tty === undefined || !kind.resize) throw new Errors.NOT_A_TTY_JOB()
+    await this.#starting.get(id)
+    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
+    kind.resize(id, cols, rows)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */

@@ -25,7 +25,7 @@ export type JobEnd =
   /** A persistent-shell command ended, as its session reports it; `reason` is the kill reason it was given, if any. */
   | { type: 'session', outcome: SessionOutcome, reason: KillReason | null }
   /** At start-up: the job was running under an earlier server and is gone without a status. */
-  | { type: 'lost', mode: JobMode }
+  | { type: 'lost', mode: JobMode | 'tty' }
   /** The job's kind could not start it. */
   | { type: 'start-failed', message: string }
   /** A pending job that never started: cancelled by a kill, or the server stopped. */
@@ -46,10 +46,11 @@ export interface JobOutcome extends ExitInfo {
   acp?: AcpOutcome
 }
 
-const LOST_ERRORS: Record<JobMode, string> = {
+const LOST_ERRORS: Record<JobMode | 'tty', string> = {
   shell: 'lost: the server stopped while this job ran and its process is gone',
   acp: 'lost: the server stopped while this ACP job ran, and ACP sessions cannot survive a restart',
   persistent_shell: "lost: the server stopped while this command ran and its session's shell is gone",
+  tty: 'lost: the server stopped while this tty job ran, and a job on a terminal cannot outlive the server that holds the terminal',
 }
 const VANISHED_ERROR = 'the job ended while no server was running and left no exit status'
 

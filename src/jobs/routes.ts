@@ -13,7 +13,7 @@ import type { JobEventSource } from './event-source.js'
 import { replyWithSse } from './stream-routes.js'
 import { parseExecRequest } from './exec-request.js'
 import type { JobManager } from './manager.js'
-import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, PermissionBody, RawQuery, StdinBody } from './schemas.js'
+import { ExecQuery, JobParams, JobQuery, KillBody, ListQuery, PermissionBody, RawQuery, ResizeBody, StdinBody } from './schemas.js'
 import { isFinished, type JobRecord } from './types.js'
 import { jobView, type OutputSelection } from './view.js'
 
@@ -91,8 +91,14 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
 
   app.post('/jobs/:id/stdin', { schema: { params: JobParams, body: StdinBody, response: Responses.stdin } }, async (request) => {
     const eof = request.body.eof ?? false
-    const written = await jobs.writeStdin(request.params.id, request.body.data, eof)
+    const written = await jobs.writeStdin(request.params.id, stdinBytes(request.body), eof)
     return { jobId: request.params.id, written, eof }
+  })
+
+  app.post('/jobs/:id/resize', { schema: { params: JobParams, body: ResizeBody, response: Responses.resize } }, async (request) => {
+    const { cols, rows } = request.body
+    await jobs.resize(request.params.id, cols, rows)
+    return { jobId: request.params.id, cols, rows }
   })
 
   const kill = (id: string, signal: string | undefined): Record<string, unknown> => {
@@ -109,6 +115,19 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     jobs.answerPermission(request.params.id, requestId, optionId)
     return { jobId: request.params.id, requestId, outcome: { outcome: 'selected', optionId } }
   })
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** The bytes of a POST /jobs/:id/stdin body: `data` as UTF-8 or `dataBase64` decoded, exactly one of them. */
+function stdinBytes (body: { data?: string, dataBase64?: string }): string | Buffer {
+  if (body.data !== undefined && body.dataBase64 !== undefined) throw new Errors.INVALID_REQUEST('send data or dataBase64, not both')
+  if (body.dataBase64 !== undefined) {
+    if (!BASE64.test(body.dataBase64)) throw new Errors.INVALID_REQUEST('dataBase64 must be standard base64 (A-Z a-z 0-9 + /, padded with =)')
+    return Buffer.from(body.dataBase64, 'base64')
+  }
+  if (body.data === undefined) throw new Errors.INVALID_REQUEST("body must have required property 'data'")
+  return body.data
 }
 
 function sendRaw (reply: FastifyReply, path: string, rangeHeader: string | undefined, offset: number | undefined): FastifyReply {

@@ -5,15 +5,14 @@ import { createJobStarter, type JobStarter } from '../exec/job-starter.js'
 import { launchedPid } from '../exec/launcher.js'
 import { isSameProcess, processStartTime } from '../exec/process-group.js'
 import { childEnv, withoutSecrets } from '../lib/child-env.js'
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { lastWriteAt } from '../output/read.js'
-import { nowSeconds } from '../lib/clock.js'
+import type { LongTimer } from '../lib/long-timer.js'
+import { armJobLimits } from './limits.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
 
-// Unread stdin the server holds for one job before refusing more (the job is not reading).
-const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
+/** Unread stdin the server holds for one job before refusing more (the job is not reading). */
+export const STDIN_BUFFER_LIMIT_BYTES = 1024 * 1024
 
 interface RunningJob {
   process: JobProcess
@@ -89,26 +88,8 @@ export class JobRunner implements JobKind {
 
   /** Follows a process (started here or adopted): enforces the job's limits and reports its exit. */
   #follow (job: JobRecord, process: JobProcess, stdinOpen: boolean): void {
-    const { id, spec } = job
-    const startedAt = job.startedAt ?? nowSeconds()
-    const timers: LongTimer[] = []
-    if (spec.timeoutSec > 0) {
-      const remainingMs = Math.max(0, (startedAt + spec.timeoutSec - nowSeconds()) * 1000)
-      timers.push(setLongTimeout(() => this.#terminate(id, 'timeout'), remainingMs, { ref: true }))
-    }
-    if (spec.idleTimeoutSec > 0) {
-      const files = this.#host.files(id)
-      const checkMs = Math.min(1000, Math.max(50, spec.idleTimeoutSec * 250))
-      const check = setInterval(() => {
-        try {
-          const last = Math.max(startedAt, lastWriteAt([files.stdout, files.stderr]) ?? 0)
-          if (nowSeconds() - last >= spec.idleTimeoutSec) this.#terminate(id, 'idle')
-        } catch (err) {
-          this.#host.log.error({ err, jobId: id }, 'idle check failed')
-        }
-      }, checkMs)
-      timers.push({ clear: () => clearInterval(check) })
-    }
+    const { id } = job
+    const timers = armJobLimits(job, this.#host.files(id), (reason) => this.#terminate(id, reason), this.#host.log)
     const done = process.exited
       .then((end) => {
         if (this.#detached) return
@@ -140,7 +121,7 @@ export class JobRunner implements JobKind {
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  writeStdin (id: string, data: string, eof: boolean): number {
+  writeStdin (id: string, data: string | Buffer, eof: boolean): number {
     const running = this.#running.get(id)
     const stdin = running?.process.stdin
     if (!running || !stdin || !running.stdinOpen || stdin.destroyed || stdin.writableEnded) throw new Errors.STDIN_CLOSED()

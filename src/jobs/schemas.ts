@@ -2,6 +2,7 @@
 // `as const` lets the json-schema-to-ts type provider type each handler's request from its schema.
 
 import { JOB_STATUSES } from '../contract/job-status.js'
+import { COLS, ROWS } from '../terminal/protocol.js'
 
 export const ExecQuery = {
   type: 'object',
@@ -47,13 +48,23 @@ export const KillBody = {
   ],
 } as const
 
+// `data` (text, sent as UTF-8) or `dataBase64` (any bytes): exactly one; checked by the route.
 export const StdinBody = {
   type: 'object',
   properties: {
     data: { type: 'string' },
+    dataBase64: { type: 'string' },
     eof: { type: 'boolean' },
   },
-  required: ['data'],
+} as const
+
+export const ResizeBody = {
+  type: 'object',
+  properties: {
+    cols: { type: 'integer', minimum: COLS.min, maximum: COLS.max },
+    rows: { type: 'integer', minimum: ROWS.min, maximum: ROWS.max },
+  },
+  required: ['cols', 'rows'],
 } as const
 
 export const PermissionBody = {

@@ -105,7 +105,7 @@ export class SessionJobRunner implements JobKind {
   }
 
   /** Writes to the running command's stdin (the session's stdin FIFO); it never reaches end-of-file. */
-  writeStdin (id: string, data: string, eof: boolean): number {
+  writeStdin (id: string, data: string | Buffer, eof: boolean): number {
     if (eof) throw new Errors.INVALID_REQUEST('eof is not supported for persistent shell commands: their stdin stays open')
     const result = this.#pool.writeStdin(id, data)
     if (result.written) return result.bytes

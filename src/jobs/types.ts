@@ -56,6 +56,8 @@ export interface JobSpec {
   idleTimeoutSec: number
   stdin: string | null
   stdinEof: boolean
+  /** Set for shell jobs run on a PTY (`tty: true`): the first window size. */
+  tty?: { cols: number, rows: number }
   /** Set for ACP jobs only. */
   acp?: AcpJobSpec
   /** Set for persistent-shell jobs only; `workdir` and `env` then seed a new session. */

@@ -70,6 +70,7 @@ export function jobView (job: JobRecord, files: JobFiles, select: OutputSelectio
     ...streamFields('stdout', stdout, withOffsets),
     ...streamFields('stderr', stderr, withOffsets),
     ...(job.mode === 'acp' ? acpFields(job, files.events, live.acp) : {}),
+    ...(job.spec.tty ? { tty: true as const } : {}),
     ...(job.spec.session ? { sessionKey: job.spec.session.sessionKey, shell: job.spec.session.shell } : {}),
   }
 }

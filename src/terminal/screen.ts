@@ -1,5 +1,6 @@
 import headless from '@xterm/headless'
 import serialize from '@xterm/addon-serialize'
+import { ModeTracker } from './modes.js'
 
 // Lines of scrollback a reattaching client gets back above the screen.
 const SCROLLBACK_LINES = 1000
@@ -26,6 +27,7 @@ interface Pending {
 export class Screen {
   readonly #terminal: headless.Terminal
   readonly #serializer = new serialize.SerializeAddon()
+  readonly #modes: ModeTracker
   readonly #backlog: Pending[] = []
   #backlogChars = 0
   #inFlight: Array<() => void> = []
@@ -38,6 +40,7 @@ export class Screen {
   constructor (cols: number, rows: number) {
     this.#terminal = new headless.Terminal({ cols, rows, scrollback: SCROLLBACK_LINES, allowProposedApi: true })
     this.#terminal.loadAddon(this.#serializer)
+    this.#modes = new ModeTracker(this.#terminal)
   }
 
   /**
@@ -53,7 +56,7 @@ export class Screen {
     if (!this.#closed) this.#terminal.resize(cols, rows)
   }
 
-  /** The current screen and scrollback as escape sequences that redraw it on a fresh terminal. */
+  /** The current screen and scrollback, and the terminal's modes, as escape sequences that redraw it on a fresh terminal. */
   async snapshot (): Promise<string> {
     this.#snapshotsWaiting++
     try {
@@ -61,7 +64,7 @@ export class Screen {
     } finally {
       this.#snapshotsWaiting--
     }
-    return this.#closed ? '' : this.#serializer.serialize()
+    return this.#closed ? '' : this.#serializer.serialize() + this.#modes.replay()
   }
 
   close (): void {

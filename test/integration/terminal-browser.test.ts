@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { after, before, describe, test } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type TestServer } from '../helpers/server.js'
@@ -119,4 +120,80 @@ describe('web terminal page in Chromium', { skip: existsSync(CHROMIUM) ? false :
     assert.equal(tickets, 1)
     await page.close()
   })
+
+  const connect = async (page: Page): Promise<void> => {
+    await page.goto(`${server.url}/?shell=/bin/bash`)
+    await page.waitForSelector('body[data-state="login"]')
+    await page.fill('#key', server.key)
+    await page.press('#key', 'Enter')
+    await page.waitForSelector('body[data-state="connected"]')
+  }
+  const typeLine = async (page: Page, line: string): Promise<void> => {
+    await page.keyboard.type(line)
+    await page.keyboard.press('Enter')
+  }
+  const endAllTerminals = async (): Promise<void> => {
+    for (const terminal of (await server.api('GET', '/terminals')).body.terminals) await server.api('DELETE', `/terminals/${terminal.id}`)
+  }
+  // Runs a test on a new page, then closes it and ends every terminal, whatever happened.
+  const onPage = (work: (page: Page) => Promise<void>) => async (): Promise<void> => {
+    const page = await browser.newPage()
+    try {
+      await work(page)
+    } finally {
+      await page.close()
+      await endAllTerminals()
+    }
+  }
+
+  test('the page title names the server\'s host once the key is accepted', onPage(async (page) => {
+    await page.goto(server.url + '/ui')
+    assert.equal(await page.title(), 'agent-runtime terminal', 'no host name before the key')
+    await page.fill('#key', server.key)
+    await page.press('#key', 'Enter')
+    await waitFor(async () => (await page.title()) === `${hostname()} · agent-runtime`, 'the host name in the title')
+    assert.equal(await page.locator('#title').innerText(), hostname())
+  }))
+
+  test('a hidden cursor stays hidden after a reload reattaches the terminal', onPage(async (page) => {
+    await connect(page)
+    const cursors = async (): Promise<number> => page.locator('.xterm-rows .xterm-cursor').count()
+    await waitFor(async () => await cursors() === 1, 'the cursor to show')
+    await typeLine(page, "printf '\\033[?25l'; echo cursor-$((1+1))-hidden")
+    await waitForRow(page, 'cursor-2-hidden')
+    await waitFor(async () => await cursors() === 0, 'the cursor to hide')
+    await page.reload()
+    await page.waitForSelector('body[data-state="connected"]')
+    await waitForRow(page, 'cursor-2-hidden')
+    assert.equal(await cursors(), 0, 'the replay keeps the cursor hidden')
+    await typeLine(page, "printf '\\033[?25h'; echo cursor-$((1+2))-shown")
+    await waitForRow(page, 'cursor-3-shown')
+    await waitFor(async () => await cursors() === 1, 'the cursor to show again')
+  }))
+
+  test('the picker lists the open terminals and reattaches the one chosen, keys going to it', onPage(async (page) => {
+    await connect(page)
+    await typeLine(page, 'echo first-$((10+1))')
+    await waitForRow(page, 'first-11')
+    const first = (await server.api('GET', '/terminals')).body.terminals[0].id as string
+    await waitFor(async () => (await page.locator('#session-picker option').count()) === 2, 'the picker to list this terminal and "New terminal"')
+
+    await page.selectOption('#session-picker', '')
+    await waitFor(async () => (await server.api('GET', '/terminals')).body.terminals.length === 2, 'a second terminal')
+    await page.waitForSelector('body[data-state="connected"]')
+    await typeLine(page, 'echo second-$((20+2))')
+    await waitForRow(page, 'second-22')
+    assert.equal((await screenRows(page)).some((row) => row.trim() === 'first-11'), false, 'a new screen')
+    await waitFor(async () => (await page.locator('#session-picker option').count()) === 3, 'both terminals in the picker')
+    const labels = await page.locator('#session-picker option').allInnerTexts()
+    assert.ok(labels.some((label) => label.startsWith(first.slice(0, 8))), JSON.stringify(labels))
+
+    await page.selectOption('#session-picker', first)
+    await waitForRow(page, 'first-11')
+    assert.match(await page.locator('#status').innerText(), new RegExp(`connected · ${first}`))
+    // The terminal has the focus again: keys typed now reach the first shell.
+    await typeLine(page, 'echo back-$((30+3))')
+    await waitForRow(page, 'back-33')
+    assert.equal(await page.locator('#session-picker').inputValue(), first)
+  }))
 })

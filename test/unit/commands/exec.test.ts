@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { resolveCredentials } from '../../../src/commands/credentials.js'
 import { commandLine, parseEnv } from '../../../src/commands/exec.js'
+import { localWindowSize, TerminalModes, type TtyExecIo } from '../../../src/commands/exec-tty.js'
 import { exitCodeOf } from '../../../src/commands/follow.js'
 import { formatJobTable } from '../../../src/commands/jobs.js'
 
@@ -38,4 +39,21 @@ test('the jobs table has a header and one line per job, cut to the width', () =>
   assert.match(lines[0] as string, /^JOB\s+STATUS\s+EXIT\s+SUBMITTED\s+TIME\s+COMMAND$/)
   assert.match(lines[1] as string, /^abcdef123456\s+completed\s+0\s+5s ago\s+1\.5s\s+echo hi echo there$/)
   assert.ok(formatJobTable([{ ...job, command: 'x'.repeat(200) } as never], 60).split('\n').every((l) => l.length <= 60))
+})
+
+test('exec -t asks for the local window size within the server\'s bounds, else 80 × 24', () => {
+  const io = (stdout: Record<string, unknown>): TtyExecIo => ({ stdin: process.stdin, stdout: stdout as unknown as TtyExecIo['stdout'], stderr: process.stderr })
+  assert.deepEqual(localWindowSize(io({ isTTY: true, columns: 132, rows: 43 })), { cols: 132, rows: 43 })
+  assert.deepEqual(localWindowSize(io({ isTTY: true, columns: 900, rows: 1 })), { cols: 500, rows: 2 })
+  assert.deepEqual(localWindowSize(io({ isTTY: false, columns: 132, rows: 43 })), { cols: 80, rows: 24 })
+})
+
+test('after exec -t, the alternate screen is left only when the program entered it and stayed', () => {
+  const modes = new TerminalModes()
+  assert.ok(!modes.restore().includes('\u001b[?1049l'))
+  assert.ok(modes.restore().includes('\u001b[?25h'), 'the cursor is always shown again')
+  modes.see(Buffer.from('\u001b[?1049hvi screen'))
+  assert.ok(modes.restore().startsWith('\u001b[?1049l'))
+  modes.see(Buffer.from('bye\u001b[?1049l$ '))
+  assert.ok(!modes.restore().includes('\u001b[?1049l'))
 })

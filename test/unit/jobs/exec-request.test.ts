@@ -258,3 +258,23 @@ describe('parseExecRequest', () => {
     })
   })
 })
+
+describe('parseExecRequest: tty', () => {
+  test('tty: true gives the job a terminal of cols × rows, 80 × 24 by default; without it cols and rows are ignored', () => {
+    assert.deepEqual(parse({ command: 'x', tty: true }).tty, { cols: 80, rows: 24 })
+    assert.deepEqual(parse({ command: 'x', tty: true, cols: 10, rows: 200 }).tty, { cols: 10, rows: 200 })
+    assert.equal(parse({ command: 'x', tty: false, cols: 100 }).tty, undefined)
+    assert.equal('tty' in parse({ command: 'x' }), false)
+  })
+
+  test('a tty that is not a boolean, or a size out of bounds, is refused with the allowed values', () => {
+    rejects({ command: 'x', tty: 1 }, 'INVALID_REQUEST', 'tty must be a boolean')
+    rejects({ command: 'x', tty: true, cols: 9 }, 'INVALID_REQUEST', 'cols must be an integer from 10 to 500')
+    rejects({ command: 'x', tty: true, rows: 2.5 }, 'INVALID_REQUEST', 'rows must be an integer from 2 to 200')
+  })
+
+  test('tty is refused for ACP jobs and persistent-shell commands', () => {
+    rejects({ mode: 'acp', prompt: 'p', tty: true }, 'INVALID_REQUEST', /^tty: true is only for shell jobs, not mode acp/)
+    rejects({ mode: 'persistent_shell', sessionKey: 'k', command: 'x', tty: true }, 'INVALID_REQUEST', /^tty: true is only for shell jobs, not mode persistent_shell/)
+  })
+})

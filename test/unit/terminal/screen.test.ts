@@ -38,3 +38,34 @@ describe('server-side screen', () => {
     assert.equal(await screen.snapshot(), '')
   })
 })
+
+describe('server-side screen: modes the replay restores', () => {
+  test('a hidden cursor stays hidden in the replay, and a shown one is not hidden', async () => {
+    const screen = new Screen(40, 5)
+    screen.write('htop-like\u001b[?25l')
+    assert.ok((await screen.snapshot()).endsWith('\u001b[?25l'))
+    screen.write('\u001b[?25h')
+    assert.ok(!(await screen.snapshot()).includes('\u001b[?25l'))
+    screen.close()
+  })
+
+  test('mouse reporting comes back with its encoding, and the cursor shape with it', async () => {
+    const screen = new Screen(40, 5)
+    screen.write('\u001b[?1000h\u001b[?1006h\u001b[6 q')
+    const snapshot = await screen.snapshot()
+    assert.ok(snapshot.includes('\u001b[?1000h'), 'tracking (from the serializer)')
+    assert.ok(snapshot.includes('\u001b[?1006h'), 'SGR encoding')
+    assert.ok(snapshot.includes('\u001b[6 q'), 'bar cursor')
+    screen.close()
+  })
+
+  test('a full reset forgets the modes, and several modes in one sequence are all followed', async () => {
+    const screen = new Screen(40, 5)
+    screen.write('\u001b[?25;1006l\u001b[?1006;25l')
+    assert.ok((await screen.snapshot()).endsWith('\u001b[?25l'))
+    screen.write('\u001bc')
+    const snapshot = await screen.snapshot()
+    assert.ok(!snapshot.includes('\u001b[?25l') && !snapshot.includes('\u001b[?1006h'), JSON.stringify(snapshot))
+    screen.close()
+  })
+})
