@@ -4,7 +4,7 @@ import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
-  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult,
+  AcpJobRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, SessionInfo, SessionJobRequest, ShellJobRequest, SubmitResult, TerminalInfo, TerminalList,
 } from './types.js'
 
 export type * from './types.js'
@@ -98,6 +98,16 @@ export class RuntimeClient {
   /** Ends a session: kills its processes, fails its running and queued commands, forgets seed and bootstrap. */
   deleteSession (key: string): Promise<{ deleted: true, sessionKey: string }> {
     return this.#json('DELETE', `/sessions/${encodeURIComponent(key)}`)
+  }
+
+  /** The open terminals (GET /terminals). */
+  async terminals (): Promise<TerminalInfo[]> {
+    return (await this.#json<TerminalList>('GET', '/terminals')).terminals
+  }
+
+  /** Ends terminal `id` and waits until its processes are gone (RuntimeError 404 TERMINAL_NOT_FOUND when there is none). */
+  endTerminal (id: string): Promise<{ id: string, status: 'ended' }> {
+    return this.#json('DELETE', `/terminals/${encodeURIComponent(id)}`)
   }
 
   get (jobId: string, query: JobQuery = {}): Promise<Job> {

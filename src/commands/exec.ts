@@ -13,6 +13,8 @@ export interface ExecOptions {
   /** Run in this persistent shell session. */
   session?: string | undefined
   shell?: string | undefined
+  /** Print the final job record (or, with `detach`, the submit answer) as JSON instead of the output. */
+  json?: boolean | undefined
 }
 
 const EXIT_INTERRUPTED = 130
@@ -35,6 +37,14 @@ async function forwardInput (client: RuntimeClient, jobId: string, io: CommandIo
   } catch {
     // the job no longer takes input
   }
+}
+
+/** `exec --json`: waits for the job's end and prints its record as the server sent it; the exit code mirrors the job's. */
+async function printFinalRecord (client: RuntimeClient, jobId: string, options: ExecOptions, signal: AbortSignal, io: CommandIo): Promise<number> {
+  const job = await client.wait(jobId, { signal })
+  if (job.status === 'timeout') io.stderr.write(`agent-server: job ${jobId} timed out after ${options.timeout ?? DEFAULT_TIMEOUT_SEC} s\n`)
+  io.stdout.write(JSON.stringify(job, null, 2) + '\n')
+  return exitCodeOf({ status: job.status, exitCode: job.exitCode, signal: null, error: null })
 }
 
 const shellQuote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`
@@ -110,9 +120,10 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       : await client.submit({ ...request, stdinEof: !forwardToJob })).jobId
     if (forwardToJob) forwarding = forwardInput(client, jobId, io)
     if (options.detach) {
-      io.stdout.write(`${jobId}\n`)
+      io.stdout.write(options.json === true ? JSON.stringify({ jobId }, null, 2) + '\n' : `${jobId}\n`)
       return 0
     }
+    if (options.json === true) return await printFinalRecord(client, jobId, options, following.signal, io)
     spinner = io.stderr.isTTY ? new Spinner(io.stderr) : undefined
     if (following.signal.aborted) throw following.signal.reason
     const exit = await followOutput(client, jobId, io, { signal: following.signal, spinner, hold: async () => question })

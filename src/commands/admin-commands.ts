@@ -1,0 +1,37 @@
+import type { Command } from 'commander'
+import { runDoctor } from './doctor/index.js'
+import type { CommandIo } from './io.js'
+import { clientFrom, describeClientError, withClientOptions } from './program.js'
+import { runTerminalKill, runTerminals } from './terminals.js'
+
+type ClientFlags = { url?: string, key?: string, stateDir?: string, json?: boolean }
+
+/** Adds `terminals [kill]`, `doctor`, `service` and `update --check`; each reports its exit code through `done`. */
+export function addAdminCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
+  const withClient = async (flags: ClientFlags, work: (client: ReturnType<typeof clientFrom>) => Promise<number>): Promise<void> => {
+    const client = clientFrom(flags, env)
+    try {
+      done(await work(client))
+    } catch (err) {
+      throw new Error(describeClientError(err, { url: client.url }), { cause: err })
+    }
+  }
+
+  const terminals = withClientOptions(program.command('terminals'))
+    .description('list the open terminals on the server (attach --session ID reattaches one)')
+    .option('--json', 'print the JSON list the server sent')
+    .action(async (flags: ClientFlags) => withClient(flags, (client) => runTerminals(client, flags, io)))
+  withClientOptions(terminals.command('kill'))
+    .description('end terminals and wait until their processes are gone')
+    .argument('<id...>', 'terminal ids (from agent-server terminals)')
+    .option('--json', 'print the JSON answers')
+    .action(async (ids: string[], flags: ClientFlags) => withClient(flags, (client) => runTerminalKill(client, ids, flags, io)))
+
+  program.command('doctor')
+    .description('check this machine for running the server: each line ok, warn or fail with the fix; exit 1 on a failure')
+    .option('--state-dir <dir>', 'state directory to check (env AGENT_RUNTIME_HOME)')
+    .option('--port <n>', 'port to check (env AGENT_RUNTIME_PORT; default 8585)')
+    .option('--host <addr>', 'address to check (env AGENT_RUNTIME_HOST; default 127.0.0.1)')
+    .option('--json', 'print {ok, checks: [{name, status, detail, fix}]}')
+    .action(async (flags: { stateDir?: string, port?: string, host?: string, json?: boolean }) => done(await runDoctor(flags, env, io)))
+}
