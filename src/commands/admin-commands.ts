@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { runDoctor } from './doctor/index.js'
 import type { CommandIo } from './io.js'
 import { clientFrom, describeClientError, withClientOptions } from './program.js'
+import { runServiceInstall, runServiceUninstall, type ServiceOptions } from './service/index.js'
 import { runTerminalKill, runTerminals } from './terminals.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string, json?: boolean }
@@ -34,4 +35,21 @@ export function addAdminCommands (program: Command, io: CommandIo, env: NodeJS.P
     .option('--host <addr>', 'address to check (env AGENT_RUNTIME_HOST; default 127.0.0.1)')
     .option('--json', 'print {ok, checks: [{name, status, detail, fix}]}')
     .action(async (flags: { stateDir?: string, port?: string, host?: string, json?: boolean }) => done(await runDoctor(flags, env, io)))
+
+  const service = program.command('service').description('run the server as a system service (systemd on Linux, launchd on macOS)')
+  const serviceFlags = (command: Command): Command => command
+    .option('--user', 'a per-user service (~/.config/systemd/user, ~/Library/LaunchAgents) instead of a system one')
+    .option('--dry-run', 'print what would be written or done, change nothing')
+    .option('--name <name>', 'unit name (launchd label local.NAME)', 'agent-runtime')
+    .option('--format <kind>', 'systemd or launchd (default: this platform\'s)')
+  serviceFlags(service.command('install'))
+    .description('write a unit running agent-server --wrapper (KillMode=process: jobs survive a restart; Restart=on-failure); server flags after --')
+    .option('--port <n>', 'port (env AGENT_RUNTIME_PORT; default 8585)')
+    .option('--host <addr>', 'address to bind (env AGENT_RUNTIME_HOST; default 127.0.0.1)')
+    .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
+    .argument('[server-flags...]', 'more server flags for the unit, after --, e.g. -- --tunnel')
+    .action(async (extra: string[], flags: ServiceOptions) => done(await runServiceInstall(flags, extra, env, io)))
+  serviceFlags(service.command('uninstall'))
+    .description('stop and disable the service, and remove its unit')
+    .action(async (flags: ServiceOptions) => done(await runServiceUninstall(flags, env, io)))
 }
