@@ -22,8 +22,10 @@ export const DEFAULTS = Object.freeze({
   terminalLifetime: 3600,
   maxSessions: DEFAULT_MAX_SESSIONS,
   sessionIdleTimeout: 0,
-  updateCommand: 'npm install -g agent-runtime@latest',
-  rollbackCommand: 'npm install -g agent-runtime@{version}',
+  // Why null: the commands depend on how this copy was installed (src/update/install-source.ts).
+  updateCommand: null as string | null,
+  rollbackCommand: null as string | null,
+  updateRef: null as string | null,
   heartbeatInterval: 60,
   tokenRefreshInterval: 20 * 3600,
   filesRoot: process.cwd(),
@@ -58,9 +60,14 @@ export interface Config {
   readonly maxSessions: number
   /** A session unused this long with nothing running is ended; 0 = never. */
   readonly sessionIdleTimeoutMs: number
-  /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
-  readonly updateCommand: string
-  readonly rollbackCommand: string
+  /**
+   * For `--wrapper`: how to install the new version after exit 42, and how to go back; null = the
+   * commands that match how this copy was installed (git checkout, npm, container).
+   */
+  readonly updateCommand: string | null
+  readonly rollbackCommand: string | null
+  /** For a git checkout: the ref an update checks out instead of the newest version tag. */
+  readonly updateRef: string | null
   /** Tunnel, dashboard registration and heartbeats (docs/operations.md, "Fleet"). */
   readonly fleet: FleetConfig
   /** Where relative paths of the files API resolve (absolute). */
@@ -156,6 +163,12 @@ const tunnelId: Parser = (raw, name) => {
   return raw
 }
 
+// Why so strict: the ref goes into the update's shell command.
+const gitRef: Parser = (raw, name) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$/.test(raw)) throw new ConfigError(`${name} must be a tag, commit or branch name (letters, digits, . _ / + -), got "${raw}"`)
+  return raw
+}
+
 const boolean: Parser = (raw, name) => {
   // Why: commander passes `true` for a flag without a value; the env twin is text.
   const value = String(raw).trim().toLowerCase()
@@ -196,7 +209,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxUploadBytes', flag: '--max-upload-bytes <bytes>', env: 'AGENT_RUNTIME_MAX_UPLOAD_BYTES', description: 'largest PUT /files body (default 0 = no limit)', parse: integer(0, Number.MAX_SAFE_INTEGER) },
   { key: 'maxSessions', flag: '--max-sessions <n>', env: 'AGENT_RUNTIME_MAX_SESSIONS', description: "persistent shell sessions at once (also devpilot's DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS)", parse: integer(1, 10_000) },
   { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
-  { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
+  { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42 (default: matches how this copy was installed)', parse: text },
+  { key: 'updateRef', flag: '--update-ref <ref>', env: 'AGENT_RUNTIME_UPDATE_REF', description: 'git checkout: the tag, commit or origin/BRANCH an update checks out (default: the newest version tag)', parse: gitRef },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
   { key: 'tunnelId', flag: '--tunnel-id <id>', env: 'AGENT_RUNTIME_TUNNEL_ID', description: 'devtunnel id (default devpilot-<host>-<port>)', parse: tunnelId },
@@ -309,6 +323,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     sessionIdleTimeoutMs: Math.round(pick('sessionIdleTimeout', idleTimeoutSecFromEnv(env.DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS) ?? DEFAULTS.sessionIdleTimeout) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
+    updateRef: pick('updateRef', DEFAULTS.updateRef),
     fleet: readFleet(value, env),
     filesRoot: resolve(pick('filesRoot', DEFAULTS.filesRoot)),
     filesConfine: pick('filesConfine', DEFAULTS.filesConfine),

@@ -4,6 +4,7 @@ import type { CommandIo } from './io.js'
 import { clientFrom, describeClientError, withClientOptions } from './program.js'
 import { runServiceInstall, runServiceUninstall, type ServiceOptions } from './service/index.js'
 import { runTerminalKill, runTerminals } from './terminals.js'
+import { runUpdateCheck } from './update-check.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string, json?: boolean }
 
@@ -52,4 +53,11 @@ export function addAdminCommands (program: Command, io: CommandIo, env: NodeJS.P
   serviceFlags(service.command('uninstall'))
     .description('stop and disable the service, and remove its unit')
     .action(async (flags: ServiceOptions) => done(await runServiceUninstall(flags, env, io)))
+
+  program.command('update')
+    .description('with --check: how this copy was installed, the installed and the available version, the update command')
+    .option('--check', 'only look: print the installed and the newest available version')
+    .option('--update-ref <ref>', 'git checkout: check this tag, commit or origin/BRANCH instead of the newest version tag (env AGENT_RUNTIME_UPDATE_REF)')
+    .option('--json', 'print {kind, installed, available, updateAvailable, message, root, name, updateCommand}')
+    .action(async (flags: { check?: boolean, json?: boolean, updateRef?: string }) => done(await runUpdateCheck(flags, env, io)))
 }
