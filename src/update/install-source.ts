@@ -65,7 +65,7 @@ export function updateCommandsFor (install: Installation, ref: string | null = n
         source: `npm global install of ${install.name}: npm install -g ${install.name}@latest`,
       }
     case 'container': {
-      const say = `echo 'agent-runtime runs in a container: update it by pulling or building a new image and recreating the container (docs/operations.md)' >&2; exit 1`
+      const say = 'echo \'agent-runtime runs in a container: update it by pulling or building a new image and recreating the container (docs/operations.md)\' >&2; exit 1'
       return { update: say, rollback: say, source: 'container: updates come from a new image, not from inside' }
     }
     default: {

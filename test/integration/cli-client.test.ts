@@ -94,7 +94,7 @@ describe('agent-server client commands', () => {
   })
 
   test('health prints the server health', async () => {
-    const run = await cli(server, ['health'])
+    const run = await cli(server, ['health', '--json'])
     assert.equal(run.code, 0)
     assert.equal(JSON.parse(run.stdout.toString()).authenticated, true)
   })
@@ -115,7 +115,7 @@ describe('agent-server client commands', () => {
   test('without --key or AGENT_RUNTIME_API_KEY, a local server is reached with the local key file', async () => {
     const keyed = await startServer({}, { AGENT_RUNTIME_API_KEY: '' })
     try {
-      const run = await runClient(keyed, ['health'], { AGENT_RUNTIME_API_KEY: '', AGENT_RUNTIME_HOME: keyed.stateDir }).done
+      const run = await runClient(keyed, ['health', '--json'], { AGENT_RUNTIME_API_KEY: '', AGENT_RUNTIME_HOME: keyed.stateDir }).done
       assert.equal(run.code, 0, run.stderr)
       assert.equal(JSON.parse(run.stdout.toString()).authenticated, true)
     } finally {
