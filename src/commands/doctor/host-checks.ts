@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { createServer } from 'node:net'
 import { isSameProcess } from '../../exec/process-group.js'
 import { readServerInfo } from '../../update/server-info.js'
@@ -16,15 +18,33 @@ const listenError = async (host: string, port: number): Promise<NodeJS.ErrnoExce
 
 const urlHost = (host: string): string => host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
 
-/** Whether an agent-server answers /health at `url` (no key needed for `{status}`). */
+/**
+ * Whether an agent-server answers /health at `url` (no key needed for `{status}`). Why not fetch:
+ * against a peer that closes at once, fetch's promise never settled and the process exited with 13.
+ */
 async function answersHealth (url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(HEALTH_PROBE_MS) })
-    const body = await response.json() as { status?: unknown, authenticated?: unknown }
-    return body.status === 'ok' && typeof body.authenticated === 'boolean'
-  } catch {
-    return false
-  }
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest
+  return new Promise((resolve) => {
+    let body = ''
+    const timer = setTimeout(() => { req.destroy(); resolve(false) }, HEALTH_PROBE_MS)
+    const done = (answer: boolean): void => { clearTimeout(timer); resolve(answer) }
+    const req = request(`${url}/health`, { rejectUnauthorized: false }, (response) => {
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.on('error', () => done(false))
+      response.on('close', () => done(false)) // after 'end', a no-op: a promise settles once
+      response.on('end', () => {
+        try {
+          const parsed = JSON.parse(body) as { status?: unknown, authenticated?: unknown }
+          done(parsed.status === 'ok' && typeof parsed.authenticated === 'boolean')
+        } catch {
+          done(false)
+        }
+      })
+    })
+    req.on('error', () => done(false))
+    req.end()
+  })
 }
 
 /** The port: free, or taken by the agent-server of this state directory (server.json, /health), or by something else. */
