@@ -193,7 +193,25 @@ async function exitAfterFlush (code: number): Promise<never> {
   process.exit(code)
 }
 
+let mainSettled = false
+// Node's exit code when the event loop empties while the top-level await still waits.
+const EXIT_UNSETTLED = 13
+
+/**
+ * Why: fetch (undici in Node 20.20) never settles when the peer closes the connection at once;
+ * nothing then holds the event loop and Node exited 13 without a word. Say what happened instead.
+ * (Every other way out either ends `main` or calls process.exit with another code.)
+ */
+function explainUnsettledExit (): void {
+  process.on('exit', () => {
+    if (mainSettled || (process.exitCode !== undefined && process.exitCode !== EXIT_UNSETTLED)) return
+    process.stderr.write('agent-server: the connection was closed without an answer (is the URL that of an agent-server?)\n')
+    process.exitCode = EXIT_FAILURE
+  })
+}
+
 async function main (): Promise<void> {
+  explainUnsettledExit()
   try {
     let exitCode: number | undefined
     await buildProgram((code) => { exitCode = code }).parseAsync(process.argv)
@@ -213,3 +231,4 @@ async function main (): Promise<void> {
 }
 
 await main()
+mainSettled = true

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import * as pty from 'node-pty'
 import { spawnServer, type ServerProcess } from '../helpers/cli-process.js'
@@ -103,6 +104,18 @@ describe('agent-server status, health, exec, terminals for scripts and people', 
       assert.equal(again.stderr, `agent-server: terminal ${id} not found (agent-server terminals lists the open ones)\n`)
     } finally {
       socket.socket.close()
+    }
+  })
+
+  test('a peer that closes every connection at once gets one clear line and exit 1, not a silent exit 13', async () => {
+    const closer = createServer((socket) => socket.destroy())
+    await new Promise<void>((resolve) => closer.listen({ host: '127.0.0.1', port: 0 }, resolve))
+    try {
+      const run = await runBuiltCli(['health', '--key', 'k', '--url', `http://127.0.0.1:${(closer.address() as { port: number }).port}`])
+      assert.equal(run.code, 1)
+      assert.equal(run.stderr, 'agent-server: the connection was closed without an answer (is the URL that of an agent-server?)\n')
+    } finally {
+      await new Promise((resolve) => closer.close(resolve))
     }
   })
 
