@@ -16,9 +16,9 @@ export interface UpdateCheck {
 }
 
 /** Runs a program with a deadline; never rejects (`code` null when it could not run or timed out). */
-async function run (program: string, args: string[], cwd: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+async function run (program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve) => {
-    execFile(program, args, { cwd, timeout: LOOKUP_TIMEOUT_MS, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(program, args, { cwd, timeout: LOOKUP_TIMEOUT_MS, env: { ...env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null
       resolve({ code, stdout, stderr: stderr || (err?.message ?? '') })
     })
@@ -47,9 +47,9 @@ async function checkGit (install: Installation, ref: string | null): Promise<Upd
   return { ...base, available, updateAvailable: !current, message: current ? 'up to date' : `an update is available: ${ref === null ? `the newest tag on origin is ${available}` : `${ref} is at another commit`}` }
 }
 
-async function checkNpm (install: Installation): Promise<UpdateCheck> {
+async function checkNpm (install: Installation, env: NodeJS.ProcessEnv): Promise<UpdateCheck> {
   const base = { kind: install.kind, installed: install.version }
-  const view = await run('npm', ['view', install.name, 'version'], install.root)
+  const view = await run('npm', ['view', install.name, 'version'], install.root, env)
   if (view.code !== 0) {
     const reason = /E404|404 Not Found/.test(view.stderr) ? `the npm registry has no package ${install.name}` : `cannot ask the npm registry (${view.code === null ? 'no answer within 20 s' : firstLine(view.stderr)})`
     return { ...base, available: null, updateAvailable: false, message: reason }
@@ -60,9 +60,9 @@ async function checkNpm (install: Installation): Promise<UpdateCheck> {
 }
 
 /** Asks the installation's update source for its newest version (git remote tags, or the npm registry). */
-export async function checkForUpdate (install: Installation, ref: string | null = null): Promise<UpdateCheck> {
+export async function checkForUpdate (install: Installation, ref: string | null = null, env: NodeJS.ProcessEnv = process.env): Promise<UpdateCheck> {
   if (install.kind === 'git') return checkGit(install, ref)
-  if (install.kind === 'npm') return checkNpm(install)
+  if (install.kind === 'npm') return checkNpm(install, env)
   const message = install.kind === 'container'
     ? 'runs in a container: updates come from a new image (pull or build it, then recreate the container)'
     : `${install.root} is neither a git checkout nor an npm install: the update source is unknown (pass --update-command)`
