@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { runDoctor } from './doctor/index.js'
 import type { CommandIo } from './io.js'
-import { clientFrom, describeClientError, withClientOptions } from './program.js'
+import { connect, describeClientError, withClientOptions, type clientFrom } from './program.js'
 import { runServiceInstall, runServiceUninstall, type ServiceOptions } from './service/index.js'
 import { runTerminalKill, runTerminals } from './terminals.js'
 import { runUpdateCheck } from './update-check.js'
@@ -11,11 +11,11 @@ type ClientFlags = { url?: string, key?: string, stateDir?: string, json?: boole
 /** Adds `terminals [kill]`, `doctor`, `service` and `update --check`; each reports its exit code through `done`. */
 export function addAdminCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
   const withClient = async (flags: ClientFlags, work: (client: ReturnType<typeof clientFrom>) => Promise<number>): Promise<void> => {
-    const client = clientFrom(flags, env)
+    const { client, credentials } = connect(flags, env)
     try {
       done(await work(client))
     } catch (err) {
-      throw new Error(describeClientError(err, { url: client.url }), { cause: err })
+      throw new Error(describeClientError(err, { url: client.url, credentials }), { cause: err })
     }
   }
 

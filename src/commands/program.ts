@@ -6,7 +6,7 @@ import { addAdminCommands } from './admin-commands.js'
 import { runAttach } from './attach.js'
 import { addContextCommands } from './context-commands.js'
 import { runCp } from './cp.js'
-import { resolveCredentials } from './credentials.js'
+import { resolveCredentials, type Credentials } from './credentials.js'
 import { runExec } from './exec.js'
 import { runHealth } from './health.js'
 import type { CommandIo } from './io.js'
@@ -46,15 +46,30 @@ function count (value: string): number {
 
 /** The client for a command's --url/--key/--state-dir (credentials resolved as every client command does). */
 export function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
-  const { url, apiKey } = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
-  return new RuntimeClient({ url, ...(apiKey ? { apiKey } : {}) })
+  return connect(flags, env).client
 }
 
-/** Turns a client failure into the one line a person needs to read. */
-export function describeClientError (err: unknown, context: { url?: string, jobId?: string } = {}): string {
+/** The client and the credentials it uses (their sources go into error messages). */
+export function connect (flags: ClientFlags, env: NodeJS.ProcessEnv): { client: RuntimeClient, credentials: Credentials } {
+  const credentials = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
+  return { client: new RuntimeClient({ url: credentials.url, ...(credentials.apiKey ? { apiKey: credentials.apiKey } : {}) }), credentials }
+}
+
+/**
+ * Turns a client failure into the one line a person needs to read; with `credentials`, it says
+ * where a URL or key came from when the user did not type it (a saved context, server.json, …).
+ */
+export function describeClientError (err: unknown, context: { url?: string, jobId?: string, credentials?: Credentials } = {}): string {
   if (!(err instanceof RuntimeError)) return (err as Error).message
-  if (err.status === 401) return `the server${context.url ? ` at ${context.url}` : ''} refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)`
+  const credentials = context.credentials
+  const urlFrom = credentials !== undefined && credentials.urlSource !== '--url' ? ` (from ${credentials.urlSource})` : ''
+  if (err.status === 401) {
+    if (credentials !== undefined && credentials.apiKey === undefined) return `the server at ${credentials.url}${urlFrom} wants an API key and none was found (no --key, AGENT_RUNTIME_API_KEY, saved context or local key file)`
+    const keyFrom = credentials?.keySource !== undefined && credentials.keySource !== '--key' ? ` from ${credentials.keySource}` : ''
+    return `the server${context.url ? ` at ${context.url}` : ''}${urlFrom} refused the API key${keyFrom} (pass --key or set AGENT_RUNTIME_API_KEY)`
+  }
   if (err.code === 'JOB_NOT_FOUND' && context.jobId) return `job ${context.jobId} not found`
+  if (err.status === 0 && urlFrom !== '') return `${err.error}${urlFrom}`
   return err.error
 }
 
@@ -70,11 +85,11 @@ export const withClientOptions = (command: Command): Command => command
  */
 export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
   const run = async (flags: ClientFlags, jobId: string | undefined, work: (client: RuntimeClient) => Promise<number>): Promise<void> => {
-    const client = clientFrom(flags, env)
+    const { client, credentials } = connect(flags, env)
     try {
       done(await work(client))
     } catch (err) {
-      throw new Error(describeClientError(err, { url: client.url, ...(jobId ? { jobId } : {}) }), { cause: err })
+      throw new Error(describeClientError(err, { url: client.url, credentials, ...(jobId ? { jobId } : {}) }), { cause: err })
     }
   }
 
@@ -145,7 +160,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
       try {
         done(await runAttach(credentials, flags, io))
       } catch (err) {
-        throw new Error(describeClientError(err, { url: credentials.url }), { cause: err })
+        throw new Error(describeClientError(err, { url: credentials.url, credentials }), { cause: err })
       }
     })
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import * as pty from 'node-pty'
@@ -104,6 +105,24 @@ describe('agent-server status, health, exec, terminals for scripts and people', 
       assert.equal(again.stderr, `agent-server: terminal ${id} not found (agent-server terminals lists the open ones)\n`)
     } finally {
       socket.socket.close()
+    }
+  })
+
+  test('errors say where the URL and the key came from when they were not typed', async () => {
+    const config = join(stateDir, 'credentials.json')
+    writeFileSync(config, JSON.stringify({ current: 'stale', contexts: { stale: { url: server.url, key: 'old-key' } } }), { mode: 0o600 })
+    const stale = await cli(['jobs'], { AGENT_RUNTIME_CONFIG: config })
+    assert.equal(stale.code, 1)
+    assert.equal(stale.stderr, `agent-server: the server at ${server.url} (from context 'stale') refused the API key from context 'stale' (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
+    const fromEnv = await cli(['jobs'], { AGENT_RUNTIME_API_KEY: 'env-key' })
+    assert.equal(fromEnv.stderr, `agent-server: the server at ${server.url} (from the server.json of ${stateDir}) refused the API key from AGENT_RUNTIME_API_KEY (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
+    const elsewhere = makeStateDir()
+    try {
+      const none = await runBuiltCli(['jobs', '--state-dir', elsewhere], { AGENT_RUNTIME_URL: server.url })
+      assert.equal(none.code, 1)
+      assert.equal(none.stderr, `agent-server: the server at ${server.url} (from AGENT_RUNTIME_URL) wants an API key and none was found (no --key, AGENT_RUNTIME_API_KEY, saved context or local key file)\n`)
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
     }
   })
 

@@ -102,7 +102,7 @@ describe('agent-server client commands', () => {
   test('a wrong key, an unreachable server and an unknown job each give one clear line and exit 1', async () => {
     const wrongKey = await cli(server, ['jobs', '--key', 'nope'])
     assert.equal(wrongKey.code, 1)
-    assert.match(wrongKey.stderr, /^agent-server: the server at http:\/\/127\.0\.0\.1:\d+ refused the API key/)
+    assert.match(wrongKey.stderr, /^agent-server: the server at http:\/\/127\.0\.0\.1:\d+ \(from AGENT_RUNTIME_URL\) refused the API key \(pass --key/)
     const closedPort = await freePort()
     const unreachable = await cli(server, ['health', '--url', `http://127.0.0.1:${closedPort}`])
     assert.equal(unreachable.code, 1)
