@@ -34,7 +34,7 @@ describe('agent-server doctor', () => {
     assert.equal(code, 0, JSON.stringify(report, null, 2))
     assert.equal(report.ok, true)
     assert.deepEqual(report.checks.filter((check) => check.status === 'fail'), [])
-    for (const name of ['node', 'settings', 'better-sqlite3', 'node-pty', 'launcher', 'state dir', 'key file', 'port', 'shells', 'devtunnel', 'cloudflared', 'chromium', 'clock']) {
+    for (const name of ['node', 'settings', 'better-sqlite3', 'node-pty', 'launcher', 'state dir', 'key file', 'port', 'shells', 'devtunnel', 'cloudflared', 'chromium', 'clock', 'updates']) {
       assert.notEqual(find(report.checks, name).status, 'fail')
     }
     assert.match(find(report.checks, 'key file').detail, /mode 600/)

@@ -6,6 +6,7 @@ import { result, type CheckResult } from './check.js'
 import { checkClock, checkPort, checkPrograms, checkShells } from './host-checks.js'
 import { checkLauncher, checkNode, checkPty, checkSqlite } from './runtime-checks.js'
 import { checkKeyFile, checkStateDir } from './state-checks.js'
+import { checkUpdateSource } from './update-check.js'
 
 /** The flags of `agent-server doctor`: the settings of the server it checks for. */
 export interface DoctorOptions {
@@ -31,7 +32,7 @@ export async function runChecks (options: DoctorOptions, env: NodeJS.ProcessEnv)
   lines.push(checkStateDir(settings.stateDir), checkKeyFile(settings.stateDir, env))
   lines.push(await checkPort(settings.host, settings.port, settings.stateDir, settings.tls))
   lines.push(...checkShells(env.PATH), ...checkPrograms(env.PATH, settings.tunnel))
-  lines.push(checkClock(fileURLToPath(import.meta.url)))
+  lines.push(checkClock(fileURLToPath(import.meta.url)), checkUpdateSource(env))
   return lines
 }
 
