@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { DEFAULT_MAX_SESSIONS, idleTimeoutSecFromEnv, maxSessionsFromEnv } from './sessions/limits.js'
+import { SAFE_REF } from './update/install-source.js'
 
 // Every server setting with its default; `loadConfig` is the only place they are read.
 export const DEFAULTS = Object.freeze({
@@ -165,7 +166,7 @@ const tunnelId: Parser = (raw, name) => {
 
 // Why so strict: the ref goes into the update's shell command.
 const gitRef: Parser = (raw, name) => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/+-]{0,199}$/.test(raw)) throw new ConfigError(`${name} must be a tag, commit or branch name (letters, digits, . _ / + -), got "${raw}"`)
+  if (!SAFE_REF.test(raw)) throw new ConfigError(`${name} must be a tag, commit or branch name (letters, digits, . _ / + -), got "${raw}"`)
   return raw
 }
 

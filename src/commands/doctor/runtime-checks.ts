@@ -55,7 +55,7 @@ export async function checkPty (): Promise<CheckResult> {
     let timer: NodeJS.Timeout | undefined
     const code = await Promise.race([
       new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode))),
-      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`a pseudo-terminal did not end within ${PTY_PROBE_MS} ms`)), PTY_PROBE_MS) }),
+      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`a pseudo-terminal did not end within ${PTY_PROBE_MS} ms`)) }, PTY_PROBE_MS) }),
     ]).finally(() => clearTimeout(timer))
     if (code !== 7) return result('node-pty', 'fail', `a program in a pseudo-terminal exited ${code}, not 7`, 'rebuild it: npm_config_nodedir=/usr npm rebuild node-pty')
     return result('node-pty', 'ok', 'loads and runs a program in a pseudo-terminal')
