@@ -46,7 +46,10 @@ RUN groupadd --gid 10001 agent \
 # Host and port come from the environment (the server reads AGENT_RUNTIME_*), so `-e
 # AGENT_RUNTIME_PORT=9000` or TLS variables need no new CMD, and the HEALTHCHECK follows them.
 # Why 0.0.0.0: inside a container the loopback is unreachable from the published port.
+# AGENT_RUNTIME_CONTAINER: `agent-server update --check` and the wrapper then say that updates come
+# from a new image (there is no git checkout or npm install inside to update).
 ENV HOME=/home/agent \
+    AGENT_RUNTIME_CONTAINER=1 \
     AGENT_RUNTIME_HOME=/var/lib/agent-runtime \
     AGENT_RUNTIME_HOST=0.0.0.0 \
     AGENT_RUNTIME_PORT=8585

@@ -54,6 +54,7 @@ async function wrap (options: RawOptions): Promise<number> {
   if (config.port === 0) throw new ConfigError('--wrapper needs a fixed --port: the health check after an update must find the server')
   const { runWrapper } = await import('./update/wrapper.js')
   const log = createLogger(config.logLevel)
+  const commands = await updateCommands(config, log)
   const healthBase = `${config.tls ? 'https' : 'http'}://${connectHost(config.host)}:${config.port}`
   // The wrapper owns the tunnel and the registration, so updates and crash restarts keep the URL.
   const fleetModule = wantsFleetPieces(config) ? await import('./fleet/start.js') : undefined
@@ -66,14 +67,25 @@ async function wrap (options: RawOptions): Promise<number> {
     return await runWrapper({
       child: { command: process.execPath, args: [...self, ...args] },
       versionCommand: { command: process.execPath, args: [...self, '--version'] },
-      updateCommand: config.updateCommand,
-      rollbackCommand: config.rollbackCommand,
+      updateCommand: commands.update,
+      rollbackCommand: commands.rollback,
       healthUrl: `${healthBase}/health`,
       log,
     })
   } finally {
     await (await fleet)?.close()
   }
+}
+
+/** The wrapper's update and rollback commands: the flags' (an explicit one always wins), else those matching this installation. */
+async function updateCommands (config: Config, log: ReturnType<typeof createLogger>): Promise<{ update: string, rollback: string }> {
+  const { detectInstallation, updateCommandsFor } = await import('./update/install-source.js')
+  const install = detectInstallation()
+  const detected = updateCommandsFor(install, config.updateRef)
+  const update = config.updateCommand ?? detected.update
+  const rollback = config.rollbackCommand ?? detected.rollback
+  log.info({ event: 'update-source', kind: install.kind, explicit: config.updateCommand !== null, command: update }, config.updateCommand !== null ? 'update command from --update-command' : `updates: ${detected.source}`)
+  return { update, rollback }
 }
 
 // Why: a cheap test before importing src/fleet, so a plain server loads none of it.
@@ -181,7 +193,25 @@ async function exitAfterFlush (code: number): Promise<never> {
   process.exit(code)
 }
 
+let mainSettled = false
+// Node's exit code when the event loop empties while the top-level await still waits.
+const EXIT_UNSETTLED = 13
+
+/**
+ * Why: fetch (undici in Node 20.20) never settles when the peer closes the connection at once;
+ * nothing then holds the event loop and Node exited 13 without a word. Say what happened instead.
+ * (Every other way out either ends `main` or calls process.exit with another code.)
+ */
+function explainUnsettledExit (): void {
+  process.on('exit', () => {
+    if (mainSettled || (process.exitCode !== undefined && process.exitCode !== EXIT_UNSETTLED)) return
+    process.stderr.write('agent-server: the connection was closed without an answer (is the URL that of an agent-server?)\n')
+    process.exitCode = EXIT_FAILURE
+  })
+}
+
 async function main (): Promise<void> {
+  explainUnsettledExit()
   try {
     let exitCode: number | undefined
     await buildProgram((code) => { exitCode = code }).parseAsync(process.argv)
@@ -201,3 +231,4 @@ async function main (): Promise<void> {
 }
 
 await main()
+mainSettled = true

@@ -3,6 +3,7 @@ import { homedir, hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { parseAgentOverrides } from './acp/agent-registry.js'
 import { DEFAULT_MAX_SESSIONS, idleTimeoutSecFromEnv, maxSessionsFromEnv } from './sessions/limits.js'
+import { SAFE_REF } from './update/install-source.js'
 
 // Every server setting with its default; `loadConfig` is the only place they are read.
 export const DEFAULTS = Object.freeze({
@@ -24,8 +25,10 @@ export const DEFAULTS = Object.freeze({
   maxSessions: DEFAULT_MAX_SESSIONS,
   sessionIdleTimeout: 0,
   acpIdleTtl: 300,
-  updateCommand: 'npm install -g agent-runtime@latest',
-  rollbackCommand: 'npm install -g agent-runtime@{version}',
+  // Why null: the commands depend on how this copy was installed (src/update/install-source.ts).
+  updateCommand: null as string | null,
+  rollbackCommand: null as string | null,
+  updateRef: null as string | null,
   heartbeatInterval: 60,
   tokenRefreshInterval: 20 * 3600,
   filesRoot: process.cwd(),
@@ -62,9 +65,14 @@ export interface Config {
   readonly sessionIdleTimeoutMs: number
   /** The agent of a warm ACP session idle this long is ended (the session resumes on the next prompt); 0 = never. */
   readonly acpIdleTtlMs: number
-  /** For `--wrapper`: how to install the new version after exit 42, and how to go back. */
-  readonly updateCommand: string
-  readonly rollbackCommand: string
+  /**
+   * For `--wrapper`: how to install the new version after exit 42, and how to go back; null = the
+   * commands that match how this copy was installed (git checkout, npm, container).
+   */
+  readonly updateCommand: string | null
+  readonly rollbackCommand: string | null
+  /** For a git checkout: the ref an update checks out instead of the newest version tag. */
+  readonly updateRef: string | null
   /** Tunnel, dashboard registration and heartbeats (docs/operations.md, "Fleet"). */
   readonly fleet: FleetConfig
   /** Where relative paths of the files API resolve (absolute). */
@@ -162,6 +170,12 @@ const tunnelId: Parser = (raw, name) => {
   return raw
 }
 
+// Why so strict: the ref goes into the update's shell command.
+const gitRef: Parser = (raw, name) => {
+  if (!SAFE_REF.test(raw)) throw new ConfigError(`${name} must be a tag, commit or branch name (letters, digits, . _ / + -), got "${raw}"`)
+  return raw
+}
+
 const boolean: Parser = (raw, name) => {
   // Why: commander passes `true` for a flag without a value; the env twin is text.
   const value = String(raw).trim().toLowerCase()
@@ -208,7 +222,8 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
   { key: 'acpAgents', flag: '--acp-agents <json>', env: 'AGENT_RUNTIME_ACP_AGENTS', description: 'ACP agents by name: a JSON object of names to command lines, over the built-in ones', parse: agentsJson },
   { key: 'acpIdleTtl', flag: '--acp-idle-ttl <s>', env: 'AGENT_RUNTIME_ACP_IDLE_TTL', description: 'seconds an idle warm ACP agent is kept before it is ended (its session resumes on the next prompt); 0 = never', parse: number(0, 365 * 86400) },
-  { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42', parse: text },
+  { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42 (default: matches how this copy was installed)', parse: text },
+  { key: 'updateRef', flag: '--update-ref <ref>', env: 'AGENT_RUNTIME_UPDATE_REF', description: 'git checkout: the tag, commit or origin/BRANCH an update checks out (default: the newest version tag)', parse: gitRef },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
   { key: 'tunnel', flag: '--tunnel [provider]', env: 'AGENT_RUNTIME_TUNNEL', description: 'expose the server through a tunnel: devtunnel (default) or cloudflared', parse: tunnelProvider },
   { key: 'tunnelId', flag: '--tunnel-id <id>', env: 'AGENT_RUNTIME_TUNNEL_ID', description: 'devtunnel id (default devpilot-<host>-<port>)', parse: tunnelId },
@@ -322,6 +337,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     acpIdleTtlMs: Math.round(pick('acpIdleTtl', DEFAULTS.acpIdleTtl) * 1000),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
+    updateRef: pick('updateRef', DEFAULTS.updateRef),
     fleet: readFleet(value, env),
     filesRoot: resolve(pick('filesRoot', DEFAULTS.filesRoot)),
     filesConfine: pick('filesConfine', DEFAULTS.filesConfine),

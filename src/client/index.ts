@@ -4,7 +4,7 @@ import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
 import { parseSse } from './sse-parser.js'
 import type {
-  AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ResizeResult, SessionInfo, SessionJobRequest, ShellJobRequest, StdinResult, SubmitResult,
+  AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ResizeResult, SessionInfo, SessionJobRequest, ShellJobRequest, StdinResult, SubmitResult, TerminalInfo, TerminalList,
 } from './types.js'
 
 export type * from './types.js'
@@ -128,6 +128,16 @@ export class RuntimeClient {
   /** Closes a warm ACP session: its queued and running prompts are cancelled, the agent ended. */
   closeAcpSession (id: string): Promise<AcpSession> {
     return this.#json('DELETE', `/acp/sessions/${encodeURIComponent(id)}`)
+  }
+
+  /** The open terminals (GET /terminals). */
+  async terminals (): Promise<TerminalInfo[]> {
+    return (await this.#json<TerminalList>('GET', '/terminals')).terminals
+  }
+
+  /** Ends terminal `id` and waits until its processes are gone (RuntimeError 404 TERMINAL_NOT_FOUND when there is none). */
+  endTerminal (id: string): Promise<{ id: string, status: 'ended' }> {
+    return this.#json('DELETE', `/terminals/${encodeURIComponent(id)}`)
   }
 
   get (jobId: string, query: JobQuery = {}): Promise<Job> {

@@ -10,6 +10,10 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 export interface Credentials {
   url: string
   apiKey: string | undefined
+  /** Where the URL came from, for error messages: `--url`, `AGENT_RUNTIME_URL`, `context 'NAME'`, … */
+  urlSource: string
+  /** Where the key came from (`--key`, `AGENT_RUNTIME_API_KEY`, `context 'NAME'`, `the key file PATH`), or undefined when there is none. */
+  keySource: string | undefined
 }
 
 /** The URL a client on this machine uses for a server that listens on `url` (wildcards mean this machine). */
@@ -31,11 +35,26 @@ export function localServerUrl (stateDir: string): string | undefined {
  */
 export function resolveCredentials (flags: { url?: string | undefined, key?: string | undefined }, env: NodeJS.ProcessEnv, stateDir: string): Credentials {
   const context = flags.url === undefined && !env.AGENT_RUNTIME_URL ? currentContext(env) : undefined
-  const url = flags.url ?? (env.AGENT_RUNTIME_URL || context?.url || localServerUrl(stateDir) || DEFAULT_URL)
+  const local = flags.url === undefined && !env.AGENT_RUNTIME_URL && context === undefined ? localServerUrl(stateDir) : undefined
+  const [url, urlSource] = flags.url !== undefined
+    ? [flags.url, '--url']
+    : env.AGENT_RUNTIME_URL
+      ? [env.AGENT_RUNTIME_URL, 'AGENT_RUNTIME_URL']
+      : context !== undefined
+        ? [context.url, `context '${context.name}'`]
+        : local !== undefined ? [local, `the server.json of ${stateDir}`] : [DEFAULT_URL, 'the default']
   let host: string
-  try { host = new URL(url).hostname } catch { throw new Error(`not a URL: ${url}`) }
-  const apiKey = flags.key ?? keyFromEnv(env) ?? context?.key ?? (LOCAL_HOSTS.has(host) ? readLocalKey(stateDir) : undefined)
-  return { url, apiKey }
+  try { host = new URL(url).hostname } catch { throw new Error(`not a URL: ${url} (from ${urlSource})`) }
+  const fromEnv = keyFromEnv(env)
+  const fromFile = flags.key === undefined && !fromEnv && context?.key === undefined && LOCAL_HOSTS.has(host) ? readLocalKey(stateDir) : undefined
+  const [apiKey, keySource] = flags.key !== undefined
+    ? [flags.key, '--key']
+    : fromEnv
+      ? [fromEnv, 'AGENT_RUNTIME_API_KEY']
+      : context?.key !== undefined
+        ? [context.key, `context '${context.name}'`]
+        : fromFile !== undefined ? [fromFile, `the key file of ${stateDir}`] : [undefined, undefined]
+  return { url, apiKey, urlSource, keySource }
 }
 
 // Why every error is swallowed: the key file is only a convenience for a client; without it the

@@ -16,11 +16,21 @@ export interface ExecOptions {
   interactive?: boolean | undefined
   /** `-t`: run the job on a terminal of the local window size; keys go to it raw. */
   tty?: boolean | undefined
+  /** Print the final job record (or, with `detach`, the submit answer) as JSON instead of the output. */
+  json?: boolean | undefined
 }
 
 const EXIT_INTERRUPTED = 130
 // The server's timeout for a job that names none (`POST /exec`, docs/api.md).
 const DEFAULT_TIMEOUT_SEC = 300
+
+/** `exec --json`: waits for the job's end and prints its record as the server sent it; the exit code mirrors the job's. */
+async function printFinalRecord (client: RuntimeClient, jobId: string, options: ExecOptions, signal: AbortSignal, io: TtyExecIo): Promise<number> {
+  const job = await client.wait(jobId, { signal })
+  if (job.status === 'timeout') io.stderr.write(`agent-server: job ${jobId} timed out after ${options.timeout ?? DEFAULT_TIMEOUT_SEC} s\n`)
+  io.stdout.write(JSON.stringify(job, null, 2) + '\n')
+  return exitCodeOf({ status: job.status, exitCode: job.exitCode, signal: null, error: null })
+}
 
 const shellQuote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`
 
@@ -62,6 +72,7 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
   if (options.session !== undefined && (options.tty === true || options.interactive === true)) {
     throw new Error('exec --session takes no -i or -t: a session command\'s stdin stays open (use agent-server attach for a terminal)')
   }
+  if (options.json === true && options.tty === true) throw new Error('exec --json takes no -t: the job\'s screen would not be shown, only its final record')
   const env = parseEnv(options.env)
   const tty = options.tty === true
   const stdinIsTerminal = io.stdin.isTTY === true
@@ -115,7 +126,7 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       : await client.submit({ ...request, stdinEof: !forwardToJob, ...(tty ? { tty: true, ...localWindowSize(io) } : {}) })).jobId
     if (options.detach) {
       terminalRestored = true
-      io.stdout.write(`${jobId}\n`)
+      io.stdout.write(options.json === true ? JSON.stringify({ jobId }, null, 2) + '\n' : `${jobId}\n`)
       return 0
     }
     if (tty) {
@@ -123,6 +134,7 @@ export async function runExec (client: RuntimeClient, argv: readonly string[], o
       stopResizing = forwardWindowSize(client, jobId, io)
     }
     if (forwardToJob) forwarding = forwardInput(client, jobId, io)
+    if (options.json === true) return await printFinalRecord(client, jobId, options, following.signal, io)
     // Why no spinner under -t: the job draws on the terminal itself.
     spinner = io.stderr.isTTY && !tty ? new Spinner(io.stderr) : undefined
     if (following.signal.aborted) throw following.signal.reason

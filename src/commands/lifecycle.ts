@@ -9,24 +9,36 @@ import { endAllSessions } from './sessions.js'
 
 const STOP_POLL_MS = 100
 
-const duration = (seconds: number): string => {
+/** Seconds as `42s`, `3m 5s` or `2h 7m`. */
+export const duration = (seconds: number): string => {
   const s = Math.round(seconds)
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
 
-/** `agent-server status`: whether a server runs on this state directory, its version, uptime and jobs. */
-export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+/**
+ * `agent-server status`: whether a server runs on this state directory, its version, uptime and
+ * jobs; with `json`, one object (`running`, `stateDir`, and for a running server `pid`, `url`,
+ * `version`, `startedAt`, `uptimeSeconds`, `health`, `fleet`). Exit 1 when none runs.
+ */
+export async function runStatus (stateDir: string, env: NodeJS.ProcessEnv, io: CommandIo, options: { json?: boolean } = {}): Promise<number> {
   const info = readServerInfo(stateDir)
   if (!info || !isSameProcess(info.pid, null)) {
-    io.stdout.write(`no server is running on ${stateDir}\n`)
+    io.stdout.write(options.json === true ? JSON.stringify({ running: false, stateDir }, null, 2) + '\n' : `no server is running on ${stateDir}\n`)
     return 1
   }
   const { apiKey } = resolveCredentials({ url: info.url }, env, stateDir)
   const health = await new RuntimeClient({ url: info.url, ...(apiKey ? { apiKey } : {}) }).health()
   const queue = health.queue as { running: number, pending: number } | undefined
-  io.stdout.write(`agent-server ${info.version} is running: pid ${info.pid}, ${info.url}, up ${duration(Date.now() / 1000 - info.startedAt)}\n`)
+  const uptime = Date.now() / 1000 - info.startedAt
+  const fleet = readFleetState(stateDir)
+  if (options.json === true) {
+    const liveFleet = fleet !== null && isSameProcess(fleet.pid, null) ? fleet : null
+    io.stdout.write(JSON.stringify({ running: true, stateDir, ...info, uptimeSeconds: Math.round(uptime), health, fleet: liveFleet }, null, 2) + '\n')
+    return 0
+  }
+  io.stdout.write(`agent-server ${info.version} is running: pid ${info.pid}, ${info.url}, up ${duration(uptime)}\n`)
   if (health.authenticated) io.stdout.write(`jobs: ${String(health.jobs)} (running ${queue?.running ?? 0}, pending ${queue?.pending ?? 0})\n`)
-  io.stdout.write(describeFleetState(readFleetState(stateDir), (pid) => isSameProcess(pid, null)))
+  io.stdout.write(describeFleetState(fleet, (pid) => isSameProcess(pid, null)))
   return 0
 }
 

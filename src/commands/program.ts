@@ -2,11 +2,13 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { resolveStateDir } from '../config.js'
 import { isSignalName } from '../exec/process-group.js'
+import { addAdminCommands } from './admin-commands.js'
 import { runAttach } from './attach.js'
 import { addContextCommands } from './context-commands.js'
 import { runCp } from './cp.js'
-import { resolveCredentials } from './credentials.js'
+import { resolveCredentials, type Credentials } from './credentials.js'
 import { runExec } from './exec.js'
+import { runHealth } from './health.js'
 import type { CommandIo } from './io.js'
 import { runJobs, runLogs } from './jobs.js'
 import { runStatus, runStop } from './lifecycle.js'
@@ -42,20 +44,37 @@ function count (value: string): number {
   return number
 }
 
-function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
-  const { url, apiKey } = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
-  return new RuntimeClient({ url, ...(apiKey ? { apiKey } : {}) })
+/** The client for a command's --url/--key/--state-dir (credentials resolved as every client command does). */
+export function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
+  return connect(flags, env).client
 }
 
-/** Turns a client failure into the one line a person needs to read. */
-export function describeClientError (err: unknown, context: { url?: string, jobId?: string } = {}): string {
+/** The client and the credentials it uses (their sources go into error messages). */
+export function connect (flags: ClientFlags, env: NodeJS.ProcessEnv): { client: RuntimeClient, credentials: Credentials } {
+  const credentials = resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env))
+  return { client: new RuntimeClient({ url: credentials.url, ...(credentials.apiKey ? { apiKey: credentials.apiKey } : {}) }), credentials }
+}
+
+/**
+ * Turns a client failure into the one line a person needs to read; with `credentials`, it says
+ * where a URL or key came from when the user did not type it (a saved context, server.json, …).
+ */
+export function describeClientError (err: unknown, context: { url?: string, jobId?: string, credentials?: Credentials } = {}): string {
   if (!(err instanceof RuntimeError)) return (err as Error).message
-  if (err.status === 401) return `the server${context.url ? ` at ${context.url}` : ''} refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)`
+  const credentials = context.credentials
+  const urlFrom = credentials !== undefined && credentials.urlSource !== '--url' ? ` (from ${credentials.urlSource})` : ''
+  if (err.status === 401) {
+    if (credentials !== undefined && credentials.apiKey === undefined) return `the server at ${credentials.url}${urlFrom} wants an API key and none was found (no --key, AGENT_RUNTIME_API_KEY, saved context or local key file)`
+    const keyFrom = credentials?.keySource !== undefined && credentials.keySource !== '--key' ? ` from ${credentials.keySource}` : ''
+    return `the server${context.url ? ` at ${context.url}` : ''}${urlFrom} refused the API key${keyFrom} (pass --key or set AGENT_RUNTIME_API_KEY)`
+  }
   if (err.code === 'JOB_NOT_FOUND' && context.jobId) return `job ${context.jobId} not found`
+  if (err.status === 0 && urlFrom !== '') return `${err.error}${urlFrom}`
   return err.error
 }
 
-const withClientOptions = (command: Command): Command => command
+/** Adds --url, --key and --state-dir to a client command. */
+export const withClientOptions = (command: Command): Command => command
   .option('--url <url>', 'server URL (env AGENT_RUNTIME_URL; default http://127.0.0.1:8585)')
   .option('--key <key>', 'API key (env AGENT_RUNTIME_API_KEY; default: the local key file for a local URL)')
   .option('--state-dir <dir>', 'local state directory holding the key file (env AGENT_RUNTIME_HOME)')
@@ -66,11 +85,11 @@ const withClientOptions = (command: Command): Command => command
  */
 export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.ProcessEnv, done: (code: number) => void): void {
   const run = async (flags: ClientFlags, jobId: string | undefined, work: (client: RuntimeClient) => Promise<number>): Promise<void> => {
-    const client = clientFrom(flags, env)
+    const { client, credentials } = connect(flags, env)
     try {
       done(await work(client))
     } catch (err) {
-      throw new Error(describeClientError(err, { url: client.url, ...(jobId ? { jobId } : {}) }), { cause: err })
+      throw new Error(describeClientError(err, { url: client.url, credentials, ...(jobId ? { jobId } : {}) }), { cause: err })
     }
   }
 
@@ -80,6 +99,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     .option('--timeout <seconds>', 'timeout in seconds (default 300; 0 = none)', seconds)
     .option('--env <NAME=VALUE>', 'environment variable for the command (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'print the job id and return at once')
+    .option('--json', "print the job's final record (GET /jobs/:id) as JSON instead of its output; with --detach, {jobId}")
     .option('--session <key>', 'run in this persistent shell session (created on first use; state lasts across commands)')
     .option('--shell <shell>', 'with --session: bash, zsh or sh (default bash); else the shell program (default /bin/sh)')
     .option('-i, --interactive', 'forward stdin to the job even from a terminal (piped stdin always is); EOF closes it')
@@ -91,7 +111,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         ? `${message.trimEnd()} (put the command after --, e.g. agent-server exec -- ls -la)\n`
         : message),
     })
-    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean }) =>
+    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean, json?: boolean }) =>
       run(flags, undefined, (client) => runExec(client, argv, flags, io)))
 
   const sessions = withClientOptions(program.command('sessions'))
@@ -142,7 +162,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
       try {
         done(await runAttach(credentials, flags, io))
       } catch (err) {
-        throw new Error(describeClientError(err, { url: credentials.url }), { cause: err })
+        throw new Error(describeClientError(err, { url: credentials.url, credentials }), { cause: err })
       }
     })
 
@@ -155,17 +175,14 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
       run(flags, undefined, (client) => runCp(client, src, dst, flags, io)))
 
   withClientOptions(program.command('health'))
-    .description("print the server's health")
-    .action(async (flags: ClientFlags) =>
-      run(flags, undefined, async (client) => {
-        const health = await client.health()
-        io.stdout.write(JSON.stringify(health, null, 2) + '\n')
-        if (health.authenticated) return 0
-        io.stderr.write(`agent-server: the server at ${client.url} ${resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env)).apiKey ? 'refused the API key' : 'got no API key (none given, no local key file)'} (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
-        return 1
-      }))
+    .description("print the server's health (exit 1 when it refused the key)")
+    .option('--json', 'print the JSON the server sent')
+    .action(async (flags: ClientFlags & { json?: boolean }) =>
+      run(flags, undefined, async (client) =>
+        runHealth(client, { json: flags.json, hadKey: Boolean(resolveCredentials(flags, env, resolveStateDir(flags.stateDir, env)).apiKey) }, io)))
 
   addContextCommands(program, io, env, done)
+  addAdminCommands(program, io, env, done)
   withClientOptions(program.command('mcp'))
     .description('serve the MCP tools (run_command, files, agents…) over stdin/stdout, calling the server at --url')
     .requiredOption('--stdio', 'speak MCP over stdin/stdout (the only transport here; the server itself serves /mcp over HTTP)')
@@ -174,7 +191,8 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   program.command('status')
     .description('say whether a server runs on this state directory, its version, uptime and jobs')
     .option('--state-dir <dir>', 'state directory (env AGENT_RUNTIME_HOME)')
-    .action(async (flags: { stateDir?: string }) => done(await runStatus(resolveStateDir(flags.stateDir, env), env, io)))
+    .option('--json', 'print one JSON object (running, pid, url, version, uptimeSeconds, health, fleet)')
+    .action(async (flags: { stateDir?: string, json?: boolean }) => done(await runStatus(resolveStateDir(flags.stateDir, env), env, io, flags)))
 
   program.command('stop')
     .description('stop the server on this state directory gracefully (its wrapper stops too) and wait')

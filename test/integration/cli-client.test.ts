@@ -94,7 +94,7 @@ describe('agent-server client commands', () => {
   })
 
   test('health prints the server health', async () => {
-    const run = await cli(server, ['health'])
+    const run = await cli(server, ['health', '--json'])
     assert.equal(run.code, 0)
     assert.equal(JSON.parse(run.stdout.toString()).authenticated, true)
   })
@@ -102,7 +102,7 @@ describe('agent-server client commands', () => {
   test('a wrong key, an unreachable server and an unknown job each give one clear line and exit 1', async () => {
     const wrongKey = await cli(server, ['jobs', '--key', 'nope'])
     assert.equal(wrongKey.code, 1)
-    assert.match(wrongKey.stderr, /^agent-server: the server at http:\/\/127\.0\.0\.1:\d+ refused the API key/)
+    assert.match(wrongKey.stderr, /^agent-server: the server at http:\/\/127\.0\.0\.1:\d+ \(from AGENT_RUNTIME_URL\) refused the API key \(pass --key/)
     const closedPort = await freePort()
     const unreachable = await cli(server, ['health', '--url', `http://127.0.0.1:${closedPort}`])
     assert.equal(unreachable.code, 1)
@@ -115,7 +115,7 @@ describe('agent-server client commands', () => {
   test('without --key or AGENT_RUNTIME_API_KEY, a local server is reached with the local key file', async () => {
     const keyed = await startServer({}, { AGENT_RUNTIME_API_KEY: '' })
     try {
-      const run = await runClient(keyed, ['health'], { AGENT_RUNTIME_API_KEY: '', AGENT_RUNTIME_HOME: keyed.stateDir }).done
+      const run = await runClient(keyed, ['health', '--json'], { AGENT_RUNTIME_API_KEY: '', AGENT_RUNTIME_HOME: keyed.stateDir }).done
       assert.equal(run.code, 0, run.stderr)
       assert.equal(JSON.parse(run.stdout.toString()).authenticated, true)
     } finally {

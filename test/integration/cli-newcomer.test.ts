@@ -41,7 +41,7 @@ describe('agent-server for a new user', () => {
   test('client commands without --url find the server running on the state directory', async () => {
     const jobs = await client(['jobs'])
     assert.equal(jobs.code, 0, jobs.stderr)
-    const health = await client(['health'])
+    const health = await client(['health', '--json'])
     assert.equal(health.code, 0, health.stderr)
     assert.match(health.stdout, /"authenticated": true/)
   })

@@ -26,9 +26,9 @@ test('the exit code mirrors the job: its code, 128+n for signals, else 1', () =>
 
 test('credentials: flags, then environment, then the local key file only for a local URL', () => {
   const env = { AGENT_RUNTIME_URL: 'http://remote.example:8585' }
-  assert.deepEqual(resolveCredentials({ url: 'http://127.0.0.1:1', key: 'k' }, env, '/nonexistent'), { url: 'http://127.0.0.1:1', apiKey: 'k' })
-  assert.deepEqual(resolveCredentials({}, env, '/nonexistent'), { url: 'http://remote.example:8585', apiKey: undefined })
-  assert.deepEqual(resolveCredentials({}, { AGENT_RUNTIME_API_KEY: 'from-env' }, '/nonexistent'), { url: 'http://127.0.0.1:8585', apiKey: 'from-env' })
+  assert.deepEqual(resolveCredentials({ url: 'http://127.0.0.1:1', key: 'k' }, env, '/nonexistent'), { url: 'http://127.0.0.1:1', apiKey: 'k', urlSource: '--url', keySource: '--key' })
+  assert.deepEqual(resolveCredentials({}, env, '/nonexistent'), { url: 'http://remote.example:8585', apiKey: undefined, urlSource: 'AGENT_RUNTIME_URL', keySource: undefined })
+  assert.deepEqual(resolveCredentials({}, { AGENT_RUNTIME_API_KEY: 'from-env' }, '/nonexistent'), { url: 'http://127.0.0.1:8585', apiKey: 'from-env', urlSource: 'the default', keySource: 'AGENT_RUNTIME_API_KEY' })
   assert.throws(() => resolveCredentials({ url: 'not a url' }, {}, '/'), /not a URL/)
 })
 
