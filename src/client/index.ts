@@ -269,6 +269,8 @@ export class RuntimeClient {
     } catch (err) {
       if (options.signal?.aborted) throw err
       const reason = (err as { cause?: { code?: string, message?: string } }).cause
+      // Why the same words as cli.ts's unsettled exit: a peer that closes at once ends fetch either way.
+      if (reason?.code === 'UND_ERR_SOCKET') throw new RuntimeError(0, 'UNREACHABLE', 'the connection was closed without an answer (is the URL that of an agent-server?)', { cause: err })
       throw new RuntimeError(0, 'UNREACHABLE', `cannot reach ${this.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err })
     }
     if (response.ok) return response
