@@ -36,7 +36,7 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
   await app.register(cors, {
     origin: [...allowed],
     methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges', 'Mcp-Session-Id'],
     credentials: false,
     maxAge: 600,
   })

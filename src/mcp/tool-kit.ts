@@ -61,3 +61,20 @@ export async function waitWithProgress (backend: McpBackend, jobId: string, wait
     }
   }
 }
+
+/**
+ * Waits for a job a tool has just started, as waitWithProgress; a cancelled call kills the job
+ * unless `detach` (the job is durable either way).
+ */
+export async function awaitStartedJob (deps: Pick<ToolDeps, 'backend' | 'log'>, jobId: string, waitMs: number, detach: boolean, extra: ToolExtra): Promise<void> {
+  const onCancel = (): void => {
+    if (detach) return
+    deps.backend.kill(jobId).catch((err: unknown) => deps.log.debug({ err, jobId }, 'mcp cancel: kill failed'))
+  }
+  extra.signal.addEventListener('abort', onCancel, { once: true })
+  try {
+    await waitWithProgress(deps.backend, jobId, waitMs, extra)
+  } finally {
+    extra.signal.removeEventListener('abort', onCancel)
+  }
+}

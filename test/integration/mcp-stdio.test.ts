@@ -37,13 +37,15 @@ describe('agent-server mcp --stdio', () => {
   })
   after(async () => {
     await client.close()
+    // Why: session shells outlive the server by design (a restarted server re-adopts them).
+    for (const s of (await server.api('GET', '/sessions')).body as Array<{ sessionKey: string }>) await server.api('DELETE', `/sessions/${encodeURIComponent(s.sessionKey)}`)
     await server.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
   test('lists the same tools as the HTTP endpoint', async () => {
     const { tools } = await client.listTools()
-    assert.equal(tools.length, 12)
+    assert.equal(tools.length, 14)
     assert.ok(tools.some((t) => t.name === 'run_command'))
   })
 
@@ -66,6 +68,22 @@ describe('agent-server mcp --stdio', () => {
     await call(client, 'job_kill', { job_id: jobId })
     const status = await call(client, 'job_status', { job_id: jobId, wait_seconds: 20 })
     assert.equal(status.structuredContent.status, 'cancelled')
+  })
+
+  test('session_run keeps a remote shell\'s state between calls, and list_sessions shows it', async () => {
+    const first = await call(client, 'session_run', { session_key: 'stdio', command: `cd ${dir}; COUNT=1`, shell: 'sh' })
+    assert.equal(first.structuredContent.status, 'completed', JSON.stringify(first))
+    assert.equal(first.structuredContent.cwd, dir)
+    const second = await call(client, 'session_run', { session_key: 'stdio', command: 'COUNT=$((COUNT + 1)); echo "$COUNT $(pwd)"' })
+    assert.equal(second.structuredContent.stdout, `2 ${dir}\n`)
+    const listed = await call(client, 'list_sessions', {})
+    assert.deepEqual(listed.structuredContent.sessions.map((s: { sessionKey: string, shell: string }) => [s.sessionKey, s.shell]), [['stdio', 'sh']])
+  })
+
+  test('search_files resolves a relative path on the remote server\'s files root', async () => {
+    const answer = await call(client, 'search_files', { pattern: 'x', path: 'no-such-dir-here' })
+    assert.equal(answer.isError, true)
+    assert.match(answer.content[0]?.text ?? '', /^FILE_NOT_FOUND/)
   })
 
   test('files round trip through the files API', async () => {
