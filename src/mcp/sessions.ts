@@ -7,7 +7,8 @@ import type { McpBackend } from './backend.js'
 import { SessionEventStore } from './event-store.js'
 import { createMcpServer } from './server.js'
 
-// The most MCP sessions at once; an initialize over it is refused (429 MCP_TOO_MANY_SESSIONS).
+// The most MCP sessions at once: a new one ends the least recently used idle one, or is refused
+// (429 MCP_TOO_MANY_SESSIONS) when every session has a request in progress.
 export const MAX_MCP_SESSIONS = 64
 // A session with no request for this long (and none in progress, e.g. an open GET stream) is ended.
 export const MCP_SESSION_IDLE_MS = 30 * 60 * 1000
@@ -42,7 +43,8 @@ export interface SessionLease {
 /**
  * The live MCP sessions of the HTTP endpoint, by `Mcp-Session-Id`: each has its own MCP server and
  * Streamable HTTP transport (with a replay store for resumable SSE). Sessions idle too long are
- * ended; at most `maxSessions` live at once. Owns them; `close()` ends all.
+ * ended; at most `maxSessions` live at once (the least recently used idle one makes room for a
+ * new one). Owns them; `close()` ends all.
  */
 export class McpSessions {
   readonly #live = new Map<string, Session>()
@@ -78,6 +80,8 @@ export class McpSessions {
       return { transport: session.transport, fresh: false, session }
     }
     this.sweep()
+    // Why evict: most clients never DELETE their session, so short-lived clients would otherwise fill the table.
+    if (this.#live.size + this.#opening >= this.#limits.maxSessions) this.#evictLeastRecentlyUsed()
     if (this.#live.size + this.#opening >= this.#limits.maxSessions) {
       throw Object.assign(new Errors.MCP_TOO_MANY_SESSIONS(this.#limits.maxSessions), { retryAfterSec: RETRY_AFTER_SEC })
     }
@@ -118,12 +122,26 @@ export class McpSessions {
     let ended = 0
     for (const [id, session] of this.#live) {
       if (session.inFlight > 0 || session.lastUsedAt > expiredBefore) continue
-      this.#live.delete(id)
+      this.#end(id, session, 'mcp session expired')
       ended++
-      this.#log.debug({ mcpSessionId: id }, 'mcp session expired')
-      session.server.close().catch((err: unknown) => this.#log.warn({ err }, 'closing an idle mcp session failed'))
     }
     return ended
+  }
+
+  // Ends the least recently used session that has no request in progress, if any.
+  #evictLeastRecentlyUsed (): void {
+    let oldest: [string, Session] | undefined
+    for (const entry of this.#live) {
+      if (entry[1].inFlight === 0 && (oldest === undefined || entry[1].lastUsedAt < oldest[1].lastUsedAt)) oldest = entry
+    }
+    if (oldest === undefined) return
+    this.#end(oldest[0], oldest[1], 'mcp session evicted (session limit)')
+  }
+
+  #end (id: string, session: Session, why: string): void {
+    this.#live.delete(id)
+    this.#log.debug({ mcpSessionId: id }, why)
+    session.server.close().catch((err: unknown) => this.#log.warn({ err }, 'closing an mcp session failed'))
   }
 
   #add (id: string, session: Session): void {

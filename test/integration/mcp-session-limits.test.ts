@@ -5,6 +5,7 @@ import { pino } from 'pino'
 import { toErrorResponse } from '../../src/errors.js'
 import type { McpBackend } from '../../src/mcp/backend.js'
 import { registerMcpRoutes } from '../../src/mcp/routes.js'
+import { waitFor } from '../helpers/wait.js'
 
 const IDLE_MS = 60_000
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
@@ -46,19 +47,41 @@ describe('MCP session limits', () => {
   }
   const end = async (sessionId: string): Promise<void> => { await (await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } })).text() }
 
-  test('refuses an initialize over the limit with 429 MCP_TOO_MANY_SESSIONS and Retry-After, until a session ends', async () => {
+  const listen = async (sessionId: string): Promise<Response> => {
+    const stream = await fetch(url, { method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } })
+    assert.equal(stream.status, 200)
+    return stream
+  }
+
+  test('a new session over the limit ends the least recently used idle one, whose client then gets 404', async () => {
+    const older = await open()
+    clock += 1000
+    const newer = await open()
+    clock += 1000
+    assert.equal(await ping(older), 200)
+    const third = await open()
+    assert.equal(await ping(newer), 404)
+    assert.equal(await ping(older), 200)
+    await end(older)
+    await end(third)
+  })
+
+  test('refuses an initialize with 429 MCP_TOO_MANY_SESSIONS and Retry-After while every session has a request in progress', async () => {
     const first = await open()
     const second = await open()
+    const streams = [await listen(first), await listen(second)]
     const refused = await fetch(url, { method: 'POST', headers: HEADERS, body: INITIALIZE })
     assert.equal(refused.status, 429)
     assert.equal(refused.headers.get('retry-after'), '60')
     assert.deepEqual(await refused.json(), {
-      error: 'too many MCP sessions (limit 2); end unused ones with DELETE /mcp, or retry once idle ones have expired',
+      error: 'too many MCP sessions (limit 2), each with a request in progress; retry later',
       code: 'MCP_TOO_MANY_SESSIONS',
     })
     assert.equal(await ping(first), 200, 'the live sessions are untouched')
-    await end(second)
-    const third = await open()
+    await streams[1]?.body?.cancel()
+    const third = await waitFor(async () => { const r = await initialize(); return r.status === 200 ? r.headers.get('mcp-session-id') : undefined }, 'room once a stream ended')
+    assert.equal(await ping(second), 404)
+    await streams[0]?.body?.cancel()
     await end(first)
     await end(third)
   })
@@ -79,8 +102,7 @@ describe('MCP session limits', () => {
   test('never expires a session while one of its requests is open (a GET event stream)', async () => {
     const listening = await open()
     const quiet = await open()
-    const stream = await fetch(url, { method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': listening, 'mcp-protocol-version': '2025-06-18' } })
-    assert.equal(stream.status, 200)
+    const stream = await listen(listening)
     clock += IDLE_MS + 1
     const fresh = await open()
     assert.equal(await ping(quiet), 404)
