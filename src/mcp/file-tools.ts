@@ -111,8 +111,7 @@ export function registerFileTools ({ server, backend, log }: ToolDeps): void {
     const command = `if command -v rg >/dev/null 2>&1; then rg -n --no-heading --color never ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; ` +
       `else grep -rnIE ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; fi`
     const id = await backend.submit({ command, timeout: SEARCH_WAIT_SEC * 2 })
-    await waitWithProgress(backend, id, SEARCH_WAIT_SEC * 1000, extra)
-    const job = await backend.job(id)
+    const job = await waitWithProgress(backend, id, SEARCH_WAIT_SEC * 1000, extra)
     if (job.status === 'pending' || job.status === 'running') await backend.kill(id).catch(() => undefined)
     if (job.exitCode !== 0 && job.exitCode !== 1) throw new Error(`search failed (exit ${String(job.exitCode)}): ${job.stderr ?? ''}`.trim())
     const output = capForModel(job.stdout ?? '', job.stdoutBytes)

@@ -35,8 +35,7 @@ export function registerJobTools ({ server, backend, log }: ToolDeps): void {
       ...(args.env !== undefined ? { env: args.env } : {}),
       ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     })
-    await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra)
-    const summary = jobSummary(await backend.job(id))
+    const summary = jobSummary(await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra))
     return toolResult(summary, renderJob(summary))
   }))
 
@@ -47,9 +46,7 @@ export function registerJobTools ({ server, backend, log }: ToolDeps): void {
     inputSchema: { job_id: jobId, wait_seconds: waitSeconds('the job', 0) },
     annotations: { readOnlyHint: true },
   }, async (args, extra) => guarded(log, 'job_status', async () => {
-    await backend.job(args.job_id, { tailLines: 1 })
-    if (args.wait_seconds) await waitWithProgress(backend, args.job_id, args.wait_seconds * 1000, extra)
-    const summary = jobSummary(await backend.job(args.job_id))
+    const summary = jobSummary(await waitWithProgress(backend, args.job_id, (args.wait_seconds ?? 0) * 1000, extra))
     return toolResult(summary, renderJob(summary))
   }))
 

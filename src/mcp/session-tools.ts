@@ -40,8 +40,7 @@ export function registerSessionTools ({ server, backend, log }: ToolDeps): void 
       ...(args.env !== undefined ? { env: args.env } : {}),
       ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     })
-    await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra)
-    const summary = jobSummary(await backend.job(id))
+    const summary = jobSummary(await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra))
     const session = (await backend.sessions()).find((s) => s.sessionKey === args.session_key)
     const result = { ...summary, sessionKey: args.session_key, cwd: session?.cwd ?? null }
     return toolResult(result, `session ${args.session_key}${result.cwd !== null ? ` (cwd ${result.cwd})` : ''}: ${renderJob(summary)}`)
