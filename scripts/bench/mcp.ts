@@ -4,6 +4,8 @@
 // (b) the MCP tool call run_command {"command":"true"} over Streamable HTTP through the SDK's client
 // (one session, initialized once), until its result arrives; (c) an MCP ping in the same session,
 // the transport's own round trip. Overhead = p50 of (b) − p50 of (a). Target: ≤ 2 ms.
+// Then CPU per call, less sensitive to a busy machine than wall time: the same number of rounds of
+// (a) alone, then of (b) alone, with the server's CPU time (/proc) and this client's (cpuUsage).
 // Knobs: BENCH_MCP_ITERATIONS (200), BENCH_CLI, BENCH_SERVER_NODE_ARGS.
 // Run: npm run build && npm run bench:mcp. Prints a markdown table, then one JSON line.
 import { existsSync, statSync } from 'node:fs'
@@ -15,7 +17,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
-import { measureCpu } from './lib/proc.js'
+import { cpuSeconds, measureCpu } from './lib/proc.js'
 import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
 import { median, percentile, round } from './lib/stats.js'
 import { table, type Row } from './lib/report.js'
@@ -60,6 +62,15 @@ async function pingOnce (mcp: Client): Promise<number> {
   return performance.now() - start
 }
 
+/** Runs `round` `times` times; the server's and this client's CPU milliseconds per round. */
+async function cpuPerRound (pid: number, times: number, round1: () => Promise<unknown>): Promise<{ serverMs: number, clientMs: number }> {
+  const server = cpuSeconds(pid) ?? 0
+  const client = process.cpuUsage()
+  for (let i = 0; i < times; i++) await round1()
+  const used = process.cpuUsage(client)
+  return { serverMs: round((((cpuSeconds(pid) ?? 0) - server) * 1000) / times, 3), clientMs: round((used.user + used.system) / 1000 / times, 3) }
+}
+
 const stats = (values: number[]): { p50: number, p95: number, p99: number } =>
   ({ p50: round(median(values), 3), p95: round(percentile(values, 95), 3), p99: round(percentile(values, 99), 3) })
 
@@ -87,13 +98,18 @@ async function main (): Promise<void> {
       pingMs.push(await pingOnce(mcp))
     }
     const cpu = stopCpu()
+    log(`CPU: ${ITERATIONS} rounds of REST alone, then ${ITERATIONS} of run_command alone`)
+    const restCpu = await cpuPerRound(server.pid, ITERATIONS, async () => restOnce(rest))
+    const mcpCpu = await cpuPerRound(server.pid, ITERATIONS, async () => mcpOnce(mcp))
     const overheadMs = round(median(mcpMs) - median(restMs), 3)
-    const results = { rest: stats(restMs), mcp: stats(mcpMs), ping: stats(pingMs), overheadP50Ms: overheadMs, overheadP95Ms: round(percentile(mcpMs, 95) - percentile(restMs, 95), 3), serverCpuPct: cpu.serverCpuPct }
+    const results = { rest: stats(restMs), mcp: stats(mcpMs), ping: stats(pingMs), overheadP50Ms: overheadMs, overheadP95Ms: round(percentile(mcpMs, 95) - percentile(restMs, 95), 3), serverCpuPct: cpu.serverCpuPct, restCpu, mcpCpu }
     const rows: Row[] = [
       ['`true` as a shell job: POST /exec → GET ?wait sees completed (p50 / p95 / p99)', '—', `${results.rest.p50} / ${results.rest.p95} / ${results.rest.p99} ms`, null],
       ['`true` through MCP run_command, same run (p50 / p95 / p99)', '—', `${results.mcp.p50} / ${results.mcp.p95} / ${results.mcp.p99} ms`, null],
       ['MCP overhead: run_command p50 − REST p50 (p95 − p95)', `≤ ${TARGET_OVERHEAD_MS} ms`, `${overheadMs} ms (${results.overheadP95Ms} ms)`, overheadMs <= TARGET_OVERHEAD_MS],
       ['MCP ping round trip in the session (p50 / p95 / p99)', '—', `${results.ping.p50} / ${results.ping.p95} / ${results.ping.p99} ms`, null],
+      ['Server CPU per call: REST job / run_command', '—', `${restCpu.serverMs} / ${mcpCpu.serverMs} ms`, null],
+      ['Client CPU per call: REST (node:http) / run_command (MCP SDK client)', '—', `${restCpu.clientMs} / ${mcpCpu.clientMs} ms`, null],
     ]
     process.stdout.write(`${table(rows)}\n\n`)
     process.stdout.write(`${JSON.stringify({ bench: 'mcp', date: new Date().toISOString(), machine, iterations: ITERATIONS, ...results })}\n`)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from '../logger.js'
 import type { McpBackend } from './backend.js'
+import { coalesceWrites } from './coalesce-writes.js'
 import { McpSessions, type McpSessionLimits } from './sessions.js'
 
 const SUMMARY = 'The MCP endpoint (Streamable HTTP): POST JSON-RPC messages, GET a server-sent event stream, DELETE ends the session'
@@ -32,6 +33,7 @@ export async function registerMcpRoutes (fastify: FastifyInstance, backend: McpB
           // Why: headers set by earlier hooks (CORS for an allowed browser origin) are not written once hijacked.
           for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
           reply.hijack()
+          coalesceWrites(reply.raw)
           await lease.transport.handleRequest(request.raw, reply.raw, request.method === 'POST' ? request.body ?? '' : undefined)
           await ended
         } catch (err) {
