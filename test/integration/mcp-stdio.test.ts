@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,11 +12,12 @@ import { startServer, type TestServer } from '../helpers/server.js'
 
 type ToolAnswer = { isError?: boolean, structuredContent?: any, content: Array<{ type: string, text?: string }> }
 
-async function launch (server: TestServer, key: string): Promise<{ client: Client, transport: StdioClientTransport }> {
+async function launch (server: TestServer, key: string, env: Record<string, string> = {}): Promise<{ client: Client, transport: StdioClientTransport }> {
+  const saved = 'AGENT_RUNTIME_CONFIG' in env
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', CLI_PATH, 'mcp', '--stdio', '--url', server.url],
-    env: { ...process.env as Record<string, string>, AGENT_RUNTIME_API_KEY: key },
+    args: ['--import', 'tsx', CLI_PATH, 'mcp', '--stdio', ...(saved ? [] : ['--url', server.url])],
+    env: { ...process.env as Record<string, string>, AGENT_RUNTIME_API_KEY: key, ...env },
     stderr: 'pipe',
   })
   const client = new Client({ name: 'mcp-stdio-test', version: '1.0.0' })
@@ -107,6 +110,24 @@ describe('agent-server mcp --stdio', () => {
       assert.match(answer.content[0]?.text ?? '', /UNAUTHORIZED/)
     } finally {
       await wrong.client.close()
+    }
+  })
+
+  test('finds the server and key in the context saved by agent-server login', async () => {
+    const config = join(dir, 'config', 'credentials.json')
+    const env = { AGENT_RUNTIME_CONFIG: config, AGENT_RUNTIME_URL: '', AGENT_RUNTIME_HOME: join(dir, 'no-server') }
+    const login = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'login', '--url', server.url, '--name', 'saved', '--key-stdin'], {
+      env: { ...process.env, ...env, AGENT_RUNTIME_API_KEY: '' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
+    login.stdin.end(server.key)
+    assert.equal((await once(login, 'exit') as [number | null])[0], 0)
+    const fromContext = await launch(server, '', env)
+    try {
+      const answer = await call(fromContext.client, 'run_command', { command: 'echo saved' })
+      assert.equal(answer.structuredContent.stdout, 'saved\n', JSON.stringify(answer))
+    } finally {
+      await fromContext.client.close()
     }
   })
 
