@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -231,6 +232,37 @@ describe('the MCP endpoint', () => {
     assert.equal(response.headers.get('access-control-allow-origin'), PAGE_ORIGIN)
     assert.match(response.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/)
     await fetch(`${server.url}/mcp`, { method: 'DELETE', headers: { 'x-api-key': server.key, 'mcp-session-id': response.headers.get('mcp-session-id') as string } })
+  })
+
+  test('run_agent runs an ACP agent as a job; one that outlives wait_seconds is finished through agent_status', async () => {
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const quick = await call(client, 'run_agent', { agent, prompt: JSON.stringify([{ say: 'hello from the agent' }]), workdir: dir, wait_seconds: 30 })
+    assert.equal(quick.isError, undefined, textOf(quick))
+    assert.equal(quick.structuredContent.status, 'completed')
+    assert.equal(quick.structuredContent.stopReason, 'end_turn')
+    assert.match(quick.structuredContent.output, /hello from the agent/)
+    const slow = await call(client, 'run_agent', { agent, prompt: JSON.stringify([{ sleep: 1500 }, { say: 'late' }]), workdir: dir, wait_seconds: 0.2 })
+    assert.equal(slow.structuredContent.running, true)
+    assert.match(textOf(slow), /poll it with agent_status/)
+    const done = await call(client, 'agent_status', { job_id: slow.structuredContent.jobId, wait_seconds: 30 })
+    assert.equal(done.structuredContent.status, 'completed')
+    assert.match(done.structuredContent.output, /late/)
+    assert.ok(done.structuredContent.recentEvents.length > 0)
+  })
+
+  test('two clients call tools at the same time, each gets its own answer', async () => {
+    const other = await connect(server)
+    try {
+      const [mine, theirs] = await Promise.all([
+        call(client, 'run_command', { command: 'sleep 0.3; echo mine' }),
+        call(other.client, 'session_run', { session_key: 'mcp-other', command: 'sleep 0.3; echo theirs' }),
+      ])
+      assert.equal(mine.structuredContent.stdout, 'mine\n')
+      assert.equal(theirs.structuredContent.stdout, 'theirs\n')
+    } finally {
+      await other.transport.terminateSession()
+      await other.client.close()
+    }
   })
 
   test('job output is readable as a job://{id}/stdout resource', async () => {
