@@ -37,7 +37,7 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
     origin: [...allowed],
     // Why PUT: a dashboard uploads files with PUT /files.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
-    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges'],
+    exposedHeaders: ['Retry-After', 'Content-Range', 'Accept-Ranges', 'ETag', 'Mcp-Session-Id'],
     credentials: false,
     maxAge: 600,
   })

@@ -54,8 +54,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
       ...(args.model !== undefined ? { model: args.model } : {}),
       ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     })
-    await waitWithProgress(backend, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, extra)
-    const summary = agentSummary(await backend.job(id))
+    const summary = agentSummary(await waitWithProgress(backend, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, extra))
     return toolResult(summary, renderAgent(summary))
   }))
 
@@ -69,9 +68,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
     },
     annotations: { readOnlyHint: true },
   }, async (args, extra) => guarded(log, 'agent_status', async () => {
-    await backend.job(args.job_id, { tailLines: 1 })
-    if (args.wait_seconds) await waitWithProgress(backend, args.job_id, args.wait_seconds * 1000, extra)
-    const summary = agentSummary(await backend.job(args.job_id))
+    const summary = agentSummary(await waitWithProgress(backend, args.job_id, (args.wait_seconds ?? 0) * 1000, extra))
     return toolResult(summary, renderAgent(summary))
   }))
 }

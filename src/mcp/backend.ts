@@ -1,10 +1,12 @@
-import type { AcpJobRequest, FileListing, Job, ShellJobRequest } from '../client/index.js'
+import type { AcpJobRequest, FileListing, Job, SessionInfo, SessionJobRequest, ShellJobRequest } from '../client/index.js'
 
 /** What a job read asks for: a tail of lines, or the bytes after offsets. */
 export interface JobRead {
   tailLines?: number | undefined
   stdoutOffset?: number | undefined
   stderrOffset?: number | undefined
+  /** At most this many bytes of each stream (never more than the server's inline output limit). */
+  maxBytes?: number | undefined
 }
 
 /**
@@ -14,6 +16,10 @@ export interface JobRead {
 export interface McpBackend {
   /** Queues a shell job; resolves its id. */
   submit: (request: ShellJobRequest) => Promise<string>
+  /** Queues one command of a persistent shell session (`mode: "persistent_shell"`); resolves its job id. */
+  submitSession: (request: SessionJobRequest) => Promise<string>
+  /** Every persistent shell session, sorted by key (as GET /sessions). */
+  sessions: () => Promise<SessionInfo[]>
   /** Queues an ACP (coding agent) job; resolves its id. */
   submitAgent: (request: AcpJobRequest) => Promise<string>
   /** The job as GET /jobs/:id shows it. */
@@ -27,4 +33,6 @@ export interface McpBackend {
   /** Writes a file atomically (temp file + rename); resolves whether it was created. */
   writeFile: (path: string, content: string, mkdir: boolean) => Promise<{ path: string, created: boolean }>
   listDirectory: (path: string, recursive: boolean, limit: number) => Promise<FileListing>
+  /** The absolute path the files API would use for `path` (relative to the files root, confinement checked); it must exist. */
+  resolvePath: (path: string) => Promise<string>
 }

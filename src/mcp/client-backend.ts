@@ -1,13 +1,16 @@
 import type { JobQuery, RuntimeClient } from '../client/index.js'
 import type { JobRead, McpBackend } from './backend.js'
 
-const definedOnly = (read: JobRead): JobQuery =>
+// Why no maxBytes: GET /jobs/:id has no such parameter (the server's inline limit applies); callers cut the text.
+const definedOnly = ({ maxBytes: _, ...read }: JobRead): JobQuery =>
   Object.fromEntries(Object.entries(read).filter(([, value]) => value !== undefined)) as JobQuery
 
 /** The tools' backend over HTTP: a remote server through RuntimeClient (`agent-server mcp --stdio`). */
 export function clientBackend (client: RuntimeClient): McpBackend {
   return {
     submit: async (request) => (await client.submit(request)).jobId,
+    submitSession: async (request) => (await client.submitSession(request)).jobId,
+    sessions: () => client.sessions(),
     submitAgent: async (request) => (await client.submitAcp(request)).jobId,
     job: (jobId, read = {}) => client.get(jobId, definedOnly(read)),
     waitFinished: async (jobId, timeoutMs, signal) => {
@@ -30,5 +33,6 @@ export function clientBackend (client: RuntimeClient): McpBackend {
       return { path: (await client.files.stat(path)).path, created }
     },
     listDirectory: (path, recursive, limit) => client.files.list(path, { recursive, limit }),
+    resolvePath: async (path) => (await client.files.stat(path)).path,
   }
 }

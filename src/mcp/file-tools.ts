@@ -99,19 +99,19 @@ export function registerFileTools ({ server, backend, log }: ToolDeps): void {
       `Returns matching lines as path:line:text, at most ${MAX_SEARCH_MATCHES} per file. Binary files and, with ripgrep, .gitignored files are skipped.`,
     inputSchema: {
       pattern: z.string().min(1).describe('A regular expression (ripgrep/ERE syntax).'),
-      path: z.string().optional().describe('Directory or file to search; default: the server\'s directory.'),
+      path: z.string().optional().describe('Directory or file to search: absolute, or relative to the server\'s files root; default: the files root.'),
       ignore_case: z.boolean().optional().describe('Match case-insensitively.'),
     },
     annotations: { readOnlyHint: true },
   }, async (args, extra) => guarded(log, 'search_files', async () => {
-    const where = quote(args.path ?? '.')
+    // Why resolvePath: relative paths name the same place as in read_file and the files API (the files root, confined).
+    const where = quote(await backend.resolvePath(args.path ?? '.'))
     const flags = args.ignore_case === true ? '-i ' : ''
     // Why a job: the same code runs in-process and remotely, and a slow search never blocks the server.
     const command = `if command -v rg >/dev/null 2>&1; then rg -n --no-heading --color never ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; ` +
       `else grep -rnIE ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; fi`
     const id = await backend.submit({ command, timeout: SEARCH_WAIT_SEC * 2 })
-    await waitWithProgress(backend, id, SEARCH_WAIT_SEC * 1000, extra)
-    const job = await backend.job(id)
+    const job = await waitWithProgress(backend, id, SEARCH_WAIT_SEC * 1000, extra)
     if (job.status === 'pending' || job.status === 'running') await backend.kill(id).catch(() => undefined)
     if (job.exitCode !== 0 && job.exitCode !== 1) throw new Error(`search failed (exit ${String(job.exitCode)}): ${job.stderr ?? ''}`.trim())
     const output = capForModel(job.stdout ?? '', job.stdoutBytes)

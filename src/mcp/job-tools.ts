@@ -1,12 +1,14 @@
 import { z } from 'zod'
-import { guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
+import { awaitStartedJob, guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
 import { capForModel, jobSummary, renderJob } from './render.js'
 
-const DEFAULT_WAIT_SEC = 30
-const MAX_WAIT_SEC = 600
+// How long a tool waits for a job by default, and at most (seconds).
+export const DEFAULT_WAIT_SEC = 30
+export const MAX_WAIT_SEC = 600
 
-const jobId = z.string().min(1).describe('The job id that run_command or run_agent returned.')
-const waitSeconds = (what: string, byDefault: number): z.ZodOptional<z.ZodNumber> => z.number().min(0).max(MAX_WAIT_SEC).optional()
+const jobId = z.string().min(1).describe('The job id that run_command, session_run or run_agent returned.')
+/** The wait_seconds input of a waiting tool. */
+export const waitSeconds = (what: string, byDefault: number): z.ZodOptional<z.ZodNumber> => z.number().min(0).max(MAX_WAIT_SEC).optional()
   .describe(`How long to wait for ${what} before answering, in seconds (default ${byDefault}, max ${MAX_WAIT_SEC}).`)
 
 /** run_command, job_status, job_output, job_kill, job_stdin: durable jobs for a model. */
@@ -33,17 +35,7 @@ export function registerJobTools ({ server, backend, log }: ToolDeps): void {
       ...(args.env !== undefined ? { env: args.env } : {}),
       ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     })
-    const onCancel = (): void => {
-      if (args.detach === true) return
-      backend.kill(id).catch((err: unknown) => log.debug({ err, jobId: id }, 'mcp cancel: kill failed'))
-    }
-    extra.signal.addEventListener('abort', onCancel, { once: true })
-    try {
-      await waitWithProgress(backend, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, extra)
-    } finally {
-      extra.signal.removeEventListener('abort', onCancel)
-    }
-    const summary = jobSummary(await backend.job(id))
+    const summary = jobSummary(await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra))
     return toolResult(summary, renderJob(summary))
   }))
 
@@ -54,9 +46,7 @@ export function registerJobTools ({ server, backend, log }: ToolDeps): void {
     inputSchema: { job_id: jobId, wait_seconds: waitSeconds('the job', 0) },
     annotations: { readOnlyHint: true },
   }, async (args, extra) => guarded(log, 'job_status', async () => {
-    await backend.job(args.job_id, { tailLines: 1 })
-    if (args.wait_seconds) await waitWithProgress(backend, args.job_id, args.wait_seconds * 1000, extra)
-    const summary = jobSummary(await backend.job(args.job_id))
+    const summary = jobSummary(await waitWithProgress(backend, args.job_id, (args.wait_seconds ?? 0) * 1000, extra))
     return toolResult(summary, renderJob(summary))
   }))
 

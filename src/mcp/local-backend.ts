@@ -23,13 +23,16 @@ export function localBackend (config: Config, jobs: JobManager): McpBackend {
   }
   return {
     submit: async (request) => jobs.submit(parseExecRequest(request, process.cwd())).job.id,
+    submitSession: async (request) => jobs.submit(parseExecRequest({ shell: 'bash', ...request, mode: 'persistent_shell' }, process.cwd())).job.id,
+    sessions: async () => (jobs.sessions?.list() ?? []).sort((a, b) => a.sessionKey < b.sessionKey ? -1 : a.sessionKey > b.sessionKey ? 1 : 0),
     submitAgent: async (request) => jobs.submit(parseExecRequest({ ...request, mode: 'acp' }, process.cwd())).job.id,
     job: async (jobId, read = {}) => {
       requireJob(jobId)
       // Why: a job being started may already have written output; its pid is known a moment later.
       await jobs.starting(jobId)
       const job = requireJob(jobId)
-      return jobView(job, jobs.files(job.id), { maxBytes: config.maxInlineOutputBytes, ...read }, {
+      const { maxBytes, ...select } = read
+      return jobView(job, jobs.files(job.id), { maxBytes: Math.min(config.maxInlineOutputBytes, maxBytes ?? Infinity), ...select }, {
         processAlive: jobs.isRunning(job.id),
         queuePosition: job.status === 'pending' ? jobs.queuePosition(job.id) : undefined,
         acp: jobs.acpLive(job.id),
@@ -67,6 +70,11 @@ export function localBackend (config: Config, jobs: JobManager): McpBackend {
       const stats = await onPath(path, () => stat(path))
       if (!stats.isDirectory()) throw new Errors.NOT_A_DIRECTORY(raw)
       return { path, ...await onPath(path, () => listDirectory(path, recursive, limit)) }
+    },
+    resolvePath: async (raw) => {
+      const path = await resolveRequestPath(files, raw)
+      await onPath(path, () => stat(path))
+      return path
     },
   }
 }

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import type { Job } from '../client/index.js'
 import type { Logger } from '../logger.js'
 import type { McpBackend } from './backend.js'
 
@@ -40,24 +41,43 @@ const PROGRESS_EVERY_MS = 5000
 
 /**
  * Waits until the job has finished or `waitMs` passed, sending a progress notification every few
- * seconds when the client asked for progress. Resolves early when the call is cancelled.
+ * seconds when the client asked for progress; resolves early when the call is cancelled. Resolves
+ * the job as read last (its whole view: one read serves the tool's answer).
  */
-export async function waitWithProgress (backend: McpBackend, jobId: string, waitMs: number, extra: ToolExtra): Promise<void> {
+export async function waitWithProgress (backend: McpBackend, jobId: string, waitMs: number, extra: ToolExtra): Promise<Job> {
   const token = extra._meta?.progressToken
   const deadline = Date.now() + waitMs
   const startedAt = Date.now()
   for (;;) {
     const left = deadline - Date.now()
-    if (left <= 0 || extra.signal.aborted) return
-    const step = token === undefined ? left : Math.min(left, PROGRESS_EVERY_MS)
-    await backend.waitFinished(jobId, step, extra.signal)
-    const job = await backend.job(jobId, { tailLines: 1 })
-    if (job.status !== 'pending' && job.status !== 'running') return
-    if (token !== undefined && !extra.signal.aborted) {
+    if (left > 0 && !extra.signal.aborted) {
+      await backend.waitFinished(jobId, token === undefined ? left : Math.min(left, PROGRESS_EVERY_MS), extra.signal)
+    }
+    const job = await backend.job(jobId)
+    if (job.status !== 'pending' && job.status !== 'running') return job
+    if (deadline - Date.now() <= 0 || extra.signal.aborted) return job
+    if (token !== undefined) {
       await extra.sendNotification({
         method: 'notifications/progress',
         params: { progressToken: token, progress: Math.round((Date.now() - startedAt) / 1000), total: Math.round(waitMs / 1000), message: `job ${jobId} ${job.status}` },
       }).catch(() => { /* the client went away; the wait ends with the call */ })
     }
+  }
+}
+
+/**
+ * Waits for a job a tool has just started, as waitWithProgress (resolving the job as read last); a
+ * cancelled call kills the job unless `detach` (the job is durable either way).
+ */
+export async function awaitStartedJob (deps: Pick<ToolDeps, 'backend' | 'log'>, jobId: string, waitMs: number, detach: boolean, extra: ToolExtra): Promise<Job> {
+  const onCancel = (): void => {
+    if (detach) return
+    deps.backend.kill(jobId).catch((err: unknown) => deps.log.debug({ err, jobId }, 'mcp cancel: kill failed'))
+  }
+  extra.signal.addEventListener('abort', onCancel, { once: true })
+  try {
+    return await waitWithProgress(deps.backend, jobId, waitMs, extra)
+  } finally {
+    extra.signal.removeEventListener('abort', onCancel)
   }
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,11 +12,12 @@ import { startServer, type TestServer } from '../helpers/server.js'
 
 type ToolAnswer = { isError?: boolean, structuredContent?: any, content: Array<{ type: string, text?: string }> }
 
-async function launch (server: TestServer, key: string): Promise<{ client: Client, transport: StdioClientTransport }> {
+async function launch (server: TestServer, key: string, env: Record<string, string> = {}): Promise<{ client: Client, transport: StdioClientTransport }> {
+  const saved = 'AGENT_RUNTIME_CONFIG' in env
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', 'tsx', CLI_PATH, 'mcp', '--stdio', '--url', server.url],
-    env: { ...process.env as Record<string, string>, AGENT_RUNTIME_API_KEY: key },
+    args: ['--import', 'tsx', CLI_PATH, 'mcp', '--stdio', ...(saved ? [] : ['--url', server.url])],
+    env: { ...process.env as Record<string, string>, AGENT_RUNTIME_API_KEY: key, ...env },
     stderr: 'pipe',
   })
   const client = new Client({ name: 'mcp-stdio-test', version: '1.0.0' })
@@ -37,13 +40,15 @@ describe('agent-server mcp --stdio', () => {
   })
   after(async () => {
     await client.close()
+    // Why: session shells outlive the server by design (a restarted server re-adopts them).
+    for (const s of (await server.api('GET', '/sessions')).body as Array<{ sessionKey: string }>) await server.api('DELETE', `/sessions/${encodeURIComponent(s.sessionKey)}`)
     await server.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
   test('lists the same tools as the HTTP endpoint', async () => {
     const { tools } = await client.listTools()
-    assert.equal(tools.length, 12)
+    assert.equal(tools.length, 14)
     assert.ok(tools.some((t) => t.name === 'run_command'))
   })
 
@@ -68,6 +73,22 @@ describe('agent-server mcp --stdio', () => {
     assert.equal(status.structuredContent.status, 'cancelled')
   })
 
+  test('session_run keeps a remote shell\'s state between calls, and list_sessions shows it', async () => {
+    const first = await call(client, 'session_run', { session_key: 'stdio', command: `cd ${dir}; COUNT=1`, shell: 'sh' })
+    assert.equal(first.structuredContent.status, 'completed', JSON.stringify(first))
+    assert.equal(first.structuredContent.cwd, dir)
+    const second = await call(client, 'session_run', { session_key: 'stdio', command: 'COUNT=$((COUNT + 1)); echo "$COUNT $(pwd)"' })
+    assert.equal(second.structuredContent.stdout, `2 ${dir}\n`)
+    const listed = await call(client, 'list_sessions', {})
+    assert.deepEqual(listed.structuredContent.sessions.map((s: { sessionKey: string, shell: string }) => [s.sessionKey, s.shell]), [['stdio', 'sh']])
+  })
+
+  test('search_files resolves a relative path on the remote server\'s files root', async () => {
+    const answer = await call(client, 'search_files', { pattern: 'x', path: 'no-such-dir-here' })
+    assert.equal(answer.isError, true)
+    assert.match(answer.content[0]?.text ?? '', /^FILE_NOT_FOUND/)
+  })
+
   test('files round trip through the files API', async () => {
     const path = join(dir, 'f.txt')
     await call(client, 'write_file', { path, content: 'a\nb\nc\n' })
@@ -89,6 +110,24 @@ describe('agent-server mcp --stdio', () => {
       assert.match(answer.content[0]?.text ?? '', /UNAUTHORIZED/)
     } finally {
       await wrong.client.close()
+    }
+  })
+
+  test('finds the server and key in the context saved by agent-server login', async () => {
+    const config = join(dir, 'config', 'credentials.json')
+    const env = { AGENT_RUNTIME_CONFIG: config, AGENT_RUNTIME_URL: '', AGENT_RUNTIME_HOME: join(dir, 'no-server') }
+    const login = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'login', '--url', server.url, '--name', 'saved', '--key-stdin'], {
+      env: { ...process.env, ...env, AGENT_RUNTIME_API_KEY: '' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
+    login.stdin.end(server.key)
+    assert.equal((await once(login, 'exit') as [number | null])[0], 0)
+    const fromContext = await launch(server, '', env)
+    try {
+      const answer = await call(fromContext.client, 'run_command', { command: 'echo saved' })
+      assert.equal(answer.structuredContent.stdout, 'saved\n', JSON.stringify(answer))
+    } finally {
+      await fromContext.client.close()
     }
   })
 

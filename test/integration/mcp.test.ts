@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -22,6 +23,9 @@ const call = async (client: Client, name: string, args: Record<string, unknown>)
 
 const textOf = (answer: ToolAnswer): string => answer.content.map((c) => c.text ?? '').join('\n')
 
+const PAGE_ORIGIN = 'https://app.example'
+const TOOL_COUNT = 14
+
 describe('the MCP endpoint', () => {
   let server: TestServer
   let client: Client
@@ -29,12 +33,14 @@ describe('the MCP endpoint', () => {
   let dir: string
 
   before(async () => {
-    server = await startServer()
     dir = mkdtempSync(join(tmpdir(), 'mcp-files-'))
+    server = await startServer({ filesRoot: dir, corsOrigin: [PAGE_ORIGIN] })
     ;({ client, transport } = await connect(server))
   })
   after(async () => {
     await client.close()
+    // Why: session shells outlive the server by design (a restarted server re-adopts them).
+    for (const s of (await server.api('GET', '/sessions')).body as Array<{ sessionKey: string }>) await server.api('DELETE', `/sessions/${encodeURIComponent(s.sessionKey)}`)
     await server.close()
     rmSync(dir, { recursive: true, force: true })
   })
@@ -43,7 +49,7 @@ describe('the MCP endpoint', () => {
     const { tools } = await client.listTools()
     const names = tools.map((t) => t.name).sort()
     assert.deepEqual(names, ['agent_status', 'edit_file', 'job_kill', 'job_output', 'job_status', 'job_stdin', 'list_directory',
-      'read_file', 'run_agent', 'run_command', 'search_files', 'write_file'])
+      'list_sessions', 'read_file', 'run_agent', 'run_command', 'search_files', 'session_run', 'write_file'])
     for (const tool of tools) {
       assert.equal(tool.inputSchema.type, 'object', tool.name)
       assert.ok((tool.description ?? '').length > 40, `${tool.name} has a description for a model`)
@@ -133,7 +139,7 @@ describe('the MCP endpoint', () => {
     const answer = await call(client, 'job_status', { job_id: 'nope' })
     assert.equal(answer.isError, true)
     assert.match(textOf(answer), /^JOB_NOT_FOUND: job not found/)
-    assert.equal((await client.listTools()).tools.length, 12)
+    assert.equal((await client.listTools()).tools.length, TOOL_COUNT)
   })
 
   test('files round trip: write, read a line range, list, edit with a diff', async () => {
@@ -157,6 +163,106 @@ describe('the MCP endpoint', () => {
     const answer = await call(client, 'search_files', { pattern: 'need+le', path: dir })
     assert.equal(answer.isError, undefined, textOf(answer))
     assert.match(answer.structuredContent.output, /a\.txt:2:needle here/)
+  })
+
+  test('search_files resolves a relative path against the files root, as read_file does', async () => {
+    writeFileSync(join(dir, 'rooted.txt'), 'haystack\nrooted needle\n')
+    const answer = await call(client, 'search_files', { pattern: 'rooted needle', path: 'rooted.txt' })
+    assert.equal(answer.isError, undefined, textOf(answer))
+    assert.match(answer.structuredContent.output, /rooted needle/)
+    const whole = await call(client, 'search_files', { pattern: 'rooted needle' })
+    assert.match(whole.structuredContent.output, new RegExp(`${join(dir, 'rooted.txt')}:2:rooted needle`))
+    const missing = await call(client, 'search_files', { pattern: 'x', path: 'no-such-dir' })
+    assert.equal(missing.isError, true)
+    assert.match(textOf(missing), /^FILE_NOT_FOUND/)
+  })
+
+  test('session_run keeps the shell\'s directory and variables between calls, and list_sessions shows the session', async () => {
+    const first = await call(client, 'session_run', { session_key: 'mcp-main', command: `cd ${dir} && mkdir -p deep && cd deep && export GREETING=hi && pwd`, workdir: '/' })
+    assert.equal(first.isError, undefined, textOf(first))
+    assert.equal(first.structuredContent.status, 'completed')
+    assert.equal(first.structuredContent.stdout, `${join(dir, 'deep')}\n`)
+    assert.equal(first.structuredContent.cwd, join(dir, 'deep'))
+    const second = await call(client, 'session_run', { session_key: 'mcp-main', command: 'echo "$GREETING from $(pwd)"' })
+    assert.equal(second.structuredContent.stdout, `hi from ${join(dir, 'deep')}\n`)
+    assert.equal(second.structuredContent.sessionKey, 'mcp-main')
+    assert.match(textOf(second), /^session mcp-main \(cwd /)
+    const listed = await call(client, 'list_sessions', {})
+    const session = listed.structuredContent.sessions.find((s: { sessionKey: string }) => s.sessionKey === 'mcp-main')
+    assert.equal(session.shell, 'bash')
+    assert.equal(session.cwd, join(dir, 'deep'))
+    assert.match(textOf(listed), /mcp-main {2}bash {2}idle/)
+  })
+
+  test('a session_run command that outlives wait_seconds is polled to its end, and job_kill interrupts it but keeps the shell', async () => {
+    const slow = await call(client, 'session_run', { session_key: 'mcp-slow', command: 'X=kept; sleep 300', wait_seconds: 0.2 })
+    assert.equal(slow.structuredContent.running, true)
+    await call(client, 'job_kill', { job_id: slow.structuredContent.jobId })
+    const killed = await call(client, 'job_status', { job_id: slow.structuredContent.jobId, wait_seconds: 20 })
+    assert.notEqual(killed.structuredContent.running, true)
+    const after = await call(client, 'session_run', { session_key: 'mcp-slow', command: 'echo "X=$X"' })
+    assert.equal(after.structuredContent.stdout, 'X=kept\n')
+  })
+
+  test('a job:// resource read is bounded and says how to read the rest with job_output offsets', async () => {
+    const big = await call(client, 'run_command', { command: 'head -c 1100000 /dev/zero | tr "\\0" b' })
+    const jobId = big.structuredContent.jobId as string
+    const resource = await client.readResource({ uri: `job://${jobId}/stdout` })
+    const content = resource.contents[0] as unknown as { text: string, _meta: { totalBytes: number, truncated: boolean, nextOffset: number } }
+    assert.deepEqual(content._meta, { totalBytes: 1100000, truncated: true, nextOffset: 1048576 })
+    assert.ok(content.text.startsWith('b'.repeat(1048576) + '\n[… 51424 more bytes: read them with job_output stdout_offset=1048576 …]'))
+    const rest = await call(client, 'job_output', { job_id: jobId, stdout_offset: 1048576 })
+    assert.equal(rest.structuredContent.stdoutBytes, 1100000)
+    assert.equal(rest.structuredContent.nextStdoutOffset, 1100000)
+  })
+
+  test('an allowed browser origin can read the Mcp-Session-Id header (CORS exposes it)', async () => {
+    const preflight = await fetch(`${server.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: PAGE_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-api-key, mcp-session-id, mcp-protocol-version' },
+    })
+    assert.equal(preflight.status, 204)
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /mcp-session-id/i)
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': server.key, origin: PAGE_ORIGIN, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'page', version: '1' } } }),
+    })
+    await response.text()
+    assert.equal(response.headers.get('access-control-allow-origin'), PAGE_ORIGIN)
+    assert.match(response.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/)
+    await fetch(`${server.url}/mcp`, { method: 'DELETE', headers: { 'x-api-key': server.key, 'mcp-session-id': response.headers.get('mcp-session-id') as string } })
+  })
+
+  test('run_agent runs an ACP agent as a job; one that outlives wait_seconds is finished through agent_status', async () => {
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const quick = await call(client, 'run_agent', { agent, prompt: JSON.stringify([{ say: 'hello from the agent' }]), workdir: dir, wait_seconds: 30 })
+    assert.equal(quick.isError, undefined, textOf(quick))
+    assert.equal(quick.structuredContent.status, 'completed')
+    assert.equal(quick.structuredContent.stopReason, 'end_turn')
+    assert.match(quick.structuredContent.output, /hello from the agent/)
+    const slow = await call(client, 'run_agent', { agent, prompt: JSON.stringify([{ sleep: 1500 }, { say: 'late' }]), workdir: dir, wait_seconds: 0.2 })
+    assert.equal(slow.structuredContent.running, true)
+    assert.match(textOf(slow), /poll it with agent_status/)
+    const done = await call(client, 'agent_status', { job_id: slow.structuredContent.jobId, wait_seconds: 30 })
+    assert.equal(done.structuredContent.status, 'completed')
+    assert.match(done.structuredContent.output, /late/)
+    assert.ok(done.structuredContent.recentEvents.length > 0)
+  })
+
+  test('two clients call tools at the same time, each gets its own answer', async () => {
+    const other = await connect(server)
+    try {
+      const [mine, theirs] = await Promise.all([
+        call(client, 'run_command', { command: 'sleep 0.3; echo mine' }),
+        call(other.client, 'session_run', { session_key: 'mcp-other', command: 'sleep 0.3; echo theirs' }),
+      ])
+      assert.equal(mine.structuredContent.stdout, 'mine\n')
+      assert.equal(theirs.structuredContent.stdout, 'theirs\n')
+    } finally {
+      await other.transport.terminateSession()
+      await other.client.close()
+    }
   })
 
   test('job output is readable as a job://{id}/stdout resource', async () => {
@@ -195,7 +301,7 @@ describe('the MCP endpoint', () => {
 
   test('accepts the key as a Bearer token', async () => {
     const bearer = await connect(server, { authorization: `Bearer ${server.key}` })
-    assert.equal((await bearer.client.listTools()).tools.length, 12)
+    assert.equal((await bearer.client.listTools()).tools.length, TOOL_COUNT)
     await bearer.transport.terminateSession()
     await bearer.client.close()
   })
@@ -235,7 +341,7 @@ describe('the MCP endpoint', () => {
       assert.equal(answer.jsonrpc, '2.0')
       assert.equal(answer.error.code, -32700)
     }
-    assert.equal((await client.listTools()).tools.length, 12)
+    assert.equal((await client.listTools()).tools.length, TOOL_COUNT)
   })
 
   test('a client that lost an SSE stream resumes it with Last-Event-ID and gets the events it missed', async () => {
