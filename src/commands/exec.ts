@@ -67,12 +67,19 @@ async function askToKill (io: TtyExecIo, jobId: string): Promise<boolean> {
  * Ctrl-C asks (on a terminal, without -i/-t) whether to kill the job or detach; elsewhere it
  * detaches and prints the job id; under -t it is a key for the job.
  */
+/** Why two of exec's flags cannot go together, or null; the CLI reports it as a usage error (exit 78). */
+export function execFlagConflict (options: ExecOptions): string | null {
+  if (options.session !== undefined && (options.tty === true || options.interactive === true)) {
+    return 'exec --session takes no -i or -t: a session command\'s stdin stays open (use agent-server attach for a terminal)'
+  }
+  if (options.json === true && options.tty === true) return 'exec --json takes no -t: the job\'s screen would not be shown, only its final record'
+  return null
+}
+
 export async function runExec (client: RuntimeClient, argv: readonly string[], options: ExecOptions, io: TtyExecIo): Promise<number> {
   if (argv.length === 0) throw new Error('exec needs a command after --')
-  if (options.session !== undefined && (options.tty === true || options.interactive === true)) {
-    throw new Error('exec --session takes no -i or -t: a session command\'s stdin stays open (use agent-server attach for a terminal)')
-  }
-  if (options.json === true && options.tty === true) throw new Error('exec --json takes no -t: the job\'s screen would not be shown, only its final record')
+  const conflict = execFlagConflict(options)
+  if (conflict !== null) throw new Error(conflict)
   const env = parseEnv(options.env)
   const tty = options.tty === true
   const stdinIsTerminal = io.stdin.isTTY === true

@@ -7,7 +7,7 @@ import { runAttach } from './attach.js'
 import { addContextCommands } from './context-commands.js'
 import { runCp } from './cp.js'
 import { resolveCredentials, type Credentials } from './credentials.js'
-import { runExec } from './exec.js'
+import { execFlagConflict, runExec } from './exec.js'
 import { runHealth } from './health.js'
 import type { CommandIo } from './io.js'
 import { runJobs, runLogs } from './jobs.js'
@@ -111,8 +111,11 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
         ? `${message.trimEnd()} (put the command after --, e.g. agent-server exec -- ls -la)\n`
         : message),
     })
-    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean, json?: boolean }) =>
-      run(flags, undefined, (client) => runExec(client, argv, flags, io)))
+    .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean, json?: boolean }, command: Command) => {
+      const conflict = execFlagConflict(flags)
+      if (conflict !== null) command.error(`error: ${conflict}`)
+      await run(flags, undefined, (client) => runExec(client, argv, flags, io))
+    })
 
   const sessions = withClientOptions(program.command('sessions'))
     .description("list the server's persistent shell sessions")

@@ -254,7 +254,7 @@ describe('agent-server exec with piped stdin', () => {
 
   test('exec --session refuses -t with one clear line', async () => {
     const run = await execPiped(['--session', 's1', '-t', '--', 'true'], null)
-    assert.equal(run.code, 1)
+    assert.equal(run.code, 78, 'a usage error, like every other wrong combination of flags')
     assert.match(run.stderr, /exec --session takes no -i or -t/)
   })
 })
