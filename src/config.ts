@@ -25,6 +25,7 @@ export const DEFAULTS = Object.freeze({
   maxSessions: DEFAULT_MAX_SESSIONS,
   sessionIdleTimeout: 0,
   acpIdleTtl: 300,
+  maxAcpSessions: 16,
   // Why null: the commands depend on how this copy was installed (src/update/install-source.ts).
   updateCommand: null as string | null,
   rollbackCommand: null as string | null,
@@ -65,6 +66,8 @@ export interface Config {
   readonly sessionIdleTimeoutMs: number
   /** The agent of a warm ACP session idle this long is ended (the session resumes on the next prompt); 0 = never. */
   readonly acpIdleTtlMs: number
+  /** Open warm ACP sessions at most (each may keep an agent process running). */
+  readonly maxAcpSessions: number
   /**
    * For `--wrapper`: how to install the new version after exit 42, and how to go back; null = the
    * commands that match how this copy was installed (git checkout, npm, container).
@@ -222,6 +225,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'sessionIdleTimeout', flag: '--session-idle-timeout <s>', env: 'AGENT_RUNTIME_SESSION_IDLE_TIMEOUT', description: "seconds unused before a persistent shell session ends; 0 = never (also devpilot's DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS)", parse: number(0, 365 * 86400) },
   { key: 'acpAgents', flag: '--acp-agents <json>', env: 'AGENT_RUNTIME_ACP_AGENTS', description: 'ACP agents by name: a JSON object of names to command lines, over the built-in ones', parse: agentsJson },
   { key: 'acpIdleTtl', flag: '--acp-idle-ttl <s>', env: 'AGENT_RUNTIME_ACP_IDLE_TTL', description: 'seconds an idle warm ACP agent is kept before it is ended (its session resumes on the next prompt); 0 = never', parse: number(0, 365 * 86400) },
+  { key: 'maxAcpSessions', flag: '--max-acp-sessions <n>', env: 'AGENT_RUNTIME_MAX_ACP_SESSIONS', description: 'open warm ACP sessions at once (each may keep an agent running)', parse: integer(1, 1000) },
   { key: 'updateCommand', flag: '--update-command <cmd>', env: 'AGENT_RUNTIME_UPDATE_COMMAND', description: 'with --wrapper: installs the new version after exit 42 (default: matches how this copy was installed)', parse: text },
   { key: 'updateRef', flag: '--update-ref <ref>', env: 'AGENT_RUNTIME_UPDATE_REF', description: 'git checkout: the tag, commit or origin/BRANCH an update checks out (default: the newest version tag)', parse: gitRef },
   { key: 'rollbackCommand', flag: '--rollback-command <cmd>', env: 'AGENT_RUNTIME_ROLLBACK_COMMAND', description: 'with --wrapper: reinstalls {version} when the new one is not healthy', parse: text },
@@ -335,6 +339,7 @@ export function loadConfig (cli: RawOptions = {}, env: NodeJS.ProcessEnv = proce
     maxSessions: pick('maxSessions', maxSessionsFromEnv(env.DEVPILOT_PERSISTENT_SHELL_MAX_SESSIONS) ?? DEFAULTS.maxSessions),
     sessionIdleTimeoutMs: Math.round(pick('sessionIdleTimeout', idleTimeoutSecFromEnv(env.DEVPILOT_PERSISTENT_SHELL_IDLE_TIMEOUT_SECONDS) ?? DEFAULTS.sessionIdleTimeout) * 1000),
     acpIdleTtlMs: Math.round(pick('acpIdleTtl', DEFAULTS.acpIdleTtl) * 1000),
+    maxAcpSessions: pick('maxAcpSessions', DEFAULTS.maxAcpSessions),
     updateCommand: pick('updateCommand', DEFAULTS.updateCommand),
     rollbackCommand: pick('rollbackCommand', DEFAULTS.rollbackCommand),
     updateRef: pick('updateRef', DEFAULTS.updateRef),

@@ -21,6 +21,7 @@ export const Errors = {
   NOT_FOUND: createError('NOT_FOUND', 'not found', 404),
   SESSION_NOT_FOUND: createError('SESSION_NOT_FOUND', 'session not found', 404),
   MCP_SESSION_NOT_FOUND: createError('MCP_SESSION_NOT_FOUND', 'MCP session not found (it ended, or the server restarted); initialize a new one', 404),
+  ACP_SESSION_LIMIT: createError('ACP_SESSION_LIMIT', 'too many open ACP sessions (limit %s); close one with DELETE /acp/sessions/:id', 429),
   MCP_TOO_MANY_SESSIONS: createError('MCP_TOO_MANY_SESSIONS', 'too many MCP sessions (limit %s), each with a request in progress; retry later', 429),
   TERMINAL_NOT_FOUND: createError('TERMINAL_NOT_FOUND', 'terminal session not found', 404),
   UPGRADE_REQUIRED: createError('UPGRADE_REQUIRED', 'this port serves only the terminal WebSocket', 426),

@@ -24,6 +24,8 @@ export interface RegistryOptions {
   stateDir: string
   /** An idle warm agent is ended after this long; 0 = never. */
   idleTtlMs: number
+  /** Open (not closed) sessions at most, those being opened included. */
+  maxSessions: number
   killGraceMs: number
   /** ACP agents by name over the built-in table (`--acp-agents`). */
   agents?: Readonly<Record<string, string>> | undefined
@@ -40,6 +42,8 @@ export class AcpSessionRegistry implements WarmSessions {
   readonly #sessions = new Map<string, WarmSession>()
   readonly #path: string
   #closed = false
+  // Sessions whose agent is being started by `create`, not in #sessions yet.
+  #opening = 0
 
   constructor (options: RegistryOptions) {
     this.#o = options
@@ -60,6 +64,17 @@ export class AcpSessionRegistry implements WarmSessions {
 
   /** Starts the agent and a session (a turn without prompt, limited by the spec's timeouts); throws ACP_SESSION_START_FAILED. */
   async create (spec: JobSpec): Promise<WarmSession> {
+    const open = this.list().filter((session) => !session.closed).length + this.#opening
+    if (open >= this.#o.maxSessions) throw new Errors.ACP_SESSION_LIMIT(this.#o.maxSessions)
+    this.#opening++
+    try {
+      return await this.#create(spec)
+    } finally {
+      this.#opening--
+    }
+  }
+
+  async #create (spec: JobSpec): Promise<WarmSession> {
     const now = nowSeconds()
     const record: AcpSessionRecord = { id: newSessionId(), spec, acpSessionId: null, createdAt: now, lastUsedAt: now, queued: [], turns: [], state: null }
     const session = this.#wrap(record)

@@ -83,6 +83,7 @@ export class JobManager {
       this.#acpSessions = new AcpSessionRegistry({
         stateDir: config.stateDir,
         idleTtlMs: config.acpIdleTtlMs,
+        maxSessions: config.maxAcpSessions,
         killGraceMs: config.killGraceMs,
         agents: config.acpAgents,
         log: log.child({ component: 'acp-sessions' }),

@@ -282,6 +282,30 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
   })
 })
 
+describe('the warm ACP session limit', () => {
+  test('over --max-acp-sessions, opening one more is refused with 429 and nothing is started; closing one makes room', async () => {
+    const top = mkdtempSync(join(tmpdir(), 'acp-sessions-limit-'))
+    const m = marker()
+    const limited = await startServer({ killGrace: '1', maxAcpSessions: '1' })
+    try {
+      const first = await limited.api('POST', '/acp/sessions', { agent: agent(m), workdir: top })
+      assert.equal(first.status, 201, JSON.stringify(first.body))
+      const over = await limited.api('POST', '/acp/sessions', { agent: agent(m), workdir: top })
+      assert.equal(over.status, 429)
+      assert.deepEqual(over.body, { error: 'too many open ACP sessions (limit 1); close one with DELETE /acp/sessions/:id', code: 'ACP_SESSION_LIMIT' })
+      assert.equal((await limited.api('GET', '/acp/sessions')).body.length, 1)
+      assert.equal((await limited.api('DELETE', `/acp/sessions/${first.body.id}`)).status, 200)
+      const again = await limited.api('POST', '/acp/sessions', { agent: agent(m), workdir: top })
+      assert.equal(again.status, 201, JSON.stringify(again.body))
+      assert.equal((await limited.api('DELETE', `/acp/sessions/${again.body.id}`)).status, 200)
+      await assertNoProcesses(m)
+    } finally {
+      await limited.app.close()
+      rmSync(top, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('warm ACP sessions across a server restart', () => {
   test('the registry is kept: after a restart the session is known, cold, and its next prompt loads it', async () => {
     const top = mkdtempSync(join(tmpdir(), 'acp-sessions-restart-'))

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       maxSessions: 32,
       sessionIdleTimeoutMs: 0,
       acpIdleTtlMs: 300_000,
+      maxAcpSessions: 16,
       updateCommand: null,
       rollbackCommand: null,
       updateRef: null,
