@@ -8,7 +8,8 @@ import { childEnv, withoutSecrets } from '../lib/child-env.js'
 import type { LongTimer } from '../lib/long-timer.js'
 import { armJobLimits } from './limits.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
-import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
+import type { JobEnd, KillReason } from './outcome.js'
+import { signalJob, terminateJob } from './process-signals.js'
 import type { JobRecord } from './types.js'
 
 /** Unread stdin the server holds for one job before refusing more (the job is not reading). */
@@ -104,20 +105,12 @@ export class JobRunner implements JobKind {
 
   /** SIGTERM to the job's group, SIGKILL after the grace; the first reason given is the one recorded. */
   #terminate (id: string, reason: KillReason): void {
-    const running = this.#running.get(id)
-    if (!running) return
-    running.killReason ??= reason
-    running.process.terminate(this.#host.killGraceMs)
-      .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'kill failed'))
+    terminateJob(this.#running.get(id), reason, this.#host.killGraceMs, this.#host.log, id)
   }
 
   /** Sends one signal to the job's group (SIGTERM: the whole kill sequence); an ending signal makes the job end `cancelled`. */
   signal (id: string, signal: NodeJS.Signals): void {
-    const running = this.#running.get(id)
-    if (!running) return
-    if (signal === 'SIGTERM') return this.#terminate(id, 'cancel')
-    if (ENDING_SIGNALS.has(signal)) running.killReason ??= 'cancel'
-    running.process.signal(signal)
+    signalJob(this.#running.get(id), signal, this.#host.killGraceMs, this.#host.log, id)
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */

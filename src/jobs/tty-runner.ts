@@ -7,7 +7,8 @@ import type { UpdateBlocker } from '../update/coordinator.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { armJobLimits } from './limits.js'
 import { STDIN_BUFFER_LIMIT_BYTES } from './runner.js'
-import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
+import type { JobEnd, KillReason } from './outcome.js'
+import { signalJob, terminateJob } from './process-signals.js'
 import type { JobRecord } from './types.js'
 
 // What a terminal sends for end-of-input (VEOF): `eof` on a tty job types it.
@@ -101,20 +102,12 @@ export class TtyJobRunner implements JobKind {
   }
 
   #terminate (id: string, reason: KillReason): void {
-    const running = this.#running.get(id)
-    if (!running) return
-    running.killReason ??= reason
-    running.process.terminate(this.#host.killGraceMs)
-      .catch((err: unknown) => this.#host.log.error({ err, jobId: id }, 'kill failed'))
+    terminateJob(this.#running.get(id), reason, this.#host.killGraceMs, this.#host.log, id)
   }
 
   /** As for shell jobs: SIGTERM is the whole kill sequence; an ending signal makes the job end `cancelled`. */
   signal (id: string, signal: NodeJS.Signals): void {
-    const running = this.#running.get(id)
-    if (!running) return
-    if (signal === 'SIGTERM') return this.#terminate(id, 'cancel')
-    if (ENDING_SIGNALS.has(signal)) running.killReason ??= 'cancel'
-    running.process.signal(signal)
+    signalJob(this.#running.get(id), signal, this.#host.killGraceMs, this.#host.log, id)
   }
 
   /** Types bytes into the job's terminal; `eof` types the end-of-input character (Ctrl-D) and refuses later input. */
