@@ -37,7 +37,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
       'permission_policy decides what the agent may do without asking: deny, read-only, workdir (writes inside workdir only) or allow-all.',
     inputSchema: {
       prompt: z.string().min(1).describe('What the agent should do.'),
-      agent: z.string().optional().describe('The agent\'s command line, e.g. "claude-code-acp"; default "copilot --acp --stdio".'),
+      agent: z.string().optional().describe('An agent by name (copilot, claude, gemini, codex, opencode, qwen) or a full ACP command line; default copilot.'),
       workdir: z.string().optional().describe('The directory the agent works in.'),
       permission_policy: z.enum(POLICIES).optional().describe('What the agent may do unasked (default: the server\'s).'),
       model: z.string().optional().describe('A model name the agent understands.'),
