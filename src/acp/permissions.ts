@@ -88,10 +88,11 @@ function collectInputPaths (input: unknown, paths: string[], depth: number): voi
 
 /**
  * True when the path (relative paths start at the workdir) lies inside the workdir after every
- * symbolic link is resolved. A path starting with `~` is outside: the agent's tools expand it.
+ * symbolic link is resolved. A path starting with `~` or naming a variable (`$HOME/x`, `${TMP}`)
+ * is outside: the agent's tools may expand it to anywhere.
  */
 function insideWorkdir (path: string, sandbox: Sandbox): boolean {
-  if (path.startsWith('~')) return false
+  if (path.startsWith('~') || path.includes('$')) return false
   return sandbox.contains(path)
 }
 
