@@ -1,18 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { setLongTimeout } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
-import { commandLine, commandScriptPath, type CommandFiles, type ExitRecord } from './command-line.js'
-import { AFTER_KILL_WAIT_MS, killCommand } from './kill-command.js'
-import { failedOutcome, outcomeOf, readExitRecord, SESSION_MESSAGES } from './outcomes.js'
+import { commandScriptPath, type ExitRecord } from './command-line.js'
+import { ExitWatch } from './exit-watch.js'
+import { handedOverAtMs, handOverCommand } from './hand-over.js'
+import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
+import { lastOutputAt } from './last-output.js'
+import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
+import { activeFields, commandMarker, finishedOutcome, readRunRecord, type ActiveRun, type QueuedRun } from './runs.js'
 import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
-import { writeSessionState, type SessionState } from './state-file.js'
+import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
-
-// How often a running command's exit file and shell are checked besides the file watch.
-const CHECK_MS = 200
 
 /** The result of a stdin write: `written` when all bytes were taken. */
 export interface StdinWrite { written: boolean, bytes: number, reason: string }
@@ -25,9 +25,6 @@ export interface SessionOptions {
   /** Called when the session has nothing to run (for the idle timer and the pool). */
   onIdle: (session: Session) => void
 }
-
-interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean, cancelled: boolean, settled?: boolean }
-interface ActiveRun extends QueuedRun { marker: string, killing: Promise<void> | null, watcher: FSWatcher | null, check: NodeJS.Timeout | null, done: boolean, stuck: boolean }
 
 // One named session: its shell, seed and bootstrap, and the commands that run in it one at a time.
 export class Session {
@@ -54,23 +51,7 @@ export class Session {
   /** A new session seeded from its first request. */
   static create (request: SessionRunRequest, options: SessionOptions): Session {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 })
-    const now = Date.now() / 1000
-    return new Session({
-      sessionKey: request.sessionKey,
-      shell: request.shell,
-      shellPath: request.shellPath,
-      seed: { workdir: request.workdir, env: { ...request.env } },
-      bootstrap: null,
-      bootstrapApplied: false,
-      createdAt: now,
-      lastUsedAt: now,
-      pid: null,
-      startTime: null,
-      formerSids: [],
-      secret: randomBytes(16).toString('hex'),
-      lastFiles: null,
-      lastStartedAt: null,
-    }, options)
+    return new Session(newSessionState(request), options)
   }
 
   get shell (): SessionState['shell'] { return this.#state.shell }
@@ -148,7 +129,7 @@ export class Session {
       status: active ? 'running' : alive ? 'idle' : 'stopped',
       createdAt: this.#state.createdAt,
       lastUsedAt: this.#state.lastUsedAt,
-      lastOutputAt: this.#lastOutputAt(),
+      lastOutputAt: lastOutputAt(this.#state),
       processAlive: alive,
       activeCommand: active !== null,
       cwd: alive ? this.#shell?.cwd() ?? null : null,
@@ -172,8 +153,8 @@ export class Session {
       // Why the script file: it is written just before the command is handed to the shell.
       const marker = existsSync(commandScriptPath(entry.files)) ? this.#markerOf(entry.jobId) : null
       const request = { jobId: entry.jobId, sessionKey: this.key, files: entry.files, timeoutMs: entry.timeoutMs } as SessionRunRequest
-      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, marker: marker ?? '', killing: null, watcher: null, check: null, done: false, stuck: false }
-      const record = marker !== null ? readRecord(run) : null
+      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, ...activeFields(marker ?? '') }
+      const record = marker !== null ? readRunRecord(run) : null
       if (record || !shell || marker === null || this.#active) {
         this.#settle(run, record ? outcomeOf(record, run.timedOut) : failedOutcome(SESSION_MESSAGES.lostWhileDown, false, !shell))
         continue
@@ -271,25 +252,21 @@ export class Session {
     const bootstrapPath = `${this.#options.dir}/bootstrap`
     const marker = this.#markerOf(request.jobId)
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
-    const run: ActiveRun = Object.assign(queued, { marker, killing: null, watcher: null, check: null, done: false, stuck: false })
+    const run: ActiveRun = Object.assign(queued, activeFields(marker))
     const startedAt = Date.now() / 1000
-    const handedOverAtMs = modifiedAtMs(commandScriptPath(request.files))
-    if (handedOverAtMs !== null) {
+    const handedOverAt = handedOverAtMs(request.files)
+    if (handedOverAt !== null) {
       // Why: a new server may submit again a job that the old one handed to this shell just
       // before it stopped; the job is followed (or finished from its exit record), never run twice.
-      if (readRecord(run) === null && handedOverAtMs < state.createdAt * 1000) {
+      if (readRunRecord(run) === null && handedOverAt < state.createdAt * 1000) {
         this.#settle(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true))
         return
       }
       this.#active = run
     } else {
       try {
-        mkdirSync(request.files.dir, { recursive: true })
-        writeFileSync(commandScriptPath(request.files), request.command)
-        if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
-        shell.drainStdin()
-        this.#active = run
-        shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null, request.command))
+        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.paths.stdin, bootstrapPath: bootstrapDue ? bootstrapPath : null, bootstrap: state.bootstrap }
+        handOverCommand(shell, handOver, () => { this.#active = run })
       } catch (err) {
         this.#active = null
         this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
@@ -351,7 +328,7 @@ export class Session {
     if (this.#shell !== shell || this.#ended) return
     const active = this.#active
     // Why: the exit file may have been written just before the shell ended.
-    if (active) this.#finishActive(active, readRecord(active), shell)
+    if (active) this.#finishActive(active, readRunRecord(active), shell)
     this.#forgetShell()
     this.#save()
   }
@@ -359,26 +336,18 @@ export class Session {
   #watch (run: ActiveRun): void {
     const check = (): void => {
       try {
-        const record = readRecord(run)
+        const record = readRunRecord(run)
         if (record) this.#finishActive(run, record, null)
       } catch (err) {
         this.#options.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
       }
     }
-    try {
-      run.watcher = watch(run.request.files.dir, check)
-      run.watcher.on('error', () => { /* Why: the directory may be removed by retention; the poll goes on. */ })
-    } catch { /* the poll below still sees the exit */ }
-    run.check = setInterval(check, CHECK_MS)
-    run.check.unref()
-    check()
+    run.watch = new ExitWatch(run.request.files.dir, check)
   }
 
   #stopWatching (run: ActiveRun): void {
-    run.watcher?.close()
-    if (run.check) clearInterval(run.check)
-    run.watcher = null
-    run.check = null
+    run.watch?.close()
+    run.watch = null
   }
 
   // Ends the running command: from its exit record, or (record null) because its shell is gone.
@@ -388,23 +357,13 @@ export class Session {
     run.done = true
     this.#stopWatching(run)
     this.#active = null
-    let outcome: SessionOutcome
-    if (record) {
-      if (!record.bootstrapFailed && this.#state.bootstrap !== null && !this.#state.bootstrapApplied) {
-        this.#state.bootstrapApplied = true
-        this.#dirty = true
-      }
-      outcome = outcomeOf(record, run.timedOut)
-    } else if (run.stuck) {
-      outcome = failedOutcome(SESSION_MESSAGES.shellStuck, run.timedOut, true, null, 'SIGKILL')
-    } else if (goneShell) {
-      outcome = failedOutcome(SESSION_MESSAGES.shellExited(shellStatus(goneShell)), run.timedOut, true, shellStatus(goneShell))
-    } else {
-      outcome = failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true)
+    if (record && !record.bootstrapFailed && this.#state.bootstrap !== null && !this.#state.bootstrapApplied) {
+      this.#state.bootstrapApplied = true
+      this.#dirty = true
     }
     this.#touch()
     this.#save()
-    this.#settle(run, outcome)
+    this.#settle(run, finishedOutcome(run, record, goneShell))
     setImmediate(() => { this.#pump() })
   }
 
@@ -428,39 +387,12 @@ export class Session {
 
   // The kill sequence; a shell that does not finish the command even then is stuck and killed.
   #kill (run: ActiveRun): Promise<void> {
-    run.killing ??= (async () => {
-      const shell = this.#shell
-      if (!shell) return
-      if (await killCommand(shell, run.request.jobId, () => run.done, this.#options.killGraceMs) === 'done') return
-      this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
-      run.stuck = true
-      // Why only the shell: the command's processes got SIGKILL already; the session's other
-      // background processes live on (and die with the session when it ends).
-      try { process.kill(shell.pid, 'SIGKILL') } catch { /* gone meanwhile */ }
-      await waitUntil(() => run.done, AFTER_KILL_WAIT_MS)
-    })()
+    run.killing ??= killRun(this.#shell, run, this.#options.killGraceMs, this.#options.log, this.key)
     return run.killing
   }
 
-  // The command's marker: random to anyone without the session's secret, and the same for a later
-  // server (which learns from it which exit record is this job's), with nothing more to write.
   #markerOf (jobId: string): string {
-    return createHash('sha256').update(`${this.#state.secret}:${jobId}`).digest('hex').slice(0, 32)
-  }
-
-  // Why size and not mtime >= start: file times are kernel ticks, coarser than Date.now(), and
-  // the files are the latest command's own (the shell creates them when it runs it).
-  #lastOutputAt (): number | null {
-    const files = this.#state.lastFiles
-    if (!files || this.#state.lastStartedAt === null) return null
-    let latest: number | null = null
-    for (const path of [files.stdout, files.stderr]) {
-      try {
-        const stat = statSync(path)
-        if (stat.size > 0) latest = Math.max(latest ?? 0, stat.mtimeMs / 1000)
-      } catch { /* not written */ }
-    }
-    return latest
+    return commandMarker(this.#state.secret, jobId)
   }
 
   // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.
@@ -472,22 +404,5 @@ export class Session {
     } catch (err) {
       this.#options.log.error({ err, sessionKey: this.key }, 'could not save session state')
     }
-  }
-}
-
-function readRecord (run: { marker: string, request: { files: CommandFiles } }): ExitRecord | null {
-  return readExitRecord(run.request.files, run.marker)
-}
-
-// The status of a shell this server started (null for an adopted one: not our child).
-function shellStatus (shell: ShellProcess): number | null {
-  return shell.exitStatus
-}
-
-function modifiedAtMs (path: string): number | null {
-  try {
-    return statSync(path).mtimeMs
-  } catch {
-    return null
   }
 }
