@@ -11,6 +11,7 @@ import { FinishNotices } from './finish-notices.js'
 import type { JobKind, JobKindHost } from './kind.js'
 import { outcomeOf, type JobEnd } from './outcome.js'
 import { RetentionSweeper } from './retention.js'
+import { JobControl, type NudgeResult } from './job-control.js'
 import { JobScheduler } from './scheduler.js'
 import type { SessionPool } from '../sessions/pool.js'
 import type { AcpSessionRegistry } from '../acp-sessions/registry.js'
@@ -21,9 +22,6 @@ import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, t
 // Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
 const newJobId = customAlphabet('0123456789abcdef', 12)
 const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
-
-/** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
-export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
 
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
@@ -40,6 +38,7 @@ export class JobManager {
   readonly #acpSessions: AcpSessionRegistry | undefined
   readonly #records: JobRecords
   readonly #scheduler: JobScheduler
+  readonly #control: JobControl
   readonly #notices = new FinishNotices()
   readonly #submitListeners = new Set<(job: JobRecord) => void>()
   readonly #retention: RetentionSweeper
@@ -69,6 +68,7 @@ export class JobManager {
       this.#kinds = built.kinds
     }
     this.#scheduler = new JobScheduler({ config, store, records: this.#records, kinds: this.#kinds, log, ended: (id, end) => this.#ended(id, end) })
+    this.#control = new JobControl({ kinds: this.#kinds, scheduler: this.#scheduler, store, require: (id) => this.#require(id), end: (id, end) => this.#end(id, end) })
     this.#retention = new RetentionSweeper({
       store,
       files: (id) => this.files(id),
@@ -156,9 +156,7 @@ export class JobManager {
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
   answerPermission (id: string, requestId: string, optionId: string): void {
-    const kind = this.#kinds[this.#require(id).mode]
-    if (!kind.answerPermission) throw new Errors.NOT_AN_ACP_JOB()
-    kind.answerPermission(id, requestId, optionId)
+    this.#control.answerPermission(id, requestId, optionId)
   }
 
   /** The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs. */
@@ -196,58 +194,24 @@ export class JobManager {
     if (job && !isFinished(job)) await this.#notices.wait(id, timeoutMs, signal)
   }
 
-  /**
-   * Signals the job: SIGTERM then SIGKILL after the grace (the default), or one given signal. A
-   * pending job is cancelled without starting; a starting one gets the signal once it runs.
-   * Ending signals make the job end `cancelled`; others leave its outcome alone.
-   */
+  /** Signals (or cancels, when pending) the job; see JobControl.kill. */
   kill (id: string, signal: NodeJS.Signals = 'SIGTERM'): { job: JobRecord, signalled: string | null } {
-    const job = this.#require(id)
-    if (this.#scheduler.queue.remove(id)) {
-      this.#end(id, { type: 'not-started', why: 'cancelled' })
-      return { job: this.#require(id), signalled: null }
-    }
-    if (this.#scheduler.signalWhenStarted(id, signal)) return { job, signalled: signal }
-    const kind = this.#kinds[job.mode]
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
-    kind.signal(id, signal)
-    return { job, signalled: signal }
+    return this.#control.kill(id, signal)
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  async writeStdin (id: string, data: string | Buffer, eof: boolean): Promise<number> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (!kind.writeStdin) throw new Errors.STDIN_CLOSED()
-    // Why: the launcher starts a job asynchronously; input sent meanwhile waits for the start.
-    await this.#scheduler.starting(id)
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
-    return kind.writeStdin(id, data, eof)
+  writeStdin (id: string, data: string | Buffer, eof: boolean): Promise<number> {
+    return this.#control.writeStdin(id, data, eof)
   }
 
   /** Changes the window size of a running tty job's terminal (the program gets SIGWINCH). */
-  async resize (id: string, cols: number, rows: number): Promise<void> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (job.spec.tty === undefined || !kind.resize) throw new Errors.NOT_A_TTY_JOB()
-    await this.#scheduler.starting(id)
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
-    kind.resize(id, cols, rows)
+  resize (id: string, cols: number, rows: number): Promise<void> {
+    return this.#control.resize(id, cols, rows)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
-  async nudge (id: string): Promise<NudgeResult> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (kind.nudge) return kind.nudge(id)
-    await this.#scheduler.starting(id)
-    if (!kind.writeStdin || !kind.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
-    try {
-      await this.writeStdin(id, '\n', false)
-      return { nudged: true, processAlive: true }
-    } catch (err) {
-      return { nudged: false, reason: (err as Error).message, processAlive: true }
-    }
+  nudge (id: string): Promise<NudgeResult> {
+    return this.#control.nudge(id)
   }
 
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
