@@ -8,7 +8,10 @@ export class ExitWatch {
   #watcher: FSWatcher | null = null
   #poll: NodeJS.Timeout | null = null
 
-  /** Starts watching `dir` and polling; runs `check` once at once. */
+  /**
+   * Starts watching `dir` and polling. Why no first check here: the check may finish the run, which
+   * closes this watch; the caller stores the watch first and then checks once itself.
+   */
   constructor (dir: string, check: () => void) {
     try {
       this.#watcher = watch(dir, check)
@@ -16,7 +19,6 @@ export class ExitWatch {
     } catch { /* the poll below still sees the exit */ }
     this.#poll = setInterval(check, CHECK_MS)
     this.#poll.unref()
-    check()
   }
 
   /** Stops the watch and the poll; idempotent. */

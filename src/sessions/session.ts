@@ -10,7 +10,8 @@ import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
 import { activeFields, commandMarker, finishedOutcome, readRunRecord, type ActiveRun, type QueuedRun } from './runs.js'
-import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
+import { SessionShell } from './session-shell.js'
+import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
 import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
 
@@ -32,7 +33,7 @@ export class Session {
   readonly paths: ShellPaths
   readonly #options: SessionOptions
   readonly #state: SessionState
-  #shell: ShellProcess | null = null
+  readonly #shell: SessionShell
   #queue: QueuedRun[] = []
   #active: ActiveRun | null = null
   // The run taken from the queue whose shell is being started, before it becomes #active.
@@ -46,6 +47,15 @@ export class Session {
     this.#state = state
     this.#options = options
     this.paths = shellPaths(options.dir)
+    this.#shell = new SessionShell({
+      state,
+      paths: this.paths,
+      log: options.log,
+      sessionKey: this.key,
+      changed: () => { this.#dirty = true },
+      save: () => { this.#save() },
+      exited: (shell) => { this.#onShellExit(shell) },
+    })
   }
 
   /** A new session seeded from its first request. */
@@ -82,9 +92,10 @@ export class Session {
   /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
   signal (jobId: string, signal: NodeJS.Signals): number {
     const active = this.#active
-    if (!active || active.request.jobId !== jobId || !this.#shell) return 0
+    const shell = this.#shell.current
+    if (!active || active.request.jobId !== jobId || !shell) return 0
     let count = 0
-    for (const pid of this.#shell.commandProcesses(jobId)) {
+    for (const pid of shell.commandProcesses(jobId)) {
       try { process.kill(pid, signal); count++ } catch { /* gone */ }
     }
     return count
@@ -105,11 +116,12 @@ export class Session {
 
   /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
   writeStdin (jobId: string, data: string | Buffer): StdinWrite {
-    if (this.#active?.request.jobId !== jobId || !this.#shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
+    const shell = this.#shell.current
+    if (this.#active?.request.jobId !== jobId || !shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
     this.#touch()
     try {
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-      const bytes = this.#shell.writeStdin(data)
+      const bytes = shell.writeStdin(data)
       return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
     } catch (err) {
       return { written: false, bytes: 0, reason: (err as Error).message }
@@ -117,7 +129,7 @@ export class Session {
   }
 
   /** True while the shell process lives. */
-  get processAlive (): boolean { return this.#shell?.alive ?? false }
+  get processAlive (): boolean { return this.#shell.current?.alive ?? false }
 
   /** devpilot's info object plus cwd, pid and jobs. */
   info (): SessionInfo {
@@ -132,8 +144,8 @@ export class Session {
       lastOutputAt: lastOutputAt(this.#state),
       processAlive: alive,
       activeCommand: active !== null,
-      cwd: alive ? this.#shell?.cwd() ?? null : null,
-      pid: alive ? this.#shell?.pid ?? null : null,
+      cwd: alive ? this.#shell.current?.cwd() ?? null : null,
+      pid: alive ? this.#shell.current?.pid ?? null : null,
       jobId: active?.request.jobId ?? null,
       queuedJobIds: this.#queue.map((r) => r.request.jobId),
     }
@@ -146,9 +158,7 @@ export class Session {
    */
   adopt (running: readonly ReAdoptEntry[]): boolean {
     const state = this.#state
-    const shell = state.pid !== null ? ShellProcess.adopt(state.pid, state.startTime, this.paths) : null
-    if (shell) this.#attach(shell)
-    else this.#forgetShell()
+    const shell = this.#shell.adoptSaved()
     for (const entry of running) {
       // Why the script file: it is written just before the command is handed to the shell.
       const marker = existsSync(commandScriptPath(entry.files)) ? this.#markerOf(entry.jobId) : null
@@ -175,7 +185,7 @@ export class Session {
     const outcome = (run: QueuedRun): SessionOutcome => (failedOutcome(SESSION_MESSAGES.ended(why), run.timedOut, true))
     for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
     if (this.#starting) this.#settle(this.#starting, outcome(this.#starting))
-    const shell = this.#shell
+    const shell = this.#shell.current
     for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
     const active = this.#active
     if (active) {
@@ -187,7 +197,7 @@ export class Session {
       await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
       shell.detach()
     }
-    this.#shell = null
+    this.#shell.clear()
     rmSync(this.#options.dir, { recursive: true, force: true })
   }
 
@@ -197,7 +207,7 @@ export class Session {
     for (const run of this.#queue) run.timer?.clear()
     if (this.#active) this.#stopWatching(this.#active)
     this.#active?.timer?.clear()
-    this.#shell?.detach()
+    this.#shell.current?.detach()
   }
 
   #touch (): void {
@@ -223,9 +233,9 @@ export class Session {
   async #startRun (queued: QueuedRun): Promise<void> {
     const { request } = queued
     let shell: ShellProcess
-    const hadShell = this.#shell?.alive === true
+    const hadShell = this.#shell.current?.alive === true
     try {
-      shell = await this.#ensureShell()
+      shell = await this.#shell.ensure()
     } catch (err) {
       this.#settle(queued, failedOutcome((err as Error).message, queued.timedOut, false))
       return
@@ -285,51 +295,12 @@ export class Session {
     this.#watch(run)
   }
 
-  async #ensureShell (): Promise<ShellProcess> {
-    if (this.#shell?.alive) return this.#shell
-    if (this.#shell) this.#forgetShell()
-    const state = this.#state
-    const shell = await ShellProcess.start({
-      kind: state.shell as 'bash' | 'zsh' | 'sh',
-      shellPath: state.shellPath,
-      paths: this.paths,
-      cwd: state.seed.workdir,
-      env: state.seed.env,
-    })
-    state.pid = shell.pid
-    state.startTime = shell.startTime
-    state.createdAt = Date.now() / 1000
-    state.bootstrapApplied = false
-    this.#dirty = true
-    this.#attach(shell)
-    this.#save()
-    return shell
-  }
-
-  #attach (shell: ShellProcess): void {
-    this.#shell = shell
-    shell.exited.then(() => { this.#onShellExit(shell) }).catch((err: unknown) => {
-      this.#options.log.error({ err, sessionKey: this.key }, 'session shell exit handling failed')
-    })
-  }
-
-  #forgetShell (): void {
-    const state = this.#state
-    if (state.pid !== null && !state.formerSids.includes(state.pid)) state.formerSids.push(state.pid)
-    state.pid = null
-    state.startTime = null
-    state.bootstrapApplied = false
-    this.#dirty = true
-    this.#shell?.detach()
-    this.#shell = null
-  }
-
   #onShellExit (shell: ShellProcess): void {
-    if (this.#shell !== shell || this.#ended) return
+    if (this.#shell.current !== shell || this.#ended) return
     const active = this.#active
     // Why: the exit file may have been written just before the shell ended.
     if (active) this.#finishActive(active, readRunRecord(active), shell)
-    this.#forgetShell()
+    this.#shell.forget()
     this.#save()
   }
 
@@ -343,6 +314,7 @@ export class Session {
       }
     }
     run.watch = new ExitWatch(run.request.files.dir, check)
+    check()
   }
 
   #stopWatching (run: ActiveRun): void {
@@ -353,7 +325,7 @@ export class Session {
   // Ends the running command: from its exit record, or (record null) because its shell is gone.
   #finishActive (run: ActiveRun, record: ExitRecord | null, goneShell: ShellProcess | null): void {
     if (run.done || this.#active !== run) return
-    if (record === null && goneShell === null && this.#shell?.alive) return
+    if (record === null && goneShell === null && this.#shell.current?.alive) return
     run.done = true
     this.#stopWatching(run)
     this.#active = null
@@ -387,7 +359,7 @@ export class Session {
 
   // The kill sequence; a shell that does not finish the command even then is stuck and killed.
   #kill (run: ActiveRun): Promise<void> {
-    run.killing ??= killRun(this.#shell, run, this.#options.killGraceMs, this.#options.log, this.key)
+    run.killing ??= killRun(this.#shell.current, run, this.#options.killGraceMs, this.#options.log, this.key)
     return run.killing
   }
 
