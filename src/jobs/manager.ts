@@ -26,8 +26,9 @@ const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
 
-// Runs jobs of every kind: admission, FIFO queue, start, kill, stdin, finish, recovery. The only
-// writer of job records; what a kind does with its process is the kind's business (kind.ts).
+// Runs jobs of every kind: admission, finish, recovery and stop here; the queue and the start in
+// scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
+// kind does with its process is the kind's business (kind.ts).
 export class JobManager {
   readonly #config: Config
   readonly #store: JobStore
