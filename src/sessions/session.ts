@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
 import { setLongTimeout } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
+import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
 import { commandScriptPath, type ExitRecord } from './command-line.js'
 import { ExitWatch } from './exit-watch.js'
 import { handedOverAtMs, handOverCommand } from './hand-over.js'
@@ -252,14 +253,8 @@ export class Session {
       return
     }
     const state = this.#state
-    // devpilot §5.3: a request's bootstrap replaces the stored one, applied already when it is the command itself.
-    if (request.bootstrapCommand !== '') {
-      this.#dirty ||= state.bootstrap !== request.bootstrapCommand || state.bootstrapApplied !== request.bootstrapCurrentCommand
-      state.bootstrap = request.bootstrapCommand
-      state.bootstrapApplied = request.bootstrapCurrentCommand
-    }
-    const bootstrapDue = state.bootstrap !== null && !state.bootstrapApplied && !request.bootstrapCurrentCommand
-    const bootstrapPath = `${this.#options.dir}/bootstrap`
+    if (takeRequestBootstrap(state, request)) this.#dirty = true
+    const bootstrapPath = bootstrapDue(state, request) ? `${this.#options.dir}/bootstrap` : null
     const marker = this.#markerOf(request.jobId)
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
     const run: ActiveRun = Object.assign(queued, activeFields(marker))
@@ -275,7 +270,7 @@ export class Session {
       this.#active = run
     } else {
       try {
-        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.paths.stdin, bootstrapPath: bootstrapDue ? bootstrapPath : null, bootstrap: state.bootstrap }
+        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.paths.stdin, bootstrapPath, bootstrap: state.bootstrap }
         handOverCommand(shell, handOver, () => { this.#active = run })
       } catch (err) {
         this.#active = null
@@ -329,10 +324,7 @@ export class Session {
     run.done = true
     this.#stopWatching(run)
     this.#active = null
-    if (record && !record.bootstrapFailed && this.#state.bootstrap !== null && !this.#state.bootstrapApplied) {
-      this.#state.bootstrapApplied = true
-      this.#dirty = true
-    }
+    if (noteBootstrapRan(this.#state, record)) this.#dirty = true
     this.#touch()
     this.#save()
     this.#settle(run, finishedOutcome(run, record, goneShell))
