@@ -1,7 +1,7 @@
 import type { AgentSession } from '../acp/agent-session.js'
 import type { AcpTurn, TurnOptions } from '../acp/turn.js'
 import type { AcpResult } from '../acp/types.js'
-import { acpRunOptions } from '../jobs/acp-runner.js'
+import { acpRunOptions } from '../jobs/acp-run-options.js'
 import type { JobRecord } from '../jobs/types.js'
 import { processStartTime } from '../exec/process-group.js'
 import { nowSeconds } from '../lib/clock.js'

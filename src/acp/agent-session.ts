@@ -14,15 +14,14 @@ import { FsService } from './fs-service.js'
 import { planPermissionMode } from './mode-policy.js'
 import { Sandbox } from './paths.js'
 import { DEFAULT_PERMISSION_POLICY } from './permissions.js'
-import { SessionRecorder } from './recorder.js'
+import type { SessionRecorder } from './recorder.js'
 import { SessionOpener, type OpenHow, type SessionState } from './session-opener.js'
 import type { SessionSettings } from './session-settings.js'
-import { StreamTap, type MessageSender } from './stream-tap.js'
-import { AcpTerminals } from './terminals.js'
-import { PermissionBroker } from './permission-broker.js'
+import { StreamTap } from './stream-tap.js'
+import { idleTurnParts, type TurnParts } from './turn-parts.js'
 import { DEFAULT_AGENT, type RunAcpOptions } from './types.js'
 
-export type { OpenHow, SessionState }
+export type { OpenHow, SessionState, TurnParts }
 // At the end, how long the agent may take to exit by itself once its stdin is closed.
 const STDIN_EOF_EXIT_MS = 200
 // DELETE of a warm session: how long `session/close` may take before the agent is ended anyway.
@@ -30,21 +29,6 @@ const SESSION_CLOSE_WAIT_MS = 2000
 const DEFAULT_CANCEL_GRACE_MS = 5000
 // After the agent's group is gone, how long its stderr may take to be read to its end.
 const STDERR_DRAIN_MS = 1000
-
-/** What the agent's requests and updates go to: the turn running now (or the idle sink between turns). */
-export interface TurnParts {
-  readonly recorder: SessionRecorder
-  readonly terminals: AcpTerminals
-  readonly permissions: PermissionBroker
-  /** The agent did something: the turn's idle clock starts again. */
-  touch: () => void
-  /** The agent process started; throws when the turn was stopped meanwhile. */
-  spawned: (pid: number) => void
-  onSession: (sessionId: string) => void
-  onStderr: (chunk: Buffer) => void
-  /** Every JSON-RPC message either way, for a turn that keeps a transcript. */
-  onTranscript: (from: MessageSender, message: unknown) => void
-}
 
 /** What a warm session is started with (the agent, where it works, and what the session gets). */
 export type AgentSessionOptions = Pick<RunAcpOptions, 'agent' | 'agents' | 'capabilities' | 'workdir' | 'env' | 'mcpServers' | 'cancelGraceMs'> & { log?: Logger | undefined }
@@ -267,25 +251,9 @@ export class AgentSession {
   }
 
   get #current (): TurnParts {
-    return this.#turn ?? this.#idleParts()
-  }
-
-  // Between turns: updates are kept only as session state; requests are refused; terminals end with the session.
-  #idleParts (): TurnParts {
-    if (this.#idle) return this.#idle
-    const recorder = new SessionRecorder(undefined, 1)
-    const permissions = new PermissionBroker({ policy: 'deny', sandbox: this.sandbox, recorder })
-    permissions.cancelAll('no prompt turn is running')
-    this.#idle = {
-      recorder,
-      permissions,
-      terminals: new AcpTerminals(this.sandbox, this.env, undefined, this.#o.log),
-      touch: () => {},
-      spawned: () => {},
-      onSession: () => {},
-      onStderr: () => {},
-      onTranscript: () => {},
-    }
+    if (this.#turn) return this.#turn
+    // Why lazily: the idle sink resolves the sandbox, which throws when the workdir does not exist.
+    this.#idle ??= idleTurnParts(this.sandbox, this.env, this.#o.log)
     return this.#idle
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
+import { fetchApi, queryString, RuntimeError, type RequestOptions } from './http.js'
 import { parseSse } from './sse-parser.js'
 import type {
   AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ResizeResult, SessionInfo, SessionJobRequest, ShellJobRequest, StdinResult, SubmitResult, TerminalInfo, TerminalList,
@@ -11,24 +12,10 @@ export type * from './types.js'
 export type * from './files.js'
 export { FilesClient } from './files.js'
 export { JOB_KEYS } from './types.js'
+export { RuntimeError } from './http.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8585'
 const MAX_WAIT_SEC = 60
-
-/** An error answer of the server (`status`, `code`, `error`), or a failure to reach it (`status` 0). */
-export class RuntimeError extends Error {
-  override name = 'RuntimeError'
-  readonly status: number
-  readonly code: string
-  readonly error: string
-
-  constructor (status: number, code: string, error: string, options?: { cause?: unknown }) {
-    super(status === 0 ? error : `${error} (HTTP ${status} ${code})`, options)
-    this.status = status
-    this.code = code
-    this.error = error
-  }
-}
 
 export interface ClientOptions {
   /** Base URL of the server; default http://127.0.0.1:8585. */
@@ -48,8 +35,6 @@ export interface EventsOptions {
   /** Reconnections in a row without receiving anything before giving up (default 5). */
   maxRetries?: number
 }
-
-type RequestOptions = { body?: unknown, raw?: unknown, headers?: Record<string, string>, signal?: AbortSignal | undefined }
 
 const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
 
@@ -252,36 +237,7 @@ export class RuntimeClient {
     return new Uint8Array(await response.arrayBuffer())
   }
 
-  async #fetch (method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...options.headers }
-    if (this.#apiKey) headers['x-api-key'] = this.#apiKey
-    if (options.body !== undefined) headers['content-type'] = 'application/json'
-    let response: Response
-    try {
-      response = await fetch(this.url + path, {
-        method,
-        headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        // Why duplex: fetch streams a request body only in half-duplex mode.
-        ...(options.raw !== undefined ? { body: options.raw as BodyInit, duplex: 'half' } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
-    } catch (err) {
-      if (options.signal?.aborted) throw err
-      const reason = (err as { cause?: { code?: string, message?: string } }).cause
-      // Why the same words as cli.ts's unsettled exit: a peer that closes at once ends fetch either way.
-      if (reason?.code === 'UND_ERR_SOCKET') throw new RuntimeError(0, 'UNREACHABLE', 'the connection was closed without an answer (is the URL that of an agent-server?)', { cause: err })
-      throw new RuntimeError(0, 'UNREACHABLE', `cannot reach ${this.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err })
-    }
-    if (response.ok) return response
-    const text = await response.text()
-    let body: { error?: string, code?: string } = {}
-    try { body = JSON.parse(text) } catch { /* not JSON */ }
-    throw new RuntimeError(response.status, body.code ?? `HTTP_${response.status}`, body.error ?? (text.slice(0, 200) || response.statusText))
+  #fetch (method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return fetchApi(this.url, this.#apiKey, method, path, options)
   }
-}
-
-function queryString (params: object): string {
-  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null)
-  return entries.length === 0 ? '' : '?' + new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()
 }

@@ -1,14 +1,14 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
-import { transcriptLine } from '../acp/transcript.js'
-import type { AcpEvent, AcpLiveView, AcpResult, RunAcpOptions, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
+import type { AcpLiveView, AcpResult, RunAcpOptions, SessionTerminalRunner, ToolCallState } from '../acp/types.js'
 import { Errors } from '../errors.js'
-import type { JobFiles } from '../exec/job-files.js'
 import { isSameProcess, processStartTime, signalGroup } from '../exec/process-group.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
+import { acpFileWriters, closeFds, openFds, type AcpFds } from './acp-files.js'
+import { acpRunOptions, type WarmSessions } from './acp-run-options.js'
+import { AcpSessionLocks } from './acp-session-locks.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
-import type { JobRecord, JobSpec } from './types.js'
+import type { JobRecord } from './types.js'
 
 interface Question {
   options: Set<string>
@@ -26,9 +26,6 @@ interface RunningAcpJob {
   done: Promise<void>
 }
 
-/** The descriptors an ACP job writes: the agent's text, its stderr, the event log, and the transcript when asked for. */
-interface AcpFds { stdout: number, stderr: number, events: number, transcript?: number }
-
 /** The runner of a job's ACP terminals in its persistent shell session (`persistent_session_key`). */
 export type SessionTerminalsFactory = (job: JobRecord) => SessionTerminalRunner
 
@@ -37,33 +34,6 @@ export type AcpSessionLoader = () => Promise<typeof import('../acp/run-session.j
 
 // Why: loaded at the first ACP job; the ACP SDK and zod add ~8 MiB to a server that may never run one.
 const loadRunAcpSession: AcpSessionLoader = async () => (await import('../acp/run-session.js')).runAcpSession
-
-/** Warm ACP sessions (src/acp-sessions): which jobs' turns they run, and those turns. */
-export interface WarmSessions {
-  /** The warm session that runs this job's turn (the one it was queued to, or the one holding its acp_session_id), if any. */
-  holderOf: (job: JobRecord) => string | undefined
-  /** Runs the job's turn in warm session `warmId`; never throws for a failed turn (that is `error`). */
-  runTurn: (warmId: string, job: JobRecord, options: RunAcpOptions & { log: Logger }) => Promise<AcpResult>
-}
-
-/** The run options an ACP job's spec gives (the agent, its session and settings, the policy); the same for warm sessions. */
-export function acpRunOptions (spec: JobSpec, agents: Readonly<Record<string, string>> | undefined): RunAcpOptions {
-  const acp = spec.acp as NonNullable<JobSpec['acp']>
-  return {
-    agent: acp.agent,
-    ...(agents ? { agents } : {}),
-    ...(acp.capabilities ? { capabilities: acp.capabilities } : {}),
-    prompt: acp.prompt,
-    workdir: spec.workdir,
-    env: spec.env,
-    sessionId: acp.sessionId,
-    model: acp.model,
-    effort: acp.effort,
-    mode: acp.mode,
-    mcpServers: acp.mcpServers as never,
-    permissionPolicy: acp.permissionPolicy,
-  }
-}
 
 /** What GET /jobs/:id shows of a running ACP job. */
 export interface AcpLiveState {
@@ -80,8 +50,7 @@ export class AcpJobRunner implements JobKind {
   readonly #running = new RunningJobs<RunningAcpJob>()
   readonly #sessionTerminals: SessionTerminalsFactory | undefined
   readonly #warm: WarmSessions | undefined
-  /** Session lock key → the job holding it. */
-  readonly #locks = new Map<string, string>()
+  readonly #locks: AcpSessionLocks
   #accepting = true
 
   constructor (host: JobKindHost, load: AcpSessionLoader = loadRunAcpSession, sessionTerminals?: SessionTerminalsFactory, warm?: WarmSessions) {
@@ -89,6 +58,7 @@ export class AcpJobRunner implements JobKind {
     this.#load = load
     this.#sessionTerminals = sessionTerminals
     this.#warm = warm
+    this.#locks = new AcpSessionLocks((job) => this.#warm?.holderOf(job))
   }
 
   /** True while some ACP session runs a job (then `ready` may refuse one). */
@@ -98,25 +68,7 @@ export class AcpJobRunner implements JobKind {
 
   /** False while another job runs on the job's ACP session: it stays pending, in order. */
   ready (job: JobRecord): boolean {
-    const key = this.#lockKey(job)
-    return key === null || !this.#locks.has(key)
-  }
-
-  // Why: two turns on one ACP session at once can lose one of them (seen with claude-agent-acp).
-  #lockKey (job: JobRecord): string | null {
-    const warmId = this.#warm?.holderOf(job)
-    if (warmId !== undefined) return `warm:${warmId}`
-    const sessionId = job.spec.acp?.sessionId
-    return sessionId ? `acp:${sessionId}` : null
-  }
-
-  #lock (job: JobRecord): void {
-    const key = this.#lockKey(job)
-    if (key !== null && !this.#locks.has(key)) this.#locks.set(key, job.id)
-  }
-
-  #unlock (id: string): void {
-    for (const [key, holder] of this.#locks) if (holder === id) this.#locks.delete(key)
+    return this.#locks.free(job)
   }
 
   get size (): number {
@@ -164,7 +116,7 @@ export class AcpJobRunner implements JobKind {
     let spawned!: { resolve: (pid: number | null) => void, reject: (err: unknown) => void }
     const agentPid = new Promise<number | null>((resolve, reject) => { spawned = { resolve, reject } })
     this.#running.set(id, running)
-    this.#lock(job)
+    this.#locks.lock(job)
     running.done = this.#run(job, running, fds, (pid) => spawned.resolve(pid))
       .then((end) => {
         spawned.resolve(running.pid)
@@ -183,19 +135,12 @@ export class AcpJobRunner implements JobKind {
     const { id, spec } = job
     const acp = spec.acp as NonNullable<JobRecord['spec']['acp']>
     const log = this.#host.log.child({ jobId: id })
-    const write = (fd: number, text: string | Buffer, what: string): void => {
-      try { if (typeof text === 'string') writeSync(fd, text); else writeSync(fd, text) } catch (err) { log.error({ err }, `writing ${what} failed`) }
-    }
-    const onEvent = (event: AcpEvent): void => {
-      write(fds.events, JSON.stringify(event) + '\n', 'an ACP event')
-      const content = event.data.content as { type?: string, text?: unknown } | undefined
-      if (event.type === 'message' && content?.type === 'text' && typeof content.text === 'string') write(fds.stdout, content.text, 'agent text')
-    }
+    const writers = acpFileWriters(fds, log)
     let result: AcpResult
     try {
       const options: RunAcpOptions & { log: Logger } = {
         ...acpRunOptions(spec, this.#host.acpAgents),
-        ...(fds.transcript !== undefined ? { onTranscript: (from, message) => write(fds.transcript as number, transcriptLine(from, message as never), 'the ACP transcript') } : {}),
+        ...(writers.transcript !== undefined ? { onTranscript: writers.transcript } : {}),
         ...(acp.persistentSession && this.#sessionTerminals ? { sessionTerminals: this.#sessionTerminals(job) } : {}),
         timeoutMs: spec.timeoutSec * 1000,
         idleTimeoutMs: spec.idleTimeoutSec * 1000,
@@ -203,15 +148,15 @@ export class AcpJobRunner implements JobKind {
         signal: running.abort.signal,
         log,
         onEvent: (event) => {
-          try { onEvent(event) } catch (err) { log.error({ err }, 'recording an ACP event failed') }
+          try { writers.event(event) } catch (err) { log.error({ err }, 'recording an ACP event failed') }
         },
         onLive: (live) => { running.live = live },
-        onStderr: (chunk) => write(fds.stderr, chunk, 'agent stderr'),
+        onStderr: writers.stderr,
         onSpawn: (pid) => { running.pid = pid; onSpawn(pid) },
         onSession: (sessionId) => {
           running.sessionId = sessionId
           // A new session's id is locked too, so that a job loading it waits for this one.
-          if (!this.#locks.has(`acp:${sessionId}`) && this.#warm?.holderOf(job) === undefined) this.#locks.set(`acp:${sessionId}`, id)
+          this.#locks.lockNewSession(job, sessionId)
           this.#host.progress(id, { acp: { sessionId, stopReason: null, toolCalls: [], error: null } })
         },
         onPermissionRequest: (request) => new Promise<string | null>((resolve) => {
@@ -229,7 +174,7 @@ export class AcpJobRunner implements JobKind {
     } finally {
       closeFds(fds, log)
       this.#running.delete(id)
-      this.#unlock(id)
+      this.#locks.unlock(id)
     }
     return { type: 'acp', result, reason: running.killReason }
   }
@@ -275,25 +220,6 @@ export class AcpJobRunner implements JobKind {
   async stopAll (): Promise<void> {
     for (const id of this.#running.ids()) this.#signal(id, 'SIGTERM', 'shutdown')
     await Promise.all(this.#running.values().map((r) => r.done))
-  }
-}
-
-/** Opens the job's files for appending (the transcript too when asked); on a failure, closes those already opened and throws. */
-export function openFds (files: JobFiles, transcript = false): AcpFds {
-  const opened: number[] = []
-  try {
-    for (const path of [files.stdout, files.stderr, files.events, ...(transcript ? [files.transcript] : [])]) opened.push(openSync(path, 'a'))
-  } catch (err) {
-    for (const fd of opened) closeSync(fd)
-    throw err
-  }
-  const [stdout, stderr, events, transcriptFd] = opened as [number, number, number, number | undefined]
-  return { stdout, stderr, events, ...(transcriptFd !== undefined ? { transcript: transcriptFd } : {}) }
-}
-
-function closeFds (fds: AcpFds, log: Logger): void {
-  for (const fd of Object.values(fds)) {
-    try { closeSync(fd) } catch (err) { log.error({ err }, 'closing a job file failed') }
   }
 }
 

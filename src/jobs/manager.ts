@@ -5,19 +5,16 @@ import { jobFiles, type JobFiles } from '../exec/job-files.js'
 import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { nowSeconds } from '../lib/clock.js'
-import { AcpJobRunner, type AcpLiveState } from './acp-runner.js'
+import type { AcpJobRunner, AcpLiveState } from './acp-runner.js'
+import { buildDefaultKinds } from './default-kinds.js'
 import { FinishNotices } from './finish-notices.js'
-import type { JobKind, JobKindHost, StartedProcess } from './kind.js'
+import type { JobKind, JobKindHost } from './kind.js'
 import { outcomeOf, type JobEnd } from './outcome.js'
-import { JobQueue } from './queue.js'
 import { RetentionSweeper } from './retention.js'
-import { JobRunner } from './runner.js'
-import { ShellJobKinds } from './shell-kinds.js'
-import { TtyJobRunner } from './tty-runner.js'
-import { SessionJobRunner } from './session-runner.js'
-import { sessionTerminalsFor } from './acp-session-terminals.js'
-import { SessionPool } from '../sessions/pool.js'
-import { AcpSessionRegistry } from '../acp-sessions/registry.js'
+import { JobControl, type NudgeResult } from './job-control.js'
+import { JobScheduler } from './scheduler.js'
+import type { SessionPool } from '../sessions/pool.js'
+import type { AcpSessionRegistry } from '../acp-sessions/registry.js'
 import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
 import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
@@ -26,40 +23,33 @@ import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, t
 const newJobId = customAlphabet('0123456789abcdef', 12)
 const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
 
-/** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
-export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
-
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
 
-// Runs jobs of every kind: admission, FIFO queue, start, kill, stdin, finish, recovery. The only
-// writer of job records; what a kind does with its process is the kind's business (kind.ts).
+// Runs jobs of every kind: admission, finish, recovery and stop here; the queue and the start in
+// scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
+// kind does with its process is the kind's business (kind.ts).
 export class JobManager {
   readonly #config: Config
   readonly #store: JobStore
   readonly #log: Logger
-  readonly #queue = new JobQueue()
   readonly #kinds: Record<JobMode, JobKind>
   readonly #acp: AcpJobRunner | undefined
   readonly #sessions: SessionPool | undefined
   readonly #acpSessions: AcpSessionRegistry | undefined
-  /** Jobs holding a run slot: from the start until their end is reported. */
-  readonly #active = new Set<string>()
-  readonly #starting = new Map<string, Promise<void>>()
-  /** Signals asked for while a job was starting: delivered once it runs. */
-  readonly #signalsWhileStarting = new Map<string, NodeJS.Signals[]>()
   readonly #records: JobRecords
+  readonly #scheduler: JobScheduler
+  readonly #control: JobControl
   readonly #notices = new FinishNotices()
   readonly #submitListeners = new Set<(job: JobRecord) => void>()
   readonly #retention: RetentionSweeper
   #closed = false
-  #pumpScheduled = false
 
   constructor (config: Config, store: JobStore, log: Logger, makeKinds?: JobKindsFactory) {
     this.#config = config
     this.#store = store
     this.#log = log
-    this.#records = new JobRecords(store, log, () => this.#pump())
+    this.#records = new JobRecords(store, log, () => this.#scheduler.pump())
     const host: JobKindHost = {
       stateDir: config.stateDir,
       files: (id) => this.files(id),
@@ -72,25 +62,14 @@ export class JobManager {
     if (makeKinds) {
       this.#kinds = makeKinds(host)
     } else {
-      const sessions = new SessionPool({
-        stateDir: config.stateDir,
-        maxSessions: config.maxSessions,
-        idleTimeoutMs: config.sessionIdleTimeoutMs,
-        killGraceMs: config.killGraceMs,
-        log: log.child({ component: 'sessions' }),
-      })
-      this.#sessions = sessions
-      this.#acpSessions = new AcpSessionRegistry({
-        stateDir: config.stateDir,
-        idleTtlMs: config.acpIdleTtlMs,
-        maxSessions: config.maxAcpSessions,
-        killGraceMs: config.killGraceMs,
-        agents: config.acpAgents,
-        log: log.child({ component: 'acp-sessions' }),
-      })
-      this.#acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job), this.#acpSessions)
-      this.#kinds = { shell: new ShellJobKinds(new JobRunner(host), new TtyJobRunner(host)), acp: this.#acp, persistent_shell: new SessionJobRunner(host, this.#sessions) }
+      const built = buildDefaultKinds(config, host, log)
+      this.#sessions = built.sessions
+      this.#acpSessions = built.acpSessions
+      this.#acp = built.acp
+      this.#kinds = built.kinds
     }
+    this.#scheduler = new JobScheduler({ config, store, records: this.#records, kinds: this.#kinds, log, ended: (id, end) => this.#ended(id, end) })
+    this.#control = new JobControl({ kinds: this.#kinds, scheduler: this.#scheduler, store, require: (id) => this.#require(id), end: (id, end) => this.#end(id, end) })
     this.#retention = new RetentionSweeper({
       store,
       files: (id) => this.files(id),
@@ -111,17 +90,17 @@ export class JobManager {
       if (existing) this.#records.updateNow(existing.id, { idempotencyKey: null })
     }
     // Why: jobs queued earlier in this loop turn have not claimed their slots yet; they will.
-    if (this.#queue.size - this.#freeSlots() >= this.#config.maxPendingJobs) {
+    if (this.#scheduler.queue.size - this.#scheduler.freeSlots() >= this.#config.maxPendingJobs) {
       throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
     this.#records.create(job, this.files(job.id).dir)
-    this.#queue.push(job.id)
+    this.#scheduler.queue.push(job.id)
     this.#log.debug({ jobId: job.id }, 'job accepted')
     for (const listener of this.#submitListeners) {
       try { listener(job) } catch (err) { this.#log.error({ err, jobId: job.id }, 'a job-accepted listener failed') }
     }
-    this.#pumpSoon()
+    this.#scheduler.pumpSoon()
     return { job, created: true }
   }
 
@@ -149,12 +128,12 @@ export class JobManager {
   }
 
   queuePosition (id: string): number | undefined {
-    return this.#queue.positionOf(id)
+    return this.#scheduler.queue.positionOf(id)
   }
 
   /** While the job's process is being started: a promise that settles once it has been; else undefined. */
   starting (id: string): Promise<void> | undefined {
-    return this.#starting.get(id)
+    return this.#scheduler.starting(id)
   }
 
   isRunning (id: string): boolean {
@@ -178,9 +157,7 @@ export class JobManager {
 
   /** Answers a permission request of a running ACP job (policy `ask`). */
   answerPermission (id: string, requestId: string, optionId: string): void {
-    const kind = this.#kinds[this.#require(id).mode]
-    if (!kind.answerPermission) throw new Errors.NOT_AN_ACP_JOB()
-    kind.answerPermission(id, requestId, optionId)
+    this.#control.answerPermission(id, requestId, optionId)
   }
 
   /** The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs. */
@@ -192,7 +169,7 @@ export class JobManager {
         ...blocker,
         setAccepting: (accepting: boolean) => {
           blocker.setAccepting(accepting)
-          if (accepting) this.#pumpSoon()
+          if (accepting) this.#scheduler.pumpSoon()
         },
       }]
     })
@@ -200,8 +177,8 @@ export class JobManager {
 
   stats (): { running: number, pending: number, maxConcurrent: number, maxPending: number } {
     return {
-      running: this.#active.size,
-      pending: this.#queue.size,
+      running: this.#scheduler.active.size,
+      pending: this.#scheduler.queue.size,
       maxConcurrent: this.#config.maxConcurrentJobs,
       maxPending: this.#config.maxPendingJobs,
     }
@@ -218,73 +195,36 @@ export class JobManager {
     if (job && !isFinished(job)) await this.#notices.wait(id, timeoutMs, signal)
   }
 
-  /**
-   * Signals the job: SIGTERM then SIGKILL after the grace (the default), or one given signal. A
-   * pending job is cancelled without starting; a starting one gets the signal once it runs.
-   * Ending signals make the job end `cancelled`; others leave its outcome alone.
-   */
+  /** Signals (or cancels, when pending) the job; see JobControl.kill. */
   kill (id: string, signal: NodeJS.Signals = 'SIGTERM'): { job: JobRecord, signalled: string | null } {
-    const job = this.#require(id)
-    if (this.#queue.remove(id)) {
-      this.#end(id, { type: 'not-started', why: 'cancelled' })
-      return { job: this.#require(id), signalled: null }
-    }
-    if (this.#starting.has(id)) {
-      this.#signalsWhileStarting.set(id, [...this.#signalsWhileStarting.get(id) ?? [], signal])
-      return { job, signalled: signal }
-    }
-    const kind = this.#kinds[job.mode]
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(job.status)
-    kind.signal(id, signal)
-    return { job, signalled: signal }
+    return this.#control.kill(id, signal)
   }
 
   /** Queues bytes for the job's stdin (never waiting for the job to read them) and optionally closes it. */
-  async writeStdin (id: string, data: string | Buffer, eof: boolean): Promise<number> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (!kind.writeStdin) throw new Errors.STDIN_CLOSED()
-    // Why: the launcher starts a job asynchronously; input sent meanwhile waits for the start.
-    await this.#starting.get(id)
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
-    return kind.writeStdin(id, data, eof)
+  writeStdin (id: string, data: string | Buffer, eof: boolean): Promise<number> {
+    return this.#control.writeStdin(id, data, eof)
   }
 
   /** Changes the window size of a running tty job's terminal (the program gets SIGWINCH). */
-  async resize (id: string, cols: number, rows: number): Promise<void> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (job.spec.tty === undefined || !kind.resize) throw new Errors.NOT_A_TTY_JOB()
-    await this.#starting.get(id)
-    if (!kind.has(id)) throw new Errors.JOB_NOT_RUNNING(this.#store.get(id)?.status ?? job.status)
-    kind.resize(id, cols, rows)
+  resize (id: string, cols: number, rows: number): Promise<void> {
+    return this.#control.resize(id, cols, rows)
   }
 
   /** Writes a newline to stdin (devpilot's nudge) and reports what happened. */
-  async nudge (id: string): Promise<NudgeResult> {
-    const job = this.#require(id)
-    const kind = this.#kinds[job.mode]
-    if (kind.nudge) return kind.nudge(id)
-    await this.#starting.get(id)
-    if (!kind.writeStdin || !kind.has(id)) return { nudged: false, reason: 'process not running', processAlive: false }
-    try {
-      await this.writeStdin(id, '\n', false)
-      return { nudged: true, processAlive: true }
-    } catch (err) {
-      return { nudged: false, reason: (err as Error).message, processAlive: true }
-    }
+  nudge (id: string): Promise<NudgeResult> {
+    return this.#control.nudge(id)
   }
 
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
   recover (): void {
     for (const job of this.#store.withStatus('running')) {
-      this.#active.add(job.id)
+      this.#scheduler.active.add(job.id)
       const ended = this.#kinds[job.mode].adopt(job)
       if (ended) this.#end(job.id, ended)
     }
     for (const kind of Object.values(this.#kinds)) kind.adopted?.()
-    for (const job of this.#store.withStatus('pending')) this.#queue.push(job.id)
-    this.#pump()
+    for (const job of this.#store.withStatus('pending')) this.#scheduler.queue.push(job.id)
+    this.#scheduler.pump()
     this.#retention.now()
   }
 
@@ -309,12 +249,13 @@ export class JobManager {
   async #stop (mode: 'detach' | 'cancel'): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#scheduler.stopStarting()
     this.#retention.close()
     this.releaseWaiters()
     if (mode === 'cancel') {
-      for (const id of this.#queue.drain()) this.#end(id, { type: 'not-started', why: 'server-stopped' })
+      for (const id of this.#scheduler.queue.drain()) this.#end(id, { type: 'not-started', why: 'server-stopped' })
     }
-    await Promise.all(this.#starting.values())
+    await this.#scheduler.startsSettled()
     const kinds = Object.values(this.#kinds)
     if (mode === 'detach') for (const kind of kinds) kind.detachAll()
     await Promise.all(kinds.map((kind) => kind.stopAll()))
@@ -329,91 +270,18 @@ export class JobManager {
     return job
   }
 
-  #freeSlots (): number {
-    return this.#config.maxConcurrentJobs - this.#active.size
-  }
-
-  // Why: forking blocks the event loop for milliseconds; doing it after the 202 is written keeps submits fast.
-  #pumpSoon (): void {
-    if (this.#pumpScheduled) return
-    this.#pumpScheduled = true
-    setImmediate(() => {
-      this.#pumpScheduled = false
-      this.#pump()
-    })
-  }
-
-  #pump (): void {
-    // Why: with the disk full, starting jobs would only fail to record it; they wait for the retry.
-    while (!this.#closed && !this.#records.failing && this.#freeSlots() > 0) {
-      const kinds = Object.values(this.#kinds)
-      // Why: while an update drains, jobs of kinds that block it stay queued and the others go on;
-      // a session's next command waits while its previous one runs, other jobs go past it.
-      const id = this.#queue.shift(kinds.every((kind) => kind.accepting !== false && kind.selective !== true)
-        ? undefined
-        : (id) => {
-            const job = this.#store.get(id)
-            if (job === undefined) return true
-            const kind = this.#kinds[job.mode]
-            return kind.accepting !== false && (kind.ready?.(job) ?? true)
-          })
-      if (id === undefined) return
-      const start = this.#start(id)
-        .catch((err: unknown) => this.#log.error({ err, jobId: id }, 'job start failed'))
-        .finally(() => this.#starting.delete(id))
-      this.#starting.set(id, start)
-    }
-  }
-
-  async #start (id: string): Promise<void> {
-    const job = this.#store.get(id)
-    if (!job || job.status !== 'pending') return
-    // Why: recorded before the spawn, so a crash in between can lose the job but never run it twice.
-    const startedAt = nowSeconds()
-    try {
-      this.#store.update(id, { status: 'running', startedAt })
-    } catch (err) {
-      // Why not a kept write: a job must not run before `running` is durable; it waits first in line.
-      if (!this.#records.noteFailure(err)) throw err
-      this.#queue.pushFront(id)
-      return
-    }
-    this.#active.add(id)
-    const kind = this.#kinds[job.mode]
-    let started: StartedProcess
-    let signals: NodeJS.Signals[] = []
-    try {
-      started = await kind.start({ ...job, status: 'running', startedAt })
-    } catch (err) {
-      this.#ended(id, { type: 'start-failed', message: (err as Error).message })
-      return
-    } finally {
-      signals = this.#signalsWhileStarting.get(id) ?? []
-      this.#signalsWhileStarting.delete(id)
-    }
-    // Why: a run can end before its start resolves (an ACP agent that never spawned, a session
-    // command done at once): its end is recorded already; a process it had is still worth showing.
-    if (!this.#active.has(id)) {
-      if (started.pid !== null) this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
-      return
-    }
-    this.#records.update(id, { pid: started.pid, pidStartTime: started.startTime })
-    this.#log.debug({ jobId: id, pid: started.pid }, 'job started')
-    for (const signal of signals) kind.signal(id, signal)
-  }
-
   #ended (id: string, end: JobEnd): void {
     try {
       this.#end(id, end)
     } catch (err) {
       this.#log.error({ err, jobId: id }, 'recording the end of a job failed')
     }
-    this.#pump()
+    this.#scheduler.pump()
     this.#retention.soon()
   }
 
   #end (id: string, end: JobEnd): void {
-    this.#active.delete(id)
+    this.#scheduler.active.delete(id)
     const spec = this.#store.get(id)?.spec ?? { timeoutSec: 0, idleTimeoutSec: 0 }
     const { status, exitCode, signal, error, timedOut, acp } = outcomeOf(end, spec)
     this.#records.update(id, { status, finishedAt: nowSeconds(), exitCode, signal, timedOut, error, ...(acp ? { acp } : {}) })

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino'
 import { waitUntil } from '../lib/wait.js'
+import type { ActiveRun } from './runs.js'
 import type { ShellProcess } from './shell-process.js'
 
 /** How long the shell has, after the SIGKILL stage, to write the exit status. */
@@ -25,4 +27,19 @@ export async function killCommand (shell: ShellProcess, jobId: string, isDone: (
     if (await waitUntil(reachNew, signal === 'SIGKILL' ? AFTER_KILL_WAIT_MS : graceMs)) return 'done'
   }
   return isDone() ? 'done' : 'stuck'
+}
+
+/**
+ * The kill sequence of a session's running command; a shell that does not finish the command even
+ * then is stuck: it is ended (`run.stuck` set) and the shell's end finishes the run.
+ */
+export async function killRun (shell: ShellProcess | null, run: ActiveRun, graceMs: number, log: Logger, sessionKey: string): Promise<void> {
+  if (!shell) return
+  if (await killCommand(shell, run.request.jobId, () => run.done, graceMs) === 'done') return
+  log.warn({ sessionKey, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
+  run.stuck = true
+  // Why only the shell: the command's processes got SIGKILL already; the session's other
+  // background processes live on (and die with the session when it ends).
+  try { process.kill(shell.pid, 'SIGKILL') } catch { /* gone meanwhile */ }
+  await waitUntil(() => run.done, AFTER_KILL_WAIT_MS)
 }

@@ -1,18 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
-import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { setLongTimeout } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
-import { commandLine, commandScriptPath, type CommandFiles, type ExitRecord } from './command-line.js'
-import { AFTER_KILL_WAIT_MS, killCommand } from './kill-command.js'
-import { failedOutcome, outcomeOf, readExitRecord, SESSION_MESSAGES } from './outcomes.js'
-import { ShellProcess, shellPaths, type ShellPaths } from './shell-process.js'
-import { writeSessionState, type SessionState } from './state-file.js'
+import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
+import { commandScriptPath, type ExitRecord } from './command-line.js'
+import { ExitWatch } from './exit-watch.js'
+import { handedOverAtMs, handOverCommand } from './hand-over.js'
+import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
+import { lastOutputAt } from './last-output.js'
+import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
+import { activeFields, commandMarker, finishedOutcome, readRunRecord, type ActiveRun, type QueuedRun } from './runs.js'
+import { SessionShell } from './session-shell.js'
+import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
+import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
-
-// How often a running command's exit file and shell are checked besides the file watch.
-const CHECK_MS = 200
 
 /** The result of a stdin write: `written` when all bytes were taken. */
 export interface StdinWrite { written: boolean, bytes: number, reason: string }
@@ -26,16 +28,13 @@ export interface SessionOptions {
   onIdle: (session: Session) => void
 }
 
-interface QueuedRun { request: SessionRunRequest, callbacks: SessionRunCallbacks, timer: LongTimer | null, timedOut: boolean, cancelled: boolean, settled?: boolean }
-interface ActiveRun extends QueuedRun { marker: string, killing: Promise<void> | null, watcher: FSWatcher | null, check: NodeJS.Timeout | null, done: boolean, stuck: boolean }
-
 // One named session: its shell, seed and bootstrap, and the commands that run in it one at a time.
 export class Session {
   readonly key: string
   readonly paths: ShellPaths
   readonly #options: SessionOptions
   readonly #state: SessionState
-  #shell: ShellProcess | null = null
+  readonly #shell: SessionShell
   #queue: QueuedRun[] = []
   #active: ActiveRun | null = null
   // The run taken from the queue whose shell is being started, before it becomes #active.
@@ -49,28 +48,21 @@ export class Session {
     this.#state = state
     this.#options = options
     this.paths = shellPaths(options.dir)
+    this.#shell = new SessionShell({
+      state,
+      paths: this.paths,
+      log: options.log,
+      sessionKey: this.key,
+      changed: () => { this.#dirty = true },
+      save: () => { this.#save() },
+      exited: (shell) => { this.#onShellExit(shell) },
+    })
   }
 
   /** A new session seeded from its first request. */
   static create (request: SessionRunRequest, options: SessionOptions): Session {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 })
-    const now = Date.now() / 1000
-    return new Session({
-      sessionKey: request.sessionKey,
-      shell: request.shell,
-      shellPath: request.shellPath,
-      seed: { workdir: request.workdir, env: { ...request.env } },
-      bootstrap: null,
-      bootstrapApplied: false,
-      createdAt: now,
-      lastUsedAt: now,
-      pid: null,
-      startTime: null,
-      formerSids: [],
-      secret: randomBytes(16).toString('hex'),
-      lastFiles: null,
-      lastStartedAt: null,
-    }, options)
+    return new Session(newSessionState(request), options)
   }
 
   get shell (): SessionState['shell'] { return this.#state.shell }
@@ -101,9 +93,10 @@ export class Session {
   /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
   signal (jobId: string, signal: NodeJS.Signals): number {
     const active = this.#active
-    if (!active || active.request.jobId !== jobId || !this.#shell) return 0
+    const shell = this.#shell.current
+    if (!active || active.request.jobId !== jobId || !shell) return 0
     let count = 0
-    for (const pid of this.#shell.commandProcesses(jobId)) {
+    for (const pid of shell.commandProcesses(jobId)) {
       try { process.kill(pid, signal); count++ } catch { /* gone */ }
     }
     return count
@@ -124,11 +117,12 @@ export class Session {
 
   /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
   writeStdin (jobId: string, data: string | Buffer): StdinWrite {
-    if (this.#active?.request.jobId !== jobId || !this.#shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
+    const shell = this.#shell.current
+    if (this.#active?.request.jobId !== jobId || !shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
     this.#touch()
     try {
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-      const bytes = this.#shell.writeStdin(data)
+      const bytes = shell.writeStdin(data)
       return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
     } catch (err) {
       return { written: false, bytes: 0, reason: (err as Error).message }
@@ -136,7 +130,7 @@ export class Session {
   }
 
   /** True while the shell process lives. */
-  get processAlive (): boolean { return this.#shell?.alive ?? false }
+  get processAlive (): boolean { return this.#shell.current?.alive ?? false }
 
   /** devpilot's info object plus cwd, pid and jobs. */
   info (): SessionInfo {
@@ -148,11 +142,11 @@ export class Session {
       status: active ? 'running' : alive ? 'idle' : 'stopped',
       createdAt: this.#state.createdAt,
       lastUsedAt: this.#state.lastUsedAt,
-      lastOutputAt: this.#lastOutputAt(),
+      lastOutputAt: lastOutputAt(this.#state),
       processAlive: alive,
       activeCommand: active !== null,
-      cwd: alive ? this.#shell?.cwd() ?? null : null,
-      pid: alive ? this.#shell?.pid ?? null : null,
+      cwd: alive ? this.#shell.current?.cwd() ?? null : null,
+      pid: alive ? this.#shell.current?.pid ?? null : null,
       jobId: active?.request.jobId ?? null,
       queuedJobIds: this.#queue.map((r) => r.request.jobId),
     }
@@ -165,15 +159,13 @@ export class Session {
    */
   adopt (running: readonly ReAdoptEntry[]): boolean {
     const state = this.#state
-    const shell = state.pid !== null ? ShellProcess.adopt(state.pid, state.startTime, this.paths) : null
-    if (shell) this.#attach(shell)
-    else this.#forgetShell()
+    const shell = this.#shell.adoptSaved()
     for (const entry of running) {
       // Why the script file: it is written just before the command is handed to the shell.
       const marker = existsSync(commandScriptPath(entry.files)) ? this.#markerOf(entry.jobId) : null
       const request = { jobId: entry.jobId, sessionKey: this.key, files: entry.files, timeoutMs: entry.timeoutMs } as SessionRunRequest
-      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, marker: marker ?? '', killing: null, watcher: null, check: null, done: false, stuck: false }
-      const record = marker !== null ? readRecord(run) : null
+      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, ...activeFields(marker ?? '') }
+      const record = marker !== null ? readRunRecord(run) : null
       if (record || !shell || marker === null || this.#active) {
         this.#settle(run, record ? outcomeOf(record, run.timedOut) : failedOutcome(SESSION_MESSAGES.lostWhileDown, false, !shell))
         continue
@@ -194,7 +186,7 @@ export class Session {
     const outcome = (run: QueuedRun): SessionOutcome => (failedOutcome(SESSION_MESSAGES.ended(why), run.timedOut, true))
     for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
     if (this.#starting) this.#settle(this.#starting, outcome(this.#starting))
-    const shell = this.#shell
+    const shell = this.#shell.current
     for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
     const active = this.#active
     if (active) {
@@ -206,7 +198,7 @@ export class Session {
       await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
       shell.detach()
     }
-    this.#shell = null
+    this.#shell.clear()
     rmSync(this.#options.dir, { recursive: true, force: true })
   }
 
@@ -216,7 +208,7 @@ export class Session {
     for (const run of this.#queue) run.timer?.clear()
     if (this.#active) this.#stopWatching(this.#active)
     this.#active?.timer?.clear()
-    this.#shell?.detach()
+    this.#shell.current?.detach()
   }
 
   #touch (): void {
@@ -242,9 +234,9 @@ export class Session {
   async #startRun (queued: QueuedRun): Promise<void> {
     const { request } = queued
     let shell: ShellProcess
-    const hadShell = this.#shell?.alive === true
+    const hadShell = this.#shell.current?.alive === true
     try {
-      shell = await this.#ensureShell()
+      shell = await this.#shell.ensure()
     } catch (err) {
       this.#settle(queued, failedOutcome((err as Error).message, queued.timedOut, false))
       return
@@ -261,35 +253,25 @@ export class Session {
       return
     }
     const state = this.#state
-    // devpilot §5.3: a request's bootstrap replaces the stored one, applied already when it is the command itself.
-    if (request.bootstrapCommand !== '') {
-      this.#dirty ||= state.bootstrap !== request.bootstrapCommand || state.bootstrapApplied !== request.bootstrapCurrentCommand
-      state.bootstrap = request.bootstrapCommand
-      state.bootstrapApplied = request.bootstrapCurrentCommand
-    }
-    const bootstrapDue = state.bootstrap !== null && !state.bootstrapApplied && !request.bootstrapCurrentCommand
-    const bootstrapPath = `${this.#options.dir}/bootstrap`
+    if (takeRequestBootstrap(state, request)) this.#dirty = true
+    const bootstrapPath = bootstrapDue(state, request) ? `${this.#options.dir}/bootstrap` : null
     const marker = this.#markerOf(request.jobId)
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
-    const run: ActiveRun = Object.assign(queued, { marker, killing: null, watcher: null, check: null, done: false, stuck: false })
+    const run: ActiveRun = Object.assign(queued, activeFields(marker))
     const startedAt = Date.now() / 1000
-    const handedOverAtMs = modifiedAtMs(commandScriptPath(request.files))
-    if (handedOverAtMs !== null) {
+    const handedOverAt = handedOverAtMs(request.files)
+    if (handedOverAt !== null) {
       // Why: a new server may submit again a job that the old one handed to this shell just
       // before it stopped; the job is followed (or finished from its exit record), never run twice.
-      if (readRecord(run) === null && handedOverAtMs < state.createdAt * 1000) {
+      if (readRunRecord(run) === null && handedOverAt < state.createdAt * 1000) {
         this.#settle(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true))
         return
       }
       this.#active = run
     } else {
       try {
-        mkdirSync(request.files.dir, { recursive: true })
-        writeFileSync(commandScriptPath(request.files), request.command)
-        if (bootstrapDue) writeFileSync(bootstrapPath, state.bootstrap as string)
-        shell.drainStdin()
-        this.#active = run
-        shell.write(commandLine(state.shell, request.jobId, marker, request.files, this.paths.stdin, bootstrapDue ? bootstrapPath : null, request.command))
+        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.paths.stdin, bootstrapPath, bootstrap: state.bootstrap }
+        handOverCommand(shell, handOver, () => { this.#active = run })
       } catch (err) {
         this.#active = null
         this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
@@ -308,103 +290,44 @@ export class Session {
     this.#watch(run)
   }
 
-  async #ensureShell (): Promise<ShellProcess> {
-    if (this.#shell?.alive) return this.#shell
-    if (this.#shell) this.#forgetShell()
-    const state = this.#state
-    const shell = await ShellProcess.start({
-      kind: state.shell as 'bash' | 'zsh' | 'sh',
-      shellPath: state.shellPath,
-      paths: this.paths,
-      cwd: state.seed.workdir,
-      env: state.seed.env,
-    })
-    state.pid = shell.pid
-    state.startTime = shell.startTime
-    state.createdAt = Date.now() / 1000
-    state.bootstrapApplied = false
-    this.#dirty = true
-    this.#attach(shell)
-    this.#save()
-    return shell
-  }
-
-  #attach (shell: ShellProcess): void {
-    this.#shell = shell
-    shell.exited.then(() => { this.#onShellExit(shell) }).catch((err: unknown) => {
-      this.#options.log.error({ err, sessionKey: this.key }, 'session shell exit handling failed')
-    })
-  }
-
-  #forgetShell (): void {
-    const state = this.#state
-    if (state.pid !== null && !state.formerSids.includes(state.pid)) state.formerSids.push(state.pid)
-    state.pid = null
-    state.startTime = null
-    state.bootstrapApplied = false
-    this.#dirty = true
-    this.#shell?.detach()
-    this.#shell = null
-  }
-
   #onShellExit (shell: ShellProcess): void {
-    if (this.#shell !== shell || this.#ended) return
+    if (this.#shell.current !== shell || this.#ended) return
     const active = this.#active
     // Why: the exit file may have been written just before the shell ended.
-    if (active) this.#finishActive(active, readRecord(active), shell)
-    this.#forgetShell()
+    if (active) this.#finishActive(active, readRunRecord(active), shell)
+    this.#shell.forget()
     this.#save()
   }
 
   #watch (run: ActiveRun): void {
     const check = (): void => {
       try {
-        const record = readRecord(run)
+        const record = readRunRecord(run)
         if (record) this.#finishActive(run, record, null)
       } catch (err) {
         this.#options.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
       }
     }
-    try {
-      run.watcher = watch(run.request.files.dir, check)
-      run.watcher.on('error', () => { /* Why: the directory may be removed by retention; the poll goes on. */ })
-    } catch { /* the poll below still sees the exit */ }
-    run.check = setInterval(check, CHECK_MS)
-    run.check.unref()
+    run.watch = new ExitWatch(run.request.files.dir, check)
     check()
   }
 
   #stopWatching (run: ActiveRun): void {
-    run.watcher?.close()
-    if (run.check) clearInterval(run.check)
-    run.watcher = null
-    run.check = null
+    run.watch?.close()
+    run.watch = null
   }
 
   // Ends the running command: from its exit record, or (record null) because its shell is gone.
   #finishActive (run: ActiveRun, record: ExitRecord | null, goneShell: ShellProcess | null): void {
     if (run.done || this.#active !== run) return
-    if (record === null && goneShell === null && this.#shell?.alive) return
+    if (record === null && goneShell === null && this.#shell.current?.alive) return
     run.done = true
     this.#stopWatching(run)
     this.#active = null
-    let outcome: SessionOutcome
-    if (record) {
-      if (!record.bootstrapFailed && this.#state.bootstrap !== null && !this.#state.bootstrapApplied) {
-        this.#state.bootstrapApplied = true
-        this.#dirty = true
-      }
-      outcome = outcomeOf(record, run.timedOut)
-    } else if (run.stuck) {
-      outcome = failedOutcome(SESSION_MESSAGES.shellStuck, run.timedOut, true, null, 'SIGKILL')
-    } else if (goneShell) {
-      outcome = failedOutcome(SESSION_MESSAGES.shellExited(shellStatus(goneShell)), run.timedOut, true, shellStatus(goneShell))
-    } else {
-      outcome = failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true)
-    }
+    if (noteBootstrapRan(this.#state, record)) this.#dirty = true
     this.#touch()
     this.#save()
-    this.#settle(run, outcome)
+    this.#settle(run, finishedOutcome(run, record, goneShell))
     setImmediate(() => { this.#pump() })
   }
 
@@ -428,39 +351,12 @@ export class Session {
 
   // The kill sequence; a shell that does not finish the command even then is stuck and killed.
   #kill (run: ActiveRun): Promise<void> {
-    run.killing ??= (async () => {
-      const shell = this.#shell
-      if (!shell) return
-      if (await killCommand(shell, run.request.jobId, () => run.done, this.#options.killGraceMs) === 'done') return
-      this.#options.log.warn({ sessionKey: this.key, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
-      run.stuck = true
-      // Why only the shell: the command's processes got SIGKILL already; the session's other
-      // background processes live on (and die with the session when it ends).
-      try { process.kill(shell.pid, 'SIGKILL') } catch { /* gone meanwhile */ }
-      await waitUntil(() => run.done, AFTER_KILL_WAIT_MS)
-    })()
+    run.killing ??= killRun(this.#shell.current, run, this.#options.killGraceMs, this.#options.log, this.key)
     return run.killing
   }
 
-  // The command's marker: random to anyone without the session's secret, and the same for a later
-  // server (which learns from it which exit record is this job's), with nothing more to write.
   #markerOf (jobId: string): string {
-    return createHash('sha256').update(`${this.#state.secret}:${jobId}`).digest('hex').slice(0, 32)
-  }
-
-  // Why size and not mtime >= start: file times are kernel ticks, coarser than Date.now(), and
-  // the files are the latest command's own (the shell creates them when it runs it).
-  #lastOutputAt (): number | null {
-    const files = this.#state.lastFiles
-    if (!files || this.#state.lastStartedAt === null) return null
-    let latest: number | null = null
-    for (const path of [files.stdout, files.stderr]) {
-      try {
-        const stat = statSync(path)
-        if (stat.size > 0) latest = Math.max(latest ?? 0, stat.mtimeMs / 1000)
-      } catch { /* not written */ }
-    }
-    return latest
+    return commandMarker(this.#state.secret, jobId)
   }
 
   // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.
@@ -472,22 +368,5 @@ export class Session {
     } catch (err) {
       this.#options.log.error({ err, sessionKey: this.key }, 'could not save session state')
     }
-  }
-}
-
-function readRecord (run: { marker: string, request: { files: CommandFiles } }): ExitRecord | null {
-  return readExitRecord(run.request.files, run.marker)
-}
-
-// The status of a shell this server started (null for an adopted one: not our child).
-function shellStatus (shell: ShellProcess): number | null {
-  return shell.exitStatus
-}
-
-function modifiedAtMs (path: string): number | null {
-  try {
-    return statSync(path).mtimeMs
-  } catch {
-    return null
   }
 }

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { CommandFiles } from './command-line.js'
 import type { ShellKind } from './shells.js'
+import type { SessionRunRequest } from './types.js'
 
 /** What a session keeps on disk so that a later server can re-adopt it (session.json). */
 export interface SessionState {
@@ -37,5 +39,26 @@ export function readSessionState (path: string): SessionState | null {
     return typeof state.sessionKey === 'string' && typeof state.shell === 'string' ? state : null
   } catch {
     return null
+  }
+}
+
+/** The state of a new session, seeded from its first request; no shell yet. */
+export function newSessionState (request: SessionRunRequest): SessionState {
+  const now = Date.now() / 1000
+  return {
+    sessionKey: request.sessionKey,
+    shell: request.shell,
+    shellPath: request.shellPath,
+    seed: { workdir: request.workdir, env: { ...request.env } },
+    bootstrap: null,
+    bootstrapApplied: false,
+    createdAt: now,
+    lastUsedAt: now,
+    pid: null,
+    startTime: null,
+    formerSids: [],
+    secret: randomBytes(16).toString('hex'),
+    lastFiles: null,
+    lastStartedAt: null,
   }
 }

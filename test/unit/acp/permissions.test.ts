@@ -62,7 +62,7 @@ describe('permission policies', () => {
   })
 
   test('under read-only and workdir a read of /etc/passwd, ~/.ssh/id_rsa or $HOME/.ssh/id_rsa is rejected; allow-all still approves it', () => {
-    for (const rawInput of [{ path: '/etc/passwd' }, { file_path: '~/.ssh/id_rsa' }, { path: join(root, 'escape', 'id_rsa') }, { file_path: '$HOME/.ssh/id_rsa' }, { path: 'sub/${HOME}/x' }]) {
+    for (const rawInput of [{ path: '/etc/passwd' }, { file_path: '~/.ssh/id_rsa' }, { path: join(root, 'escape', 'id_rsa') }, { file_path: '$HOME/.ssh/id_rsa' }, { path: 'sub/$TMPDIR/x' }]) {
       const call: ToolCallUpdate = { toolCallId: 'r', kind: 'read', rawInput }
       for (const policy of ['read-only', 'workdir'] as const) {
         const verdict = judgeToolCall(policy, call, sandbox)
