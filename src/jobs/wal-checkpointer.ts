@@ -51,7 +51,8 @@ export type CheckpointFailure = (message: string) => void
  * whichever write crosses 1,000 pages — every few hundred writes, on the server's only thread.
  * Here the main connection never checkpoints (`wal_autocheckpoint = 0`); every
  * WRITES_PER_CHECKPOINT writes, a worker thread with its own connection runs a PASSIVE checkpoint,
- * which never blocks writers. The worker starts at the first checkpoint, so an idle server has none.
+ * which never blocks writers. The worker starts at the first checkpoint, so a server that has run no
+ * jobs has none; once started it stays (~8 MiB of RSS; see docs/benchmarks.md for why).
  */
 export class WalCheckpointer {
   readonly #db: Database.Database
@@ -88,7 +89,8 @@ export class WalCheckpointer {
       if (message.error !== undefined) this.#fail(message.error)
     })
     worker.on('error', (err) => { this.#fail(err.message) })
-    worker.on('exit', () => { if (this.#worker === worker) this.#worker = null })
+    // Why fail: a worker gone by itself would leave a checkpoint "running" forever and the WAL unbounded.
+    worker.on('exit', () => { if (this.#worker === worker) this.#fail('the checkpoint worker ended') })
     this.#worker = worker
     return worker
   }
