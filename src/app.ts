@@ -60,7 +60,9 @@ export interface AppHooks {
 export async function buildApp (config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env, hooks: AppHooks = {}): Promise<FastifyInstance> {
   ensureStateDir(config.stateDir)
   const keys = new KeyStore(config.stateDir, env, log.child({ component: 'auth' }))
-  const store = new JobStore(join(config.stateDir, JOBS_DB_FILE))
+  const store = new JobStore(join(config.stateDir, JOBS_DB_FILE), (message) => {
+    log.warn({ component: 'jobs', err: message }, 'the SQLite checkpoint worker failed; checkpoints run on the main thread again')
+  })
   const jobs = new JobManager(config, store, log.child({ component: 'jobs' }))
 
   const app = Fastify({

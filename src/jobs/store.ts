@@ -2,6 +2,7 @@ import { chmodSync, closeSync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { FINISHED_STATUSES } from '../contract/job-status.js'
 import type { AcpOutcome, JobRecord, JobSpec, JobStatus } from './types.js'
+import { WalCheckpointer, type CheckpointFailure } from './wal-checkpointer.js'
 
 interface Row {
   id: string
@@ -93,8 +94,10 @@ export class JobStore {
   // Why: a SQLite read per GET was ~15 % of the CPU of GET /jobs/:id. Only this object writes the
   // jobs table, and every write drops the record from here, so the cache is never stale.
   readonly #cache = new Map<string, JobRecord>()
+  readonly #checkpointer: WalCheckpointer
 
-  constructor (path: string) {
+  /** `onCheckpointFailure`: the WAL checkpoint worker failed and checkpoints run on this thread again. */
+  constructor (path: string, onCheckpointFailure: CheckpointFailure = () => {}) {
     // Why: SQLite gives its -wal and -shm files the database file's mode, so create it private first.
     closeSync(openSync(path, 'a', 0o600))
     chmodSync(path, 0o600)
@@ -102,6 +105,7 @@ export class JobStore {
     this.#db.pragma('journal_mode = WAL')
     // Why: NORMAL keeps every commit across a process crash (kill -9); only a power loss can drop the last ones.
     this.#db.pragma('synchronous = NORMAL')
+    this.#checkpointer = new WalCheckpointer(this.#db, onCheckpointFailure)
     this.#db.exec(SCHEMA)
     // Why: databases made before ACP jobs existed lack the column.
     const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(jobs)').all()
@@ -116,6 +120,7 @@ export class JobStore {
 
   insert (job: JobRecord): void {
     this.#insert.run({ ...job, spec: JSON.stringify(job.spec) })
+    this.#checkpointer.wrote()
   }
 
   /** The job's record (frozen: shared by every reader until the job changes). */
@@ -166,6 +171,7 @@ export class JobStore {
     }
     this.#cache.delete(id)
     statement.run(params)
+    this.#checkpointer.wrote()
   }
 
   /** Deletes the oldest finished jobs beyond `keep`, and those finished before `finishedBefore`; returns their ids. */
@@ -175,7 +181,7 @@ export class JobStore {
       SELECT id FROM jobs WHERE ${finished} AND (finished_at < ? OR seq NOT IN (
         SELECT seq FROM jobs WHERE ${finished} ORDER BY seq DESC LIMIT ?))`)
     const remove = this.#db.prepare('DELETE FROM jobs WHERE id = ?')
-    return this.#db.transaction(() => {
+    const ids = this.#db.transaction(() => {
       const ids = select.all(finishedBefore, keep).map((r) => r.id)
       for (const id of ids) {
         this.#cache.delete(id)
@@ -183,9 +189,13 @@ export class JobStore {
       }
       return ids
     })()
+    if (ids.length > 0) this.#checkpointer.wrote()
+    return ids
   }
 
   close (): void {
+    // Why not awaited: the worker ends by itself after closing its connection; close stays synchronous.
+    this.#checkpointer.close().catch(() => { /* it ends anyway */ })
     if (this.#db.open) this.#db.close()
   }
 }
