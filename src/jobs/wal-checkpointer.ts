@@ -83,7 +83,6 @@ export class WalCheckpointer {
   #ensureWorker (): Worker {
     if (this.#worker) return this.#worker
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: SQLITE_MODULE, path: this.#db.name, restartFrames: RESTART_FRAMES } })
-    worker.unref()
     worker.on('message', (message: { done?: boolean, error?: string }) => {
       this.#running = false
       if (message.error !== undefined) this.#fail(message.error)
@@ -91,6 +90,9 @@ export class WalCheckpointer {
     worker.on('error', (err) => { this.#fail(err.message) })
     // Why fail: a worker gone by itself would leave a checkpoint "running" forever and the WAL unbounded.
     worker.on('exit', () => { if (this.#worker === worker) this.#fail('the checkpoint worker ended') })
+    // Why after the listeners: a 'message' listener refs the worker's port again, and a ref'd worker
+    // kept a process that never closed its store alive for ever.
+    worker.unref()
     this.#worker = worker
     return worker
   }

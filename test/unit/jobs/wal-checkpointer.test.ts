@@ -88,3 +88,21 @@ async function waitFor (condition: () => boolean, timeoutMs = 10_000): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+test('a running checkpoint worker does not keep a process alive that never closed its store', async () => {
+  const { spawn } = await import('node:child_process')
+  const fixture = new URL('../../fixtures/checkpointer-without-close.ts', import.meta.url).pathname
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, join(dir, 'child.db')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  // Why a deadline and not a duration: the only question is whether it exits by itself at all.
+  const code = await new Promise<number | null>((resolve) => {
+    const deadline = setTimeout(() => { child.kill('SIGKILL'); resolve(null) }, 60_000)
+    child.on('exit', (exitCode) => { clearTimeout(deadline); resolve(exitCode) })
+  })
+  assert.equal(out, 'wrote\n', err)
+  assert.equal(err, '', 'the worker ran (it did not fail and hand checkpoints back)')
+  assert.equal(code, 0, 'the process ended by itself with the worker still running')
+})
