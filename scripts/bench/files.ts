@@ -15,7 +15,7 @@ import { once } from 'node:events'
 import { waitForQuiet } from './lib/machine-probe.js'
 import { resetPeakRss, statusBytes } from './lib/proc.js'
 import { table, type Row } from './lib/report.js'
-import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
+import { newestMtimeMs, runBench, startServer } from './lib/server-process.js'
 import { median, mib, round } from './lib/stats.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -146,17 +146,4 @@ async function main (): Promise<void> {
   }
 }
 
-const interrupt = (): void => {
-  stopAllServers().finally(() => process.exit(130))
-}
-process.once('SIGINT', interrupt)
-process.once('SIGTERM', interrupt)
-
-try {
-  await main()
-} catch (err) {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`)
-  process.exitCode = 1
-} finally {
-  await stopAllServers()
-}
+await runBench(main)

@@ -18,7 +18,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
 import { cpuSeconds, measureCpu } from './lib/proc.js'
-import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
+import { newestMtimeMs, runBench, startServer } from './lib/server-process.js'
 import { median, percentile, round } from './lib/stats.js'
 import { table, type Row } from './lib/report.js'
 
@@ -121,11 +121,4 @@ async function main (): Promise<void> {
   }
 }
 
-try {
-  await main()
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
-} finally {
-  await stopAllServers()
-}
+await runBench(main)

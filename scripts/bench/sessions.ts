@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
 import { measureCpu } from './lib/proc.js'
-import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
+import { newestMtimeMs, runBench, startServer } from './lib/server-process.js'
 import { median, percentile, round } from './lib/stats.js'
 import { table, type Row } from './lib/report.js'
 
@@ -110,11 +110,4 @@ async function main (): Promise<void> {
   }
 }
 
-try {
-  await main()
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
-} finally {
-  await stopAllServers()
-}
+await runBench(main)

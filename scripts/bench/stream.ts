@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchClient } from './lib/http-client.js'
 import { waitForQuiet } from './lib/machine-probe.js'
-import { newestMtimeMs, startServer, stopAllServers } from './lib/server-process.js'
+import { newestMtimeMs, runBench, startServer } from './lib/server-process.js'
 import { clockCheck, measureFanOut, measureFirstByte, measureOneClient, measureStalledClient, runOutputJob, type Encoding } from './lib/stream-phases.js'
 import { table, type Row } from './lib/report.js'
 
@@ -133,21 +133,4 @@ async function main (): Promise<void> {
   process.stdout.write(`${JSON.stringify({ bench: 'stream', date: new Date().toISOString(), machine: { ...machine, busyBeforePct: busyBefore }, totalSeconds: round3((Date.now() - t0) / 1000), clock, firstByte, oneClient, fanOut, stall, jobWriteSeconds })}\n`)
 }
 
-let interrupted = false
-const interrupt = (): void => {
-  if (interrupted) return
-  interrupted = true
-  log('interrupted: stopping servers')
-  stopAllServers().finally(() => process.exit(130))
-}
-process.once('SIGINT', interrupt)
-process.once('SIGTERM', interrupt)
-
-try {
-  await main()
-} catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`)
-  process.exitCode = 1
-} finally {
-  await stopAllServers()
-}
+await runBench(main)

@@ -108,6 +108,31 @@ export async function stopAllServers (): Promise<void> {
 }
 
 /** The newest modification time of any file below `dir` (to tell whether dist/ is older than src/). */
+/**
+ * Runs a benchmark's `main`: Ctrl-C or SIGTERM stops every server it started (exit 130), a failure
+ * is printed with its stack (exit code 1), and the servers are stopped at the end either way.
+ */
+export async function runBench (main: () => Promise<void>): Promise<void> {
+  const say = (message: string): void => { process.stderr.write(`bench: ${message}\n`) }
+  let interrupted = false
+  const interrupt = (): void => {
+    if (interrupted) return
+    interrupted = true
+    say('interrupted: stopping servers')
+    stopAllServers().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  try {
+    await main()
+  } catch (err) {
+    say(`failed: ${(err as Error).stack ?? String(err)}`)
+    process.exitCode = 1
+  } finally {
+    await stopAllServers()
+  }
+}
+
 export function newestMtimeMs (dir: string): number {
   let newest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
