@@ -13,12 +13,11 @@ import type { RunningServer } from './server.js'
 import { createLogger } from './logger.js'
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UPDATE } from './update/child-exit.js'
 import { VERSION } from './version.js'
+import { shellQuote } from './lib/shell-words.js'
 
 function configFrom (options: RawOptions): Config {
   return loadConfig(options, process.env)
 }
-
-const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
 
 /**
  * The lines printed once the server listens. Why the curl reads the key file itself: after `npm ci`

@@ -2,8 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { TerminalExitStatus, TerminalOutputResponse } from '@agentclientprotocol/sdk'
 import { completeLength, decodeUtf8, leadingContinuationBytes } from '../lib/utf8.js'
 import type { SessionTerminalRun } from './types.js'
-
-const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
+import { shellQuote } from '../lib/shell-words.js'
 
 /**
  * The line an agent's terminal command becomes in a persistent POSIX shell session: `cd` to the
@@ -11,8 +10,8 @@ const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
  * program and its arguments quoted word by word.
  */
 export function sessionCommandLine (cwd: string, command: string, args: readonly string[]): string {
-  const run = args.length === 0 ? command : [command, ...args].map(quote).join(' ')
-  return `cd -- ${quote(cwd)} && ${run}`
+  const run = args.length === 0 ? command : [command, ...args].map(shellQuote).join(' ')
+  return `cd -- ${shellQuote(cwd)} && ${run}`
 }
 
 // The last `limit` bytes of a file, and whether anything before them was left out.

@@ -3,6 +3,7 @@ import type { RuntimeClient } from '../client/index.js'
 import { enterRawMode, forwardInput, forwardWindowSize, localWindowSize, TerminalModes, type TtyExecIo } from './exec-tty.js'
 import { exitCodeOf, followOutput } from './follow.js'
 import { Spinner } from './spinner.js'
+import { shellQuote } from '../lib/shell-words.js'
 
 export interface ExecOptions {
   workdir?: string | undefined
@@ -32,11 +33,12 @@ async function printFinalRecord (client: RuntimeClient, jobId: string, options: 
   return exitCodeOf({ status: job.status, exitCode: job.exitCode, signal: null, error: null })
 }
 
-const shellQuote = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`
+// Why plain words stay bare: the command line is shown back to the user.
+const quoteArg = (arg: string): string => /^[\w@%+=:,./-]+$/.test(arg) ? arg : shellQuote(arg)
 
 /** One argument is a command line as typed; several are quoted word by word. */
 export function commandLine (argv: readonly string[]): string {
-  return argv.length === 1 ? argv[0] as string : argv.map(shellQuote).join(' ')
+  return argv.length === 1 ? argv[0] as string : argv.map(quoteArg).join(' ')
 }
 
 /** Parses repeated --env K=V flags. */

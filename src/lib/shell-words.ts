@@ -1,5 +1,10 @@
 // Splits a command line into words the way a POSIX shell does, without running one.
 
+/** `text` as one POSIX single-quoted word: safe for any path or argument. */
+export function shellQuote (text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
 /** Thrown for a command line with an unterminated quote or a trailing backslash. */
 export class ShellWordsError extends Error {}
 

@@ -3,6 +3,7 @@ import { decodeUtf8 } from '../lib/utf8.js'
 import { countOccurrences, replacementDiff } from './edit.js'
 import { guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
 import { capForModel } from './render.js'
+import { shellQuote } from '../lib/shell-words.js'
 
 // The most bytes read_file returns (and edit_file edits): a model reads big files in line ranges.
 export const MAX_READ_BYTES = 256 * 1024
@@ -12,7 +13,6 @@ const MAX_SEARCH_MATCHES = 200
 const SEARCH_WAIT_SEC = 30
 
 const path = z.string().min(1).describe('A path on the machine: absolute, or relative to the server\'s files root.')
-const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`
 
 /** read_file, write_file, edit_file, list_directory, search_files: the files API's core for a model. */
 export function registerFileTools ({ server, backend, log }: ToolDeps): void {
@@ -105,11 +105,11 @@ export function registerFileTools ({ server, backend, log }: ToolDeps): void {
     annotations: { readOnlyHint: true },
   }, async (args, extra) => guarded(log, 'search_files', async () => {
     // Why resolvePath: relative paths name the same place as in read_file and the files API (the files root, confined).
-    const where = quote(await backend.resolvePath(args.path ?? '.'))
+    const where = shellQuote(await backend.resolvePath(args.path ?? '.'))
     const flags = args.ignore_case === true ? '-i ' : ''
     // Why a job: the same code runs in-process and remotely, and a slow search never blocks the server.
-    const command = `if command -v rg >/dev/null 2>&1; then rg -n --no-heading --color never ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; ` +
-      `else grep -rnIE ${flags}-m ${MAX_SEARCH_MATCHES} -e ${quote(args.pattern)} -- ${where}; fi`
+    const command = `if command -v rg >/dev/null 2>&1; then rg -n --no-heading --color never ${flags}-m ${MAX_SEARCH_MATCHES} -e ${shellQuote(args.pattern)} -- ${where}; ` +
+      `else grep -rnIE ${flags}-m ${MAX_SEARCH_MATCHES} -e ${shellQuote(args.pattern)} -- ${where}; fi`
     const id = await backend.submit({ command, timeout: SEARCH_WAIT_SEC * 2 })
     const job = await waitWithProgress(backend, id, SEARCH_WAIT_SEC * 1000, extra)
     if (job.status === 'pending' || job.status === 'running') await backend.kill(id).catch(() => undefined)

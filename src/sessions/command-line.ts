@@ -1,6 +1,7 @@
 // The text the server writes into a session shell's control FIFO: one line per command, so the
 // shell reads exactly one command at a time. Pure functions; see docs/sessions.md.
 import type { ShellKind } from './shells.js'
+import { shellQuote } from '../lib/shell-words.js'
 
 /** Where one session command reads and writes; structurally a subset of the jobs' JobFiles. */
 export interface CommandFiles {
@@ -51,11 +52,6 @@ export function initLine (kind: keyof typeof DIALECTS): string {
   return `${CLOSE_LOW_FDS}\n`
 }
 
-/** A POSIX single-quoted word: safe for any path. */
-export function quote (text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`
-}
-
 /** Path of the file holding a command's own text, inside its job directory. */
 export function commandScriptPath (files: CommandFiles): string {
   return `${files.dir}/session-command`
@@ -72,13 +68,13 @@ export function commandLine (kind: ShellKind, jobId: string, marker: string, fil
   const d = DIALECTS[kind as keyof typeof DIALECTS]
   if (d === undefined) throw new Error(`no session dialect for shell ${kind}`)
   const history = d.history !== null && command !== '' && Buffer.byteLength(command) <= MAX_HISTORY_COMMAND_BYTES
-    ? `${d.history} ${quote(command.replace(/\n+$/, ''))}; `
+    ? `${d.history} ${shellQuote(command.replace(/\n+$/, ''))}; `
     : ''
-  const run = `{ ${d.source} ${quote(commandScriptPath(files))}; } >>${quote(files.stdout)} 2>>${quote(files.stderr)} <>${quote(stdinFifo)}; ${d.print} '%s:%s\\n' ${marker} "$?" >${quote(files.exit)}`
-  const exportId = `${history}${JOB_ID_VAR}=${quote(jobId)}; \\export ${JOB_ID_VAR}; `
+  const run = `{ ${d.source} ${shellQuote(commandScriptPath(files))}; } >>${shellQuote(files.stdout)} 2>>${shellQuote(files.stderr)} <>${shellQuote(stdinFifo)}; ${d.print} '%s:%s\\n' ${marker} "$?" >${shellQuote(files.exit)}`
+  const exportId = `${history}${JOB_ID_VAR}=${shellQuote(jobId)}; \\export ${JOB_ID_VAR}; `
   if (bootstrapPath === null) return `${exportId}${run}\n`
-  const boot = `{ ${d.source} ${quote(bootstrapPath)}; } >/dev/null 2>>${quote(files.stderr)} </dev/null`
-  return `${exportId}${boot}; case $? in 0) ${run};; *) ${d.print} '%s:bootstrap:%s\\n' ${marker} "$?" >${quote(files.exit)};; esac\n`
+  const boot = `{ ${d.source} ${shellQuote(bootstrapPath)}; } >/dev/null 2>>${shellQuote(files.stderr)} </dev/null`
+  return `${exportId}${boot}; case $? in 0) ${run};; *) ${d.print} '%s:bootstrap:%s\\n' ${marker} "$?" >${shellQuote(files.exit)};; esac\n`
 }
 
 /** How a command ended according to its exit file. */

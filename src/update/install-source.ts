@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { shellQuote } from '../lib/shell-words.js'
 
 /** How this copy was installed, which decides where an update comes from. */
 export type InstallKind = 'git' | 'npm' | 'container' | 'unknown'
@@ -39,21 +40,19 @@ export function detectInstallation (root: string = PACKAGE_ROOT, env: NodeJS.Pro
   return { kind: 'unknown', ...base }
 }
 
-const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
-
 /** The shell line that picks the newest version tag of the checkout (after a fetch). */
 export const NEWEST_TAG = "git tag --list 'v[0-9]*' '[0-9]*' --sort=-v:refname | head -n 1"
 
 /** The update and rollback commands that match the installation, and one line saying where updates come from. */
 export function updateCommandsFor (install: Installation, ref: string | null = null): { update: string, rollback: string, source: string } {
   if (ref !== null && !SAFE_REF.test(ref)) throw new Error(`--update-ref must be a tag, branch or commit name, got "${ref}"`)
-  const cd = `cd ${quote(install.root)}`
+  const cd = `cd ${shellQuote(install.root)}`
   const build = 'npm ci && npm run build'
   switch (install.kind) {
     case 'git': {
       const target = ref ?? `$(${NEWEST_TAG})`
       return {
-        update: `${cd} && git fetch --tags --force --quiet origin && target=${ref === null ? `"${target}"` : quote(target)} && test -n "$target" && git -c advice.detachedHead=false checkout --quiet --detach "$target" && ${build}`,
+        update: `${cd} && git fetch --tags --force --quiet origin && target=${ref === null ? `"${target}"` : shellQuote(target)} && test -n "$target" && git -c advice.detachedHead=false checkout --quiet --detach "$target" && ${build}`,
         rollback: `${cd} && { git -c advice.detachedHead=false checkout --quiet --detach v{version} || git -c advice.detachedHead=false checkout --quiet --detach {version}; } && ${build}`,
         source: `git checkout at ${install.root}: fetch origin, check out ${ref ?? 'the newest version tag'}, npm ci, build`,
       }

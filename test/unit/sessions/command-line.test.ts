@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, test } from 'node:test'
-import { commandLine, parseExitRecord, quote } from '../../../src/sessions/command-line.js'
+import { shellQuote } from '../../../src/lib/shell-words.js'
+import { commandLine, parseExitRecord } from '../../../src/sessions/command-line.js'
 
 const files = { dir: "/state/jobs/it's", stdout: "/state/jobs/it's/stdout", stderr: "/state/jobs/it's/stderr", exit: "/state/jobs/it's/exit" }
 const marker = '0123456789abcdef0123456789abcdef'
 
 describe('session command lines', () => {
-  test('quote makes any text one literal word for the shell', () => {
+  test('shellQuote makes any text one literal word for the shell', () => {
     const text = "a 'b' $HOME `x` \\ \n end"
-    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${quote(text)}`], { encoding: 'utf8' })
+    const echoed = spawnSync('/bin/sh', ['-c', `printf %s ${shellQuote(text)}`], { encoding: 'utf8' })
     assert.equal(echoed.stdout, text)
   })
 
