@@ -6,18 +6,23 @@ import { waitFor } from './wait.js'
 
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 
-/** Runs `agent-server ARGS` (through tsx) to completion and returns what it printed. */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_PATH, ...args], {
-    env: { ...process.env, AGENT_RUNTIME_API_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+/** What a finished CLI run printed, and its exit code. */
+export interface CliRun { code: number | null, stdout: string, stderr: string }
+
+/** Runs `node NODE_ARGS` to completion with `env` over this process's, as user `as`, and returns what it printed. */
+export async function runNode (nodeArgs: string[], env: NodeJS.ProcessEnv, as: { uid?: number, gid?: number } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, nodeArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const [code] = await once(child, 'exit') as [number | null]
   return { code, stdout, stderr }
+}
+
+/** Runs `agent-server ARGS` (through tsx) to completion and returns what it printed. */
+export async function runCli (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return await runNode(['--import', 'tsx', CLI_PATH, ...args], { AGENT_RUNTIME_API_KEY: '', ...env })
 }
 
 /** A server running as its own process, as users run it. */
