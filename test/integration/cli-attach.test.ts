@@ -106,7 +106,7 @@ describe('agent-server attach', () => {
       const after = output.slice(modesSetAt)
       assert.ok(after.includes(RESTORE_TERMINAL), JSON.stringify(after))
       assert.ok(after.indexOf('[detached;') > after.indexOf(RESTORE_TERMINAL), JSON.stringify(after))
-      const id = /attach --session (\w+)/.exec(after)?.[1]
+      const id = /attach --session ([\w-]+)/.exec(after)?.[1]
       assert.ok(id, after)
       await call(server, 'DELETE', `/terminals/${id}`)
     } finally {

@@ -58,7 +58,14 @@ describe('web terminal page in Chromium', { skip: existsSync(CHROMIUM) ? false :
     assert.deepEqual(afterReload.map((t: any) => t.id), [terminals[0].id], 'the same session came back, no new one')
 
     // A dropped connection: the page reconnects by itself and reattaches to the same shell.
-    await page.evaluate('socket.close(4000, "simulated network drop")')
+    // Why wait for the close: the page stays "connected" until its socket's close event, so
+    // waiting for "connected" right after close() could pass before the drop, and keys typed
+    // next would be lost while the page reconnects.
+    await page.evaluate(`new Promise((resolve) => {
+      socket.addEventListener('close', resolve)
+      socket.close(4000, 'simulated network drop')
+    })`)
+    assert.notEqual(await page.getAttribute('body', 'data-state'), 'connected')
     await page.waitForSelector('body[data-state="connected"]')
     await waitForRow(page, 'hello-from-browser')
     assert.equal((await server.api('GET', '/terminals')).body.terminals.length, 1)
