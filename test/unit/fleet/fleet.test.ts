@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { loadConfig } from '../../../src/config.js'
+import { loadConfig, type RawOptions } from '../../../src/config.js'
 import { Fleet, type FleetOptions } from '../../../src/fleet/fleet.js'
 import { startFakeDashboard, type FakeDashboard } from '../../helpers/fake-dashboard.js'
 import { processAlive } from '../../helpers/processes.js'
@@ -45,7 +45,7 @@ async function slowHealthServer (dashboard: FakeDashboard): Promise<{ url: strin
   return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, server, probes, ready: () => { ready = true } }
 }
 
-function fleetOptions (dir: string, fleet: Record<string, unknown>, rest: Partial<FleetOptions> & Pick<FleetOptions, 'localUrl'>): FleetOptions {
+function fleetOptions (dir: string, fleet: RawOptions, rest: Partial<FleetOptions> & Pick<FleetOptions, 'localUrl'>): FleetOptions {
   return {
     fleet: loadConfig(fleet, {}).fleet,
     port: Number(new URL(rest.localUrl).port),
