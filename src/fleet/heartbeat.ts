@@ -93,10 +93,12 @@ function report (options: HeartbeatOptions, result: HeartbeatResult): void {
   try { options.onResult?.(result) } catch (err) { options.log.error({ err }, 'heartbeat listener failed') }
 }
 
-/** The server's status from its own authenticated `GET /health`; `error` when it does not answer or `tunnelDown`. */
+/** The server's status from its own authenticated `GET /health`; `error` when it does not answer, refuses the key, or `tunnelDown`. */
 export async function probeServer (healthUrl: string, apiKey: () => string, tunnelDown: () => boolean): Promise<ServerStatus> {
   const body = await readHealth(healthUrl, apiKey())
   if (body === undefined) return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server not answering' }
+  // Why: without the key /health still answers 200, but with no counts: that is not "idle".
+  if (body.authenticated !== true) return { status: 'error', runningJobs: 0, terminals: 0, reason: 'server refused the API key' }
   const runningJobs = body.queue?.running ?? 0
   const terminals = body.terminal_sessions ?? 0
   const version = typeof body.version === 'string' ? { version: body.version } : {}
@@ -104,7 +106,7 @@ export async function probeServer (healthUrl: string, apiKey: () => string, tunn
   return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals, ...version }
 }
 
-interface HealthBody { queue?: { running?: number }, terminal_sessions?: number, version?: unknown }
+interface HealthBody { authenticated?: unknown, queue?: { running?: number }, terminal_sessions?: number, version?: unknown }
 
 async function readHealth (url: string, key: string): Promise<HealthBody | undefined> {
   return await new Promise((resolve) => {

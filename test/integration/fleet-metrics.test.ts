@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test'
 import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { makeStateDir } from '../helpers/server.js'
+import { TerminalClient } from '../helpers/terminal.js'
 import { waitFor } from '../helpers/wait.js'
 
 const dir = makeStateDir()
@@ -88,5 +89,41 @@ describe('GET /metrics', () => {
     }, 'the permission decision to be counted', 60_000)
     assert.equal(sample(text, 'agent_runtime_jobs_finished_total', '{mode="acp",status="completed"}'), 1)
     assert.equal(sample(text, 'agent_runtime_jobs_submitted_total', '{mode="acp"}'), 1)
+  })
+
+  test('the terminals and terminal-clients gauges follow a terminal: opened, watched twice, left, reattached, ended', async () => {
+    const s = server ?? (server = await spawnServer(dir))
+    const gauges = async (): Promise<[number, number]> => {
+      const text = (await scrape(s)).text
+      return [sample(text, 'agent_runtime_terminals'), sample(text, 'agent_runtime_terminal_clients')]
+    }
+    const reach = async (expected: [number, number], what: string): Promise<void> => {
+      let last: [number, number] | undefined
+      await waitFor(async () => { last = await gauges(); return last[0] === expected[0] && last[1] === expected[1] }, `${what} (last [terminals, clients]: ${JSON.stringify(last)})`, 30_000)
+    }
+    const open = async (query: string): Promise<TerminalClient> => {
+      const client = await TerminalClient.open(`${s.url.replace(/^http/, 'ws')}/terminal?${query}`, { 'x-api-key': s.key })
+      assert.equal(client.refused, undefined, JSON.stringify(client.refused))
+      return client
+    }
+    assert.deepEqual(await gauges(), [0, 0])
+    const owner = await open('shell=/bin/bash')
+    const id = await owner.sessionId()
+    await reach([1, 1], 'one terminal with one client')
+    const viewer = await open(`session=${encodeURIComponent(id)}`)
+    await viewer.sessionId()
+    await reach([1, 2], 'a second client on the same terminal')
+    viewer.close()
+    await viewer.closed
+    await reach([1, 1], 'back to one client')
+    owner.close()
+    await owner.closed
+    await reach([1, 0], 'an orphaned terminal without clients')
+    const again = await open(`session=${encodeURIComponent(id)}`)
+    await again.sessionId()
+    await reach([1, 1], 'the terminal reattached')
+    again.type('exit\r')
+    await again.closed
+    await reach([0, 0], 'no terminal after its shell exited')
   })
 })

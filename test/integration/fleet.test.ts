@@ -151,6 +151,34 @@ describe('agent-server --register', () => {
     }
   })
 
+  test('without --tunnel, the DEVPILOT_TUNNEL_URL, DEVPILOT_TERMINAL_URL and DEVPILOT_TUNNEL_TOKEN it was started with are what it registers and heartbeats', async () => {
+    const dashboard = await startFakeDashboard({ refresh: 'updated' })
+    const { dir, log, env } = fleetSetup({
+      DEVPILOT_TUNNEL_URL: 'https://given-8585.euw.devtunnels.ms',
+      DEVPILOT_TERMINAL_URL: 'https://given-8586.euw.devtunnels.ms',
+      DEVPILOT_TUNNEL_TOKEN: 'eyJgiven.token',
+    })
+    const server = await spawnServer(dir, ['--register', dashboard.url, '--name', 'env-box', '--heartbeat-interval', '0.2'], env)
+    try {
+      await waitFor(() => dashboard.heartbeats().length > 0, 'a heartbeat', 30_000)
+      const refresh = dashboard.requests.find((r) => r.path === '/api/register/refresh-token')?.body
+      assert.equal(refresh?.tunnel_url, env.DEVPILOT_TUNNEL_URL)
+      assert.equal(refresh?.terminal_url, env.DEVPILOT_TERMINAL_URL)
+      assert.equal(refresh?.tunnel_token, env.DEVPILOT_TUNNEL_TOKEN)
+      assert.equal(dashboard.heartbeats()[0]?.tunnel_url, env.DEVPILOT_TUNNEL_URL)
+      assert.deepEqual(calls(log), [], 'no tunnel program ran')
+      // The token stays out of jobs' environment.
+      const job = await call(server, 'POST', '/exec', { command: 'printf "%s|%s" "$DEVPILOT_TUNNEL_URL" "$(printenv DEVPILOT_TUNNEL_TOKEN || echo unset)"' })
+      const done = await call(server, 'GET', `/jobs/${job.body.jobId}?wait=30`)
+      assert.equal(done.body.stdout, `${env.DEVPILOT_TUNNEL_URL}|unset`)
+      const status = await runCli(['status', '--state-dir', dir], { AGENT_RUNTIME_API_KEY: server.key })
+      assert.ok(status.stdout.includes(`registration: reregistered as env-box with ${dashboard.url}`), status.stdout)
+    } finally {
+      await server.stop()
+      await dashboard.close()
+    }
+  })
+
   test('a plain-http dashboard that is not loopback is refused with exit 78', async () => {
     const dir = makeStateDir()
     dirs.push(dir)
