@@ -58,7 +58,8 @@ async function wrap (options: RawOptions): Promise<number> {
   // The wrapper owns the tunnel and the registration, so updates and crash restarts keep the URL.
   const fleetModule = wantsFleetPieces(config) ? await import('./fleet/start.js') : undefined
   fleetModule?.markWrapperOwnsFleet()
-  const fleet = fleetModule?.startFleet(config, healthBase, log)
+  // Why await: the first server child must inherit DEVPILOT_TUNNEL_URL & co., as later ones do.
+  const fleet = await fleetModule?.startFleet(config, healthBase, log)
   // Why: execArgv keeps loaders such as `--import tsx` when the CLI runs from source.
   const self = [...process.execArgv, fileURLToPath(import.meta.url)]
   const args = process.argv.slice(2).filter((arg) => arg !== '--wrapper')
@@ -72,7 +73,7 @@ async function wrap (options: RawOptions): Promise<number> {
       log,
     })
   } finally {
-    await (await fleet)?.close()
+    await fleet?.close()
   }
 }
 

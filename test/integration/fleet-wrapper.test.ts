@@ -72,6 +72,13 @@ test('under --wrapper the tunnel belongs to the wrapper: an update keeps the sam
     const firstPid = await waitFor(() => { running(); return fleet.serverPid() }, 'the first server', 30_000)
     await waitFor(() => { running(); return dashboard.heartbeats().length > 0 }, 'a heartbeat from the wrapper', 30_000)
     assert.equal(dashboard.heartbeats()[0]?.tunnel_url, url)
+    // The first server child was started after the tunnel opened: its jobs see the URL, as devpilot's do.
+    await waitFor(() => fleet.serverUp(0), 'the first server to answer', 30_000)
+    const submitted = await fetch(`http://127.0.0.1:${port}/exec`, {
+      method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ command: 'printf %s "$DEVPILOT_TUNNEL_URL"' }),
+    }).then((r) => r.json() as Promise<{ jobId: string }>)
+    const job = await fetch(`http://127.0.0.1:${port}/jobs/${submitted.jobId}?wait=30`, { headers: { 'x-api-key': key } }).then((r) => r.json() as Promise<{ status: string, stdout: string }>)
+    assert.deepEqual([job.status, job.stdout], ['completed', url])
     const hosts = (): Array<{ pid: number }> => fleet.calls().filter((c) => c.argv[0] === 'host')
     const [host] = hosts()
     assert.ok(host && processAlive(host.pid))
