@@ -1,9 +1,10 @@
 // A/B of two builds on the job path, alternating in one run: sequential latency of `true` and
-// GET /health round trips while 32 clients flood `true` jobs, with the machine's busy share.
+// GET /health round trips while 32 clients flood `true` jobs, with the machine's busy share and
+// the server's CPU time per sequential job (user + system, all its threads).
 // Usage: tsx scripts/bench/exec-ab.ts CLI_A CLI_B   (knobs: AB_ROUNDS 3, AB_FLOOD_SEC 8, AB_LATENCY 200)
 import { setTimeout as sleep } from 'node:timers/promises'
 import { healthUnderFlood, latency, type Target } from './lib/compare-phases.js'
-import { machineCpuTicks } from './lib/proc.js'
+import { cpuSeconds, machineCpuTicks } from './lib/proc.js'
 import { startServer, stopAllServers } from './lib/server-process.js'
 import { round } from './lib/stats.js'
 
@@ -29,8 +30,12 @@ async function one (label: string, cli: string): Promise<void> {
   try {
     const out: Record<string, unknown> = { label, pid: s.pid }
     if (PHASES.has('latency')) {
+      const cpuBefore = cpuSeconds(s.pid)
       const [lo, lb] = await busy(() => latency(t, 20, LATENCY_N))
-      out.latency = { p50: lo.p50Ms, p90: lo.p90Ms, p99: lo.p99Ms, cpu: lo.serverCpuPct, busy: lb }
+      const cpuAfter = cpuSeconds(s.pid)
+      // Why: CPU time per job barely depends on how busy the machine is, unlike the latency.
+      const cpuMsPerJob = cpuBefore === null || cpuAfter === null ? null : round(1000 * (cpuAfter - cpuBefore) / (LATENCY_N + 20), 2)
+      out.latency = { p50: lo.p50Ms, p90: lo.p90Ms, p99: lo.p99Ms, cpu: lo.serverCpuPct, cpuMsPerJob, busy: lb }
       await sleep(1000)
     }
     if (PHASES.has('flood')) {
