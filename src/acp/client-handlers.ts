@@ -4,6 +4,7 @@ import type { FsService } from './fs-service.js'
 import type { SessionRecorder } from './recorder.js'
 import type { AcpTerminals } from './terminals.js'
 import type { PermissionBroker } from './permission-broker.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** What the client's handlers work with. */
 export interface HandlerParts {
@@ -16,8 +17,6 @@ export interface HandlerParts {
   /** Every session/update the SDK validated, in arrival order. */
   onUpdate: (notification: SessionNotification) => void
 }
-
-const messageOf = (err: unknown): string => err instanceof Error ? err.message : String(err)
 
 /**
  * The ACP client app: answers every agent→client request we advertise (permissions, fs, terminals)
@@ -34,7 +33,7 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
       recorder.record(type, data)
       return result
     } catch (err) {
-      recorder.record(type, { ...data, error: messageOf(err) })
+      recorder.record(type, { ...data, error: errorMessage(err) })
       throw err
     }
   }
@@ -66,7 +65,7 @@ export function buildClientApp (parts: HandlerParts): ClientApp {
         start.ended.then((status) => recorder.record('terminal_exit', { terminalId: start.terminalId, ...status }), () => {})
         return { terminalId: start.terminalId }
       } catch (err) {
-        recorder.record('terminal_run', { terminalId: null, command, args: args ?? [], cwd: cwd ?? null, error: messageOf(err) })
+        recorder.record('terminal_run', { terminalId: null, command, args: args ?? [], cwd: cwd ?? null, error: errorMessage(err) })
         throw err
       }
     })

@@ -10,8 +10,7 @@ import { RunLimits, type RunStop } from './run-limits.js'
 import type { MessageSender } from './stream-tap.js'
 import { AcpTerminals } from './terminals.js'
 import type { AcpLiveView, AcpResult, RunAcpOptions } from './types.js'
-
-const messageOf = (err: unknown): string => err instanceof Error ? err.message : String(err)
+import { errorMessage } from '../lib/error-message.js'
 
 /** What a turn runs with: the run options (the agent, workdir and session belong to its AgentSession). */
 export type TurnOptions = RunAcpOptions & { log?: Logger | undefined }
@@ -183,7 +182,7 @@ export class AcpTurn implements TurnParts {
     const stop = this.#limits.stop
     if (stop === null) {
       this.#stopReason = 'error'
-      this.#error = messageOf(err)
+      this.#error = errorMessage(err)
       return
     }
     this.#stopReason = stop.kind === 'abort' ? 'cancelled' : 'timeout'

@@ -39,6 +39,7 @@ export interface AcpFileWriters {
 
 /** The writers of a run's events, stderr and transcript into `fds`. */
 export function acpFileWriters (fds: AcpFds, log: Logger): AcpFileWriters {
+  // Why two identical-looking calls: writeSync's string and Buffer overloads do not accept the union.
   const write = (fd: number, text: string | Buffer, what: string): void => {
     try { if (typeof text === 'string') writeSync(fd, text); else writeSync(fd, text) } catch (err) { log.error({ err }, `writing ${what} failed`) }
   }

@@ -9,6 +9,7 @@ import { AcpSessionLocks } from './acp-session-locks.js'
 import { RunningJobs, type JobKind, type JobKindHost, type StartedProcess } from './kind.js'
 import { ENDING_SIGNALS, type JobEnd, type KillReason } from './outcome.js'
 import type { JobRecord } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 interface Question {
   options: Set<string>
@@ -231,7 +232,7 @@ function failedResult (running: RunningAcpJob, err: unknown): AcpResult {
     events: [],
     stopReason: 'error',
     stderr: '',
-    error: err instanceof Error ? err.message : String(err),
+    error: errorMessage(err),
     timeout: null,
     aborted: false,
   }
