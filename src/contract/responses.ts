@@ -4,6 +4,7 @@
 // key a devpilot caller reads; the OpenAPI document and the contract test use the strict schema
 // the copy was made from.
 import { ErrorSchema } from './error.js'
+import { DirectoryMadeSchema, FileListingSchema, FileMovedSchema, FileStatSchema } from './files.js'
 import { HealthSchema } from './health.js'
 import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, ResizeResultSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
 import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
@@ -82,4 +83,8 @@ export const Responses = {
   acpSession: { 200: serializeWith(AcpSessionSchema), ...ERRORS },
   acpSessionHistory: { 200: serializeWith(AcpSessionHistorySchema), ...ERRORS },
   acpPrompt: { 202: serializeWith(SubmitResultSchema), ...ERRORS },
+  fileStat: { 200: serializeWith(FileStatSchema), ...ERRORS },
+  fileListing: { 200: serializeWith(FileListingSchema), ...ERRORS },
+  fileMoved: { 200: serializeWith(FileMovedSchema), ...ERRORS },
+  directoryMade: { 200: serializeWith(DirectoryMadeSchema), 201: serializeWith(DirectoryMadeSchema), ...ERRORS },
 } as const
