@@ -1,4 +1,4 @@
-// The JSON answers of the files routes (docs/api.md §24): stat, list, move, mkdir.
+// The JSON answers of the files routes (docs/api.md §24): stat, list, move, mkdir, tar extraction.
 import type { FromSchema } from 'json-schema-to-ts'
 
 const ENTRY_PROPERTIES = {
@@ -71,5 +71,14 @@ export const DirectoryMadeSchema = {
   type: 'object',
   properties: { path: { type: 'string' }, created: { type: 'boolean' } },
   required: ['path', 'created'],
+  additionalProperties: false,
+} as const
+
+/** PUT /files?extract=1: the directory the tar was extracted into, absolute, and how many entries it held. */
+export const ExtractedSchema = {
+  title: 'Extracted',
+  type: 'object',
+  properties: { path: { type: 'string' }, entries: { type: 'integer', minimum: 0 } },
+  required: ['path', 'entries'],
   additionalProperties: false,
 } as const

@@ -47,7 +47,7 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
     method: ['GET', 'HEAD'],
     url: '/files',
     exposeHeadRoute: false,
-    schema: { querystring: DownloadQuery },
+    schema: { querystring: DownloadQuery, response: Responses.fileDownload },
     handler: async (request, reply) => {
       const path = await resolvePath(request.query.path)
       if (request.query.format === 'tar') {
@@ -90,7 +90,7 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
     return { path, ...listing }
   })
 
-  app.delete('/files', { schema: { querystring: DeleteQuery } }, async (request, reply) => {
+  app.delete('/files', { schema: { querystring: DeleteQuery, response: Responses.fileDeleted } }, async (request, reply) => {
     await removePath(await resolvePath(request.query.path), isOn(request.query.recursive))
     return reply.code(204).send()
   })
@@ -115,7 +115,7 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
       // Why: a refused or failed upload leaves its body unread; closing the connection ends the sender's write too.
       if (!request.raw.complete) reply.header('connection', 'close')
     })
-    child.withTypeProvider<JsonSchemaToTsProvider>().put('/files', { schema: { querystring: UploadQuery }, config: { streamsBody: true } }, async (request, reply) => {
+    child.withTypeProvider<JsonSchemaToTsProvider>().put('/files', { schema: { querystring: UploadQuery, response: Responses.fileUpload }, config: { streamsBody: true } }, async (request, reply) => {
       const { query } = request
       const path = await resolvePath(query.path)
       const limit = config.maxUploadBytes

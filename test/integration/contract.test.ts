@@ -67,6 +67,14 @@ describe('the OpenAPI document', () => {
     assert.ok(documented.content?.[type], `${method} ${path} documents a ${type} body for ${response.status}`)
   }
 
+  /** Asserts that `METHOD path` documents this status as an answer without a body, and that it had none. */
+  const conformsEmpty = async (method: string, path: string, response: Response): Promise<void> => {
+    const documented = doc.paths[path]?.[method.toLowerCase()]?.responses[String(response.status)]
+    assert.ok(documented, `${method} ${path} documents status ${response.status}`)
+    assert.equal(documented.content, undefined, `${method} ${path} ${response.status} documents no body`)
+    assert.equal((await response.arrayBuffer()).byteLength, 0)
+  }
+
   test('is OpenAPI 3.1, served without a key, and browsable at /docs from local files', async () => {
     assert.equal(doc.openapi, '3.1.0')
     const page = await fetch(`${server.url}/docs`)
@@ -261,7 +269,7 @@ describe('the OpenAPI document', () => {
     conforms('POST', '/acp/sessions/{id}/prompts', refused)
   })
 
-  test('files: stat (file, directory, symlink), list, move, mkdir and their errors are what the document says', async () => {
+  test('files: stat (file, directory, symlink), list, move, mkdir, upload, download, tar, delete and their errors are what the document says', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'contract-files-'))
     try {
       writeFileSync(join(dir, 'a.txt'), 'a')
@@ -295,6 +303,42 @@ describe('the OpenAPI document', () => {
       const notDir = await server.api('GET', `/files/list${q(join(dir, 'sub', 'b.txt'))}`)
       assert.equal(notDir.status, 409)
       conforms('GET', '/files/list', notDir)
+
+      const files = (method: string, query: string, init: { body?: BodyInit, headers?: Record<string, string> } = {}): Promise<Response> =>
+        fetch(`${server.url}/files${query}`, { method, ...init, headers: { 'x-api-key': server.key, ...init.headers } })
+      const upload = join(dir, 'up.txt')
+      const created = await files('PUT', q(upload), { body: 'one' })
+      assert.equal(created.status, 201)
+      await conformsEmpty('PUT', '/files', created)
+      const replaced = await files('PUT', q(upload), { body: 'two' })
+      assert.equal(replaced.status, 204)
+      await conformsEmpty('PUT', '/files', replaced)
+      const whole = await files('GET', q(upload))
+      assert.equal(await whole.text(), 'two')
+      conformsBytes('GET', '/files', whole)
+      const part = await files('GET', q(upload), { headers: { range: 'bytes=1-' } })
+      assert.equal(await part.text(), 'wo')
+      conformsBytes('GET', '/files', part)
+      const same = await files('GET', q(upload), { headers: { 'if-none-match': whole.headers.get('etag')! } })
+      assert.equal(same.status, 304)
+      await conformsEmpty('GET', '/files', same)
+      const tar = await files('GET', `${q(join(dir, 'sub'))}&format=tar`)
+      assert.equal(tar.status, 200)
+      conformsBytes('GET', '/files', tar)
+      const extracting = await files('PUT', `${q(join(dir, 'copy'))}&extract=1&mkdir=1`, { body: await tar.arrayBuffer(), headers: { 'content-type': 'application/x-tar' } })
+      const extracted = { status: extracting.status, headers: extracting.headers, body: await extracting.json() }
+      assert.equal(extracted.status, 200, JSON.stringify(extracted.body))
+      assert.equal(extracted.body.entries, 2)
+      conforms('PUT', '/files', extracted)
+      const deleted = await files('DELETE', `${q(join(dir, 'copy'))}&recursive=1`)
+      assert.equal(deleted.status, 204)
+      await conformsEmpty('DELETE', '/files', deleted)
+      const beyond = await server.api('GET', `/files${q(upload)}`, undefined, { range: 'bytes=10-' })
+      assert.equal(beyond.status, 416)
+      conforms('GET', '/files', beyond)
+      const directory = await server.api('GET', `/files${q(dir)}`)
+      assert.equal(directory.status, 400)
+      conforms('GET', '/files', directory)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
