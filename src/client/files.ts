@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import type { FileEntry, FileListing, FileStat } from '../contract/files.js'
 
 /** A request body the files API streams: bytes, text, a Node stream, a Web stream or any async iterable of bytes. */
 export type UploadBody = Uint8Array | string | Readable | ReadableStream<Uint8Array> | WebReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
@@ -12,33 +13,10 @@ export type FilesTransport = (method: string, path: string, options: {
   signal?: AbortSignal | undefined
 }) => Promise<Response>
 
+export type { FileEntry, FileListing, FileStat }
+
 /** What a path is, as the files API reports it. */
-export type FileEntryType = 'file' | 'directory' | 'symlink' | 'other'
-
-/** One entry of a listing (GET /files/list). */
-export interface FileEntry {
-  name: string
-  type: FileEntryType
-  size: number
-  /** Permission bits in octal, e.g. "0644". */
-  mode: string
-  /** ISO 8601. */
-  mtime: string
-  target?: string
-}
-
-/** GET /files/stat: the entry, its absolute path, and the ETag of a file. */
-export interface FileStat extends FileEntry {
-  path: string
-  etag?: string
-}
-
-/** GET /files/list. */
-export interface FileListing {
-  path: string
-  entries: FileEntry[]
-  truncated: boolean
-}
+export type FileEntryType = FileEntry['type']
 
 /** A download in progress: its body as a Web stream (or a Node stream), and its headers. */
 export interface FileDownload {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { RuntimeClient, RuntimeError, type JobStatus } from '../client/index.js'
 import { resolveStateDir } from '../config.js'
+import { JOB_STATUSES } from '../contract/job-status.js'
 import { isSignalName } from '../exec/process-group.js'
 import { addAdminCommands } from './admin-commands.js'
 import { runAttach } from './attach.js'
@@ -16,8 +17,6 @@ import { runSessionRm, runSessions } from './sessions.js'
 import { runMcpStdio } from './mcp.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string }
-
-const STATUSES = ['pending', 'running', 'completed', 'failed', 'timeout', 'cancelled']
 
 /**
  * A Commander parser for a number of seconds ≥ 0. Why: `Number` turns `abc` into NaN, which
@@ -137,7 +136,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
 
   withClientOptions(program.command('jobs'))
     .description('list jobs, newest first')
-    .addOption(new Option('--status <status>', 'only jobs with this status').choices(STATUSES))
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(JOB_STATUSES))
     .option('--limit <n>', 'at most this many (default 20, max 1000)', count)
     .option('--json', 'print the JSON the server sent')
     .action(async (flags: ClientFlags & { status?: JobStatus, limit?: number, json?: boolean }) =>

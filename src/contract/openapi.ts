@@ -8,6 +8,7 @@ import { JobEventSchema } from './events.js'
 import { HealthSchema } from './health.js'
 import { AcpEventSchema, JobSchema } from './job.js'
 import { SessionInfoSchema } from './session.js'
+import { FileEntrySchema } from './files.js'
 import { AcpSessionSchema } from './acp-session.js'
 import { TerminalInfoSchema } from './terminal.js'
 import { strictSchema } from './responses.js'
@@ -33,6 +34,7 @@ const NAMED_SCHEMAS = {
   Health: HealthSchema,
   TerminalInfo: TerminalInfoSchema,
   SessionInfo: SessionInfoSchema,
+  FileEntry: FileEntrySchema,
   AcpSession: AcpSessionSchema,
   Error: ErrorSchema,
 }
@@ -42,12 +44,15 @@ const TAGS: Readonly<Record<string, string>> = {
   exec: 'jobs',
   acp: 'acp sessions',
   jobs: 'jobs',
+  sessions: 'sessions',
+  files: 'files',
   terminal: 'terminals',
   terminals: 'terminals',
   ui: 'terminals',
   '': 'terminals',
   health: 'server',
   update: 'server',
+  metrics: 'server',
   'openapi.json': 'docs',
   docs: 'docs',
 }

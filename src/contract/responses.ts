@@ -4,6 +4,7 @@
 // key a devpilot caller reads; the OpenAPI document and the contract test use the strict schema
 // the copy was made from.
 import { ErrorSchema } from './error.js'
+import { DirectoryMadeSchema, ExtractedSchema, FileListingSchema, FileMovedSchema, FileStatSchema } from './files.js'
 import { HealthSchema } from './health.js'
 import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, ResizeResultSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
 import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
@@ -51,6 +52,7 @@ const ERRORS = { '4xx': serializeWith(ErrorSchema), '5xx': serializeWith(ErrorSc
 const SSE = { schema: { type: 'string', description: 'Server-Sent Events: `id`, `event` and `data` (the JSON `data` of a JobEvent) per event' } }
 const BYTES = { schema: { type: 'string', format: 'binary' } }
 const WEBSOCKET = { description: 'Switching Protocols: a WebSocket', type: 'null' }
+const noBody = (description: string): Schema => ({ description, type: 'null' })
 
 /** `response` of every route with a JSON answer or a documented error, by route. */
 export const Responses = {
@@ -82,4 +84,16 @@ export const Responses = {
   acpSession: { 200: serializeWith(AcpSessionSchema), ...ERRORS },
   acpSessionHistory: { 200: serializeWith(AcpSessionHistorySchema), ...ERRORS },
   acpPrompt: { 202: serializeWith(SubmitResultSchema), ...ERRORS },
+  fileDownload: {
+    200: { content: { 'application/octet-stream': BYTES, 'application/x-tar': BYTES } },
+    206: { content: { 'application/octet-stream': BYTES } },
+    304: noBody('Not Modified: If-None-Match names the current ETag'),
+    ...ERRORS,
+  },
+  fileUpload: { 200: serializeWith(ExtractedSchema), 201: noBody('created (ETag header)'), 204: noBody('replaced (ETag header)'), ...ERRORS },
+  fileDeleted: { 204: noBody('deleted'), ...ERRORS },
+  fileStat: { 200: serializeWith(FileStatSchema), ...ERRORS },
+  fileListing: { 200: serializeWith(FileListingSchema), ...ERRORS },
+  fileMoved: { 200: serializeWith(FileMovedSchema), ...ERRORS },
+  directoryMade: { 200: serializeWith(DirectoryMadeSchema), 201: serializeWith(DirectoryMadeSchema), ...ERRORS },
 } as const

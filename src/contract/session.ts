@@ -17,7 +17,7 @@ export const SessionInfoSchema = {
     cwd: { type: ['string', 'null'], description: 'extension: the shell\'s working directory when known' },
     jobId: { type: ['string', 'null'], description: 'extension: the job running in the session now' },
     pid: { type: ['integer', 'null'], description: 'extension: the shell\'s pid (its process group and session id)' },
-    queuedJobIds: { type: 'array', items: { type: 'string' }, description: 'extension: jobs waiting for this session, in order' },
+    queuedJobIds: { type: 'array', items: { type: 'string' }, description: 'extension: commands queued in the session itself, in order; [] for jobs, which wait as pending jobs (docs/api.md §25)' },
   },
   required: ['sessionKey', 'shell', 'status', 'createdAt', 'lastUsedAt', 'lastOutputAt', 'processAlive', 'activeCommand', 'cwd', 'jobId', 'pid', 'queuedJobIds'],
   additionalProperties: false,

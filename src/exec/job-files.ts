@@ -20,6 +20,12 @@ export function jobFiles (stateDir: string, id: string): JobFiles {
   return { dir, stdout: `${dir}/stdout`, stderr: `${dir}/stderr`, exit: `${dir}/exit`, events: `${dir}/events.ndjson`, transcript: `${dir}/acp.ndjson` }
 }
 
+/** Where terminal `terminalId` of an ACP job run in a persistent session keeps its output (stdout and stderr merged) and exit status, inside the job's folder. */
+export function terminalFiles (job: JobFiles, terminalId: string): { dir: string, output: string, exit: string } {
+  const dir = join(job.dir, 'terminals', terminalId)
+  return { dir, output: join(dir, 'output'), exit: join(dir, 'exit') }
+}
+
 /** The exit status the job's wrapper recorded, or null when it recorded none. */
 export function readExitFile (path: string): number | null {
   let text: string

@@ -1,22 +1,10 @@
 import type { Dir, Stats } from 'node:fs'
 import { lstat, opendir, readlink } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import type { FileEntry } from '../contract/files.js'
 
 /** What a path is, as the files API reports it. */
-export type EntryType = 'file' | 'directory' | 'symlink' | 'other'
-
-/** One entry of GET /files/list and the body of GET /files/stat. */
-export interface FileEntry {
-  name: string
-  type: EntryType
-  size: number
-  /** Permission bits in octal, e.g. "0644". */
-  mode: string
-  /** Last modification, ISO 8601. */
-  mtime: string
-  /** The target of a symlink, as written in it. */
-  target?: string
-}
+export type EntryType = FileEntry['type']
 
 /** What `stats` says the entry is. */
 export function typeOf (stats: Stats): EntryType {

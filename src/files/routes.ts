@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyInstance } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { Config } from '../config.js'
+import { Responses } from '../contract/responses.js'
 import { Errors } from '../errors.js'
 import { byteLimit, writeFileAtomically } from './atomic-write.js'
 import { planDownload } from './download.js'
@@ -46,7 +47,7 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
     method: ['GET', 'HEAD'],
     url: '/files',
     exposeHeadRoute: false,
-    schema: { querystring: DownloadQuery },
+    schema: { querystring: DownloadQuery, response: Responses.fileDownload },
     handler: async (request, reply) => {
       const path = await resolvePath(request.query.path)
       if (request.query.format === 'tar') {
@@ -74,14 +75,14 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
     }
   })
 
-  app.get('/files/stat', { schema: { querystring: PathQuery } }, async (request) => {
+  app.get('/files/stat', { schema: { querystring: PathQuery, response: Responses.fileStat } }, async (request) => {
     const path = await resolvePath(request.query.path)
     const entry = await onPath(path, () => describeEntry(path))
     const etag = entry.type === 'file' ? await currentEtag(path) : null
     return { path, ...entry, ...(etag ? { etag } : {}) }
   })
 
-  app.get('/files/list', { schema: { querystring: ListQuery } }, async (request) => {
+  app.get('/files/list', { schema: { querystring: ListQuery, response: Responses.fileListing } }, async (request) => {
     const path = await resolvePath(request.query.path)
     const stats = await onPath(path, () => stat(path))
     if (!stats.isDirectory()) throw new Errors.NOT_A_DIRECTORY(request.query.path)
@@ -89,18 +90,18 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
     return { path, ...listing }
   })
 
-  app.delete('/files', { schema: { querystring: DeleteQuery } }, async (request, reply) => {
+  app.delete('/files', { schema: { querystring: DeleteQuery, response: Responses.fileDeleted } }, async (request, reply) => {
     await removePath(await resolvePath(request.query.path), isOn(request.query.recursive))
     return reply.code(204).send()
   })
 
-  app.post('/files/move', { schema: { body: MoveBody } }, async (request) => {
+  app.post('/files/move', { schema: { body: MoveBody, response: Responses.fileMoved } }, async (request) => {
     const [from, to] = await Promise.all([resolvePath(request.body.from), resolvePath(request.body.to)])
     await movePath(from, to, request.body.overwrite === true)
     return { from, to }
   })
 
-  app.post('/files/mkdir', { schema: { body: MkdirBody } }, async (request, reply) => {
+  app.post('/files/mkdir', { schema: { body: MkdirBody, response: Responses.directoryMade } }, async (request, reply) => {
     const path = await resolvePath(request.body.path)
     const created = await makeDirectory(path, parseMode(request.body.mode))
     return reply.code(created ? 201 : 200).send({ path, created })
@@ -114,7 +115,7 @@ export async function registerFileRoutes (fastify: FastifyInstance, config: Conf
       // Why: a refused or failed upload leaves its body unread; closing the connection ends the sender's write too.
       if (!request.raw.complete) reply.header('connection', 'close')
     })
-    child.withTypeProvider<JsonSchemaToTsProvider>().put('/files', { schema: { querystring: UploadQuery }, config: { streamsBody: true } }, async (request, reply) => {
+    child.withTypeProvider<JsonSchemaToTsProvider>().put('/files', { schema: { querystring: UploadQuery, response: Responses.fileUpload }, config: { streamsBody: true } }, async (request, reply) => {
       const { query } = request
       const path = await resolvePath(query.path)
       const limit = config.maxUploadBytes

@@ -1,22 +1,21 @@
-import { join } from 'node:path'
 import type { SessionTerminalRun, SessionTerminalRunner } from '../acp/types.js'
-import { jobFiles } from '../exec/job-files.js'
+import { terminalFiles, type JobFiles } from '../exec/job-files.js'
 import type { SessionPool } from '../sessions/pool.js'
 import type { JobRecord } from './types.js'
 
 /**
  * The runner of an ACP job's terminals in its persistent shell session: each `terminal/create` is
  * one command of the session (queued behind the session's other commands, HTTP jobs included),
- * with its files in `jobs/<acp job>/terminals/<terminal>/` (stdout and stderr merged in `output`).
+ * with its files in the job's folder (`terminalFiles`: `terminals/<terminal>/`, stdout and stderr
+ * merged in `output`); `files` are the ACP job's, as the manager places them.
  * The ACP job's workdir and env seed the session when this creates it (devpilot §4.8).
  */
-export function sessionTerminalsFor (pool: SessionPool, stateDir: string, job: JobRecord): SessionTerminalRunner {
+export function sessionTerminalsFor (pool: SessionPool, files: JobFiles, job: JobRecord): SessionTerminalRunner {
   const session = job.spec.acp?.persistentSession
   if (!session) throw new Error(`job ${job.id} has no persistent session`)
   return {
     start: (terminalId, commandLine): SessionTerminalRun => {
-      const dir = join(jobFiles(stateDir, job.id).dir, 'terminals', terminalId)
-      const output = join(dir, 'output')
+      const { dir, output, exit } = terminalFiles(files, terminalId)
       const commandId = `${job.id}-${terminalId}`
       let settle: (status: { exitCode: number | null, signal: string | null }) => void = () => {}
       const ended = new Promise<{ exitCode: number | null, signal: string | null }>((resolve) => { settle = resolve })
@@ -30,7 +29,7 @@ export function sessionTerminalsFor (pool: SessionPool, stateDir: string, job: J
         bootstrapCurrentCommand: false,
         workdir: job.spec.workdir,
         env: job.spec.env,
-        files: { dir, stdout: output, stderr: output, exit: join(dir, 'exit') },
+        files: { dir, stdout: output, stderr: output, exit },
         timeoutMs: 0,
       }, {
         started: () => {},

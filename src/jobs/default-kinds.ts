@@ -36,7 +36,7 @@ export function buildDefaultKinds (config: Config, host: JobKindHost, log: Logge
     agents: config.acpAgents,
     log: log.child({ component: 'acp-sessions' }),
   })
-  const acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, config.stateDir, job), acpSessions)
+  const acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, host.files(job.id), job), acpSessions)
   const kinds = { shell: new ShellJobKinds(new JobRunner(host), new TtyJobRunner(host)), acp, persistent_shell: new SessionJobRunner(host, sessions) }
   return { kinds, acp, sessions, acpSessions }
 }

@@ -22,8 +22,7 @@ export interface JobProgress {
 
 /** What the manager gives each kind: where job files live, the kill grace, and how to report. */
 export interface JobKindHost {
-  stateDir: string
-  /** Where job `id` keeps its output and exit status (the manager's `files`). */
+  /** Where job `id` keeps its output and exit status (the manager's `files`): kinds never compute job paths themselves. */
   files: (id: string) => JobFiles
   killGraceMs: number
   /** ACP agents by name over the built-in table (`--acp-agents`). */

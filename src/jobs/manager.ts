@@ -51,7 +51,6 @@ export class JobManager {
     this.#log = log
     this.#records = new JobRecords(store, log, () => this.#scheduler.pump())
     const host: JobKindHost = {
-      stateDir: config.stateDir,
       files: (id) => this.files(id),
       killGraceMs: config.killGraceMs,
       acpAgents: config.acpAgents,

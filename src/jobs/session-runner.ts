@@ -1,5 +1,4 @@
 import { Errors } from '../errors.js'
-import { jobFiles } from '../exec/job-files.js'
 import type { LongTimer } from '../lib/long-timer.js'
 import { lastWriteAt } from '../output/read.js'
 import type { SessionPool } from '../sessions/pool.js'
@@ -64,7 +63,7 @@ export class SessionJobRunner implements JobKind {
           bootstrapCurrentCommand: session.bootstrapCurrentCommand,
           workdir: job.spec.workdir,
           env: job.spec.env,
-          files: jobFiles(this.#host.stateDir, job.id),
+          files: this.#host.files(job.id),
           timeoutMs: remainingMs(job),
         }, callbacks)
       } catch (err) {
@@ -81,7 +80,7 @@ export class SessionJobRunner implements JobKind {
     this.#adoptions.push({
       jobId: job.id,
       sessionKey: session.sessionKey,
-      files: jobFiles(this.#host.stateDir, job.id),
+      files: this.#host.files(job.id),
       callbacks: this.#track(job, session.sessionKey, () => {}, () => {}),
       timeoutMs: remainingMs(job),
     })
@@ -177,7 +176,7 @@ export class SessionJobRunner implements JobKind {
   #idleCheck (job: JobRecord): LongTimer | null {
     const { id, spec } = job
     if (spec.idleTimeoutSec <= 0) return null
-    const files = jobFiles(this.#host.stateDir, id)
+    const files = this.#host.files(id)
     const startedAt = job.startedAt ?? now()
     const checkMs = Math.min(1000, Math.max(50, spec.idleTimeoutSec * 250))
     const check = setInterval(() => {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Ajv, type ValidateFunction } from 'ajv'
-import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
+import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { startServer, type ApiResponse, type TestServer } from '../helpers/server.js'
 import { collectEvents } from '../helpers/sse.js'
 import { waitFor } from '../helpers/wait.js'
@@ -52,6 +55,24 @@ describe('the OpenAPI document', () => {
     let validate = validators.get(schema)
     if (!validate) validators.set(schema, validate = ajv.compile(schema))
     assert.ok(validate(response.body), `${method} ${path} ${response.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body)}`)
+  }
+
+  /** Asserts that a byte answer's status and content type are documented for `METHOD path` (its body is read). */
+  const conformsBytes = (method: string, path: string, response: Response): void => {
+    const responses = doc.paths[path]?.[method.toLowerCase()]?.responses
+    assert.ok(responses, `${method} ${path} is in the document`)
+    const documented = responses[String(response.status)]
+    assert.ok(documented, `${method} ${path} documents status ${response.status}`)
+    const type = (response.headers.get('content-type') ?? '').split(';')[0]!
+    assert.ok(documented.content?.[type], `${method} ${path} documents a ${type} body for ${response.status}`)
+  }
+
+  /** Asserts that `METHOD path` documents this status as an answer without a body, and that it had none. */
+  const conformsEmpty = async (method: string, path: string, response: Response): Promise<void> => {
+    const documented = doc.paths[path]?.[method.toLowerCase()]?.responses[String(response.status)]
+    assert.ok(documented, `${method} ${path} documents status ${response.status}`)
+    assert.equal(documented.content, undefined, `${method} ${path} ${response.status} documents no body`)
+    assert.equal((await response.arrayBuffer()).byteLength, 0)
   }
 
   test('is OpenAPI 3.1, served without a key, and browsable at /docs from local files', async () => {
@@ -145,6 +166,182 @@ describe('the OpenAPI document', () => {
     }
     assert.ok(limited, 'failed authentications are limited')
     conforms('GET', '/jobs', limited)
+  })
+
+  test('a tty job\'s resize is what the document says, and so is its refusal for a job without a terminal', async () => {
+    const tty = await server.submit({ command: 'cat', tty: true })
+    await waitFor(async () => (await server.api('GET', `/jobs/${tty}`)).body.status === 'running', 'the tty job to run')
+    const resized = await server.api('POST', `/jobs/${tty}/resize`, { cols: 100, rows: 30 })
+    assert.equal(resized.status, 200)
+    conforms('POST', '/jobs/{id}/resize', resized)
+    await server.api('POST', `/jobs/${tty}/kill`)
+    await server.finished(tty)
+    const plain = await server.submit({ command: 'true' })
+    await server.finished(plain)
+    const refused = await server.api('POST', `/jobs/${plain}/resize`, { cols: 100, rows: 30 })
+    assert.equal(refused.status, 409)
+    conforms('POST', '/jobs/{id}/resize', refused)
+  })
+
+  test('an ACP job\'s transcript is served as the document says', async () => {
+    const agent = agentArgv(SCRIPTED_AGENT, marker()).map((a) => `'${a}'`).join(' ')
+    const id = await server.submit({ mode: 'acp', agent, prompt: JSON.stringify([{ say: 'hi' }]), transcript: true })
+    await server.finished(id)
+    const whole = await fetch(`${server.url}/jobs/${id}/transcript`, { headers: { 'x-api-key': server.key } })
+    assert.equal(whole.status, 200)
+    assert.match(await whole.text(), /"jsonrpc"/)
+    conformsBytes('GET', '/jobs/{id}/transcript', whole)
+    const tail = await fetch(`${server.url}/jobs/${id}/transcript`, { headers: { 'x-api-key': server.key, range: 'bytes=-10' } })
+    assert.equal(tail.status, 206)
+    await tail.arrayBuffer()
+    conformsBytes('GET', '/jobs/{id}/transcript', tail)
+    const missing = await server.api('GET', '/jobs/nope/transcript')
+    assert.equal(missing.status, 404)
+    conforms('GET', '/jobs/{id}/transcript', missing)
+  })
+
+  test('persistent shell sessions: a command, the list, one session and its end are what the document says', async () => {
+    const key = 'contract/session'
+    const path = `/sessions/${encodeURIComponent(key)}`
+    // Why finally: a failed assertion must not leave the session's shell behind the server.
+    try {
+      const submitted = await server.api('POST', '/exec', { mode: 'persistent_shell', sessionKey: key, shell: 'sh', command: 'cd /; X=1; echo hi' })
+      assert.equal(submitted.status, 202)
+      conforms('POST', '/exec', submitted)
+      const done = await server.finished(submitted.body.jobId)
+      assert.equal(done.stdout, 'hi\n')
+      conforms('GET', '/jobs/{id}', await server.api('GET', `/jobs/${submitted.body.jobId as string}`))
+      conforms('GET', '/sessions/{*}', await server.api('GET', path))
+      const busy = await server.submit({ mode: 'persistent_shell', sessionKey: key, shell: 'sh', command: 'sleep 60' })
+      const queued = await server.submit({ mode: 'persistent_shell', sessionKey: key, shell: 'sh', command: 'echo queued' })
+      const running = await waitFor(async () => {
+        const answer = await server.api('GET', path)
+        return answer.body.jobId === busy ? answer : undefined
+      }, 'the session to run sleep 60')
+      assert.deepEqual(running.body.queuedJobIds, [], 'the next command waits as a pending job, not in the session')
+      const pending = await server.api('GET', `/jobs/${queued}`)
+      assert.equal(pending.body.status, 'pending')
+      conforms('GET', '/jobs/{id}', pending)
+      conforms('GET', '/sessions/{*}', running)
+      const list = await server.api('GET', '/sessions')
+      assert.ok(list.body.some((s: { sessionKey: string }) => s.sessionKey === key))
+      conforms('GET', '/sessions', list)
+      conforms('POST', '/jobs/{id}/nudge', await server.api('POST', `/jobs/${busy}/nudge`))
+      conforms('POST', '/jobs/{id}/kill', await server.api('POST', `/jobs/${busy}/kill`))
+      await server.finished(busy)
+      await server.finished(queued)
+      const deleted = await server.api('DELETE', path)
+      assert.equal(deleted.status, 200)
+      conforms('DELETE', '/sessions/{*}', deleted)
+      const gone = await server.api('GET', path)
+      assert.equal(gone.status, 404)
+      conforms('GET', '/sessions/{*}', gone)
+      conforms('DELETE', '/sessions/{*}', await server.api('DELETE', path))
+    } finally {
+      await server.api('DELETE', path)
+    }
+  })
+
+  test('warm ACP sessions: create, list, one, a prompt, its history and the close are what the document says', async () => {
+    const m = marker()
+    const agent = agentArgv(SCRIPTED_AGENT, m).map((a) => `'${a}'`).join(' ')
+    const created = await server.api('POST', '/acp/sessions', { agent, workdir: tmpdir(), permissionPolicy: 'allow-all' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    conforms('POST', '/acp/sessions', created)
+    const id = created.body.id as string
+    conforms('GET', '/acp/sessions', await server.api('GET', '/acp/sessions'))
+    const prompted = await server.api('POST', `/acp/sessions/${id}/prompts`, { prompt: JSON.stringify([{ say: 'one' }]) })
+    assert.equal(prompted.status, 202)
+    conforms('POST', '/acp/sessions/{id}/prompts', prompted)
+    await server.finished(prompted.body.jobId)
+    conforms('GET', '/jobs/{id}', await server.api('GET', `/jobs/${prompted.body.jobId as string}`))
+    conforms('GET', '/acp/sessions/{id}', await server.api('GET', `/acp/sessions/${id}`))
+    conforms('GET', '/acp/sessions/{id}/history', await server.api('GET', `/acp/sessions/${id}/history`))
+    const closed = await server.api('DELETE', `/acp/sessions/${id}`)
+    assert.equal(closed.status, 200)
+    conforms('DELETE', '/acp/sessions/{id}', closed)
+    await assertNoProcesses(m)
+    const missing = await server.api('GET', '/acp/sessions/nope')
+    assert.equal(missing.status, 404)
+    conforms('GET', '/acp/sessions/{id}', missing)
+    const refused = await server.api('POST', `/acp/sessions/${id}/prompts`, { prompt: 'late' })
+    assert.ok(refused.status >= 400, JSON.stringify(refused.body))
+    conforms('POST', '/acp/sessions/{id}/prompts', refused)
+  })
+
+  test('files: stat (file, directory, symlink), list, move, mkdir, upload, download, tar, delete and their errors are what the document says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contract-files-'))
+    try {
+      writeFileSync(join(dir, 'a.txt'), 'a')
+      mkdirSync(join(dir, 'sub'))
+      writeFileSync(join(dir, 'sub', 'b.txt'), 'bb')
+      symlinkSync('a.txt', join(dir, 'link'))
+      const q = (path: string): string => `?path=${encodeURIComponent(path)}`
+      for (const name of ['a.txt', 'sub', 'link']) {
+        const stat = await server.api('GET', `/files/stat${q(join(dir, name))}`)
+        assert.equal(stat.status, 200)
+        conforms('GET', '/files/stat', stat)
+      }
+      const list = await server.api('GET', `/files/list${q(dir)}&recursive=1`)
+      assert.equal(list.body.entries.length, 4)
+      conforms('GET', '/files/list', list)
+      const cut = await server.api('GET', `/files/list${q(dir)}&limit=1`)
+      assert.equal(cut.body.truncated, true)
+      conforms('GET', '/files/list', cut)
+      const made = await server.api('POST', '/files/mkdir', { path: join(dir, 'new') })
+      assert.equal(made.status, 201)
+      conforms('POST', '/files/mkdir', made)
+      const again = await server.api('POST', '/files/mkdir', { path: join(dir, 'new') })
+      assert.equal(again.status, 200)
+      conforms('POST', '/files/mkdir', again)
+      const moved = await server.api('POST', '/files/move', { from: join(dir, 'a.txt'), to: join(dir, 'new', 'a.txt') })
+      assert.equal(moved.status, 200)
+      conforms('POST', '/files/move', moved)
+      const missing = await server.api('GET', `/files/stat${q(join(dir, 'nope'))}`)
+      assert.equal(missing.status, 404)
+      conforms('GET', '/files/stat', missing)
+      const notDir = await server.api('GET', `/files/list${q(join(dir, 'sub', 'b.txt'))}`)
+      assert.equal(notDir.status, 409)
+      conforms('GET', '/files/list', notDir)
+
+      const files = (method: string, query: string, init: { body?: BodyInit, headers?: Record<string, string> } = {}): Promise<Response> =>
+        fetch(`${server.url}/files${query}`, { method, ...init, headers: { 'x-api-key': server.key, ...init.headers } })
+      const upload = join(dir, 'up.txt')
+      const created = await files('PUT', q(upload), { body: 'one' })
+      assert.equal(created.status, 201)
+      await conformsEmpty('PUT', '/files', created)
+      const replaced = await files('PUT', q(upload), { body: 'two' })
+      assert.equal(replaced.status, 204)
+      await conformsEmpty('PUT', '/files', replaced)
+      const whole = await files('GET', q(upload))
+      assert.equal(await whole.text(), 'two')
+      conformsBytes('GET', '/files', whole)
+      const part = await files('GET', q(upload), { headers: { range: 'bytes=1-' } })
+      assert.equal(await part.text(), 'wo')
+      conformsBytes('GET', '/files', part)
+      const same = await files('GET', q(upload), { headers: { 'if-none-match': whole.headers.get('etag')! } })
+      assert.equal(same.status, 304)
+      await conformsEmpty('GET', '/files', same)
+      const tar = await files('GET', `${q(join(dir, 'sub'))}&format=tar`)
+      assert.equal(tar.status, 200)
+      conformsBytes('GET', '/files', tar)
+      const extracting = await files('PUT', `${q(join(dir, 'copy'))}&extract=1&mkdir=1`, { body: await tar.arrayBuffer(), headers: { 'content-type': 'application/x-tar' } })
+      const extracted = { status: extracting.status, headers: extracting.headers, body: await extracting.json() }
+      assert.equal(extracted.status, 200, JSON.stringify(extracted.body))
+      assert.equal(extracted.body.entries, 2)
+      conforms('PUT', '/files', extracted)
+      const deleted = await files('DELETE', `${q(join(dir, 'copy'))}&recursive=1`)
+      assert.equal(deleted.status, 204)
+      await conformsEmpty('DELETE', '/files', deleted)
+      const beyond = await server.api('GET', `/files${q(upload)}`, undefined, { range: 'bytes=10-' })
+      assert.equal(beyond.status, 416)
+      conforms('GET', '/files', beyond)
+      const directory = await server.api('GET', `/files${q(dir)}`)
+      assert.equal(directory.status, 400)
+      conforms('GET', '/files', directory)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('POST /update: 409 while work would be lost, then 200, then 503 for the rest', async () => {

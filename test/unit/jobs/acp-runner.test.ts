@@ -49,7 +49,7 @@ describe('AcpJobRunner start failures', { skip: onLinux ? false : 'counts descri
   beforeEach(() => {
     stateDir = mkdtempSync(join(tmpdir(), 'agent-runtime-acp-runner-'))
     ends = []
-    host = { stateDir, files: (id) => jobFiles(stateDir, id), killGraceMs: 100, log: createLogger('silent', false), ended: (id, end) => ends.push([id, end]), progress: () => {} }
+    host = { files: (id) => jobFiles(stateDir, id), killGraceMs: 100, log: createLogger('silent', false), ended: (id, end) => ends.push([id, end]), progress: () => {} }
   })
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }))
 

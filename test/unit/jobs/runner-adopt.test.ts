@@ -24,7 +24,6 @@ test('a running job with no recorded pid is re-adopted through its launch file a
   const ends: JobEnd[] = []
   const progress: JobProgress[] = []
   const host: JobKindHost = {
-    stateDir,
     files: (id) => jobFiles(stateDir, id),
     killGraceMs: 1000,
     log: createLogger('silent'),
@@ -51,7 +50,7 @@ test('a running job with no recorded pid is re-adopted through its launch file a
 })
 
 test('a running job with no recorded pid and no launch file is lost', () => {
-  const host: JobKindHost = { stateDir, files: (id) => jobFiles(stateDir, id), killGraceMs: 1000, log: createLogger('silent'), ended: () => {}, progress: () => {} }
+  const host: JobKindHost = { files: (id) => jobFiles(stateDir, id), killGraceMs: 1000, log: createLogger('silent'), ended: () => {}, progress: () => {} }
   const runner = new JobRunner(host)
   const job = runningJob('lost1')
   mkdirSync(jobFiles(stateDir, job.id).dir, { recursive: true })
