@@ -38,11 +38,15 @@ describe('a browser dashboard reaching a loopback server', () => {
     const headers = await preflight(server, pageOrigin, true)
     assert.equal(headers.get('access-control-allow-private-network'), 'true')
     assert.equal(headers.get('access-control-allow-origin'), pageOrigin)
+    const vary = (headers.get('vary') ?? '').toLowerCase().split(',').map((name) => name.trim())
+    assert.ok(vary.includes('origin') && vary.includes('access-control-request-private-network'), `vary: ${headers.get('vary')}`)
   })
 
   test('other origins, and preflights that do not ask for it, get no Private Network Access header', async () => {
     assert.equal((await preflight(server, 'https://evil.example.com', true)).get('access-control-allow-private-network'), null)
-    assert.equal((await preflight(server, pageOrigin, false)).get('access-control-allow-private-network'), null)
+    const plain = await preflight(server, pageOrigin, false)
+    assert.equal(plain.get('access-control-allow-private-network'), null)
+    assert.match(plain.get('vary') ?? '', /access-control-request-private-network/i, 'the answer without it varies on it too')
   })
 
   test('a real Chromium page on another loopback origin calls the API with the key', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, async () => {
