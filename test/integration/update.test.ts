@@ -110,6 +110,8 @@ describe('POST /update inside one process', () => {
     try {
       const id = await server.submit({ command: `sleep ${m}` })
       await waitFor(async () => (await server.api('GET', `/jobs/${id}`)).body.status === 'running', 'the job to run')
+      // Why: a job is `running` from its fork on; under load its `sleep` can exec a little later.
+      await waitFor(() => processesMatching(`sleep ${m}`).length > 0, 'the job\'s sleep to start')
       assert.equal((await server.api('POST', '/update')).status, 200)
       await waitFor(() => restarts === 1, 'the restart hook')
       const health = await server.api('GET', '/health')
