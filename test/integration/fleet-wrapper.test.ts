@@ -58,6 +58,15 @@ function startWrappedFleet (dir: string, port: number, key: string, dashboard: s
   return { wrapper, output: () => output, exited, running, calls: () => calls(log), serverPid, serverUp }
 }
 
+/** `agent-server stop` ends the wrapper with exit code 0, and the devtunnel host with it. */
+async function stopAndCheck (fleet: WrappedFleet, dir: string, hostPid: number): Promise<void> {
+  const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
+  assert.equal(stopped.code, 0, stopped.stderr)
+  const [code] = await fleet.exited as [number | null]
+  assert.equal(code, 0, fleet.output())
+  await waitFor(() => !processAlive(hostPid), 'the host to be gone after the wrapper stopped')
+}
+
 test('under --wrapper the tunnel belongs to the wrapper: an update keeps the same host process and URL, and stop ends it', async () => {
   const dir = makeStateDir()
   const port = await freePort()
@@ -94,11 +103,7 @@ test('under --wrapper the tunnel belongs to the wrapper: an update keeps the sam
     assert.equal(readJson(join(dir, 'fleet.json'))?.tunnel?.url, url)
     assert.equal((fleet.output().match(/Tunnel: /g) ?? []).length, 1)
 
-    const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
-    assert.equal(stopped.code, 0, stopped.stderr)
-    const [code] = await fleet.exited as [number | null]
-    assert.equal(code, 0, fleet.output())
-    await waitFor(() => !processAlive(host.pid), 'the host to be gone after the wrapper stopped')
+    await stopAndCheck(fleet, dir, host.pid)
   } finally {
     fleet.wrapper.kill('SIGKILL')
     killMatching(dir)
@@ -136,11 +141,7 @@ test('under --wrapper a server killed with SIGKILL is restarted behind the same 
     assert.ok(dashboard.heartbeats().every((h) => h.tunnel_url === url))
     assert.equal(dashboard.requests.filter((r) => r.path === '/api/register/refresh-token').length, 1, 'registered once, not again after the crash')
 
-    const stopped = await runCli(['stop', '--state-dir', dir, '--timeout', '30'])
-    assert.equal(stopped.code, 0, stopped.stderr)
-    const [code] = await fleet.exited as [number | null]
-    assert.equal(code, 0, fleet.output())
-    await waitFor(() => !processAlive(host.pid), 'the host to be gone after the wrapper stopped')
+    await stopAndCheck(fleet, dir, host.pid)
   } finally {
     fleet.wrapper.kill('SIGKILL')
     killMatching(dir)
