@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { constants as fsConstants, openSync, readFileSync, unlinkSync } from 'node:fs'
-import { Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import type { Logger } from '../logger.js'
-import { waitUntil } from '../lib/wait.js'
 import { readExitFile, type JobFiles } from './job-files.js'
 import { JobProcess, recorderEnd, type SpawnOptions } from './job-process.js'
+import { launchPaths, openStdinFifo, pidLaunchedBefore } from './launch-file.js'
 import type { ProcessEnd } from './process-end.js'
 import { isSameProcess, processStartTime, signalName } from './process-group.js'
 
@@ -14,8 +13,6 @@ const ORPHAN_POLL_MS = 50
 // A launcher that dies this often within the window is given up: jobs then start without it.
 const MAX_DEATHS = 5
 const DEATH_WINDOW_MS = 10_000
-// How long the pid of a job started by a launcher that then died may take to appear in its launch file.
-const LAUNCH_FILE_WAIT_MS = 1000
 
 interface Pending {
   message: Buffer
@@ -33,22 +30,6 @@ interface Watch {
 
 /** The launcher's path of last resort, used for requests it can no longer serve. */
 export type FallbackStart = (options: SpawnOptions) => Promise<JobProcess>
-
-/** Where a job's launch file (the pid its recorder wrote) and stdin FIFO live. */
-export function launchPaths (files: JobFiles): { launch: string, stdinFifo: string } {
-  return { launch: `${files.dir}/launch`, stdinFifo: `${files.dir}/stdin` }
-}
-
-/**
- * The pid of the job's recorder from its launch file, or null when no launcher started it (yet).
- * Why: a server killed between the launcher's fork and its own record of the pid leaves a job
- * that runs with no pid in the store; the next server finds it here.
- */
-export function launchedPid (files: JobFiles): number | null {
-  let text: string
-  try { text = readFileSync(launchPaths(files).launch, 'utf8') } catch { return null }
-  return /^\d+\n$/.test(text) ? Number(text) : null
-}
 
 // The server's side of native/launcher: one long-lived small process that forks job processes on
 // request, so that the server never forks itself. Restarted when it dies; requests it had not
@@ -255,17 +236,9 @@ export class Launcher {
 
   // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
   #openStdin (files: JobFiles, pid: number): Writable | null {
-    let fd: number
-    try {
-      fd = openSync(launchPaths(files).stdinFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
-    } catch {
-      return null // the job has closed its stdin already (or ended)
-    } finally {
-      this.#send(['A', String(pid)])
-    }
-    const socket = new Socket({ fd, readable: false, writable: true })
-    socket.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
-    return socket
+    const stdin = openStdinFifo(files)
+    this.#send(['A', String(pid)])
+    return stdin
   }
 
   #send (fields: string[]): void {
@@ -286,22 +259,8 @@ export class Launcher {
 
   // The job of a request sent again after a launcher died, if that launcher had started it already.
   async #adoptFromLaunchFile (options: SpawnOptions): Promise<JobProcess | null> {
-    const { launch, stdinFifo } = launchPaths(options.files)
-    const readPid = (): number | null | undefined => {
-      let text: string
-      try { text = readFileSync(launch, 'utf8') } catch { return undefined }
-      return /^\d+\n$/.test(text) ? Number(text) : null
-    }
-    if (readPid() === undefined) return null
-    await waitUntil(() => readPid() !== null, LAUNCH_FILE_WAIT_MS)
-    const pid = readPid()
-    if (pid === null || pid === undefined) {
-      // Why: the launcher died between creating the launch file and forking: nothing was started.
-      try { unlinkSync(launch) } catch { /* gone */ }
-      return null
-    }
-    // Why: the launcher that held the job's stdin is gone; the job has read EOF or will.
-    try { unlinkSync(stdinFifo) } catch { /* none */ }
+    const pid = await pidLaunchedBefore(options.files)
+    if (pid === null) return null
     this.#log.info({ pid }, 'job found started by a launcher that then died')
     return this.#follow(options.files, pid, processStartTime(pid), null, true)
   }
