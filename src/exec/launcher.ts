@@ -4,9 +4,10 @@ import type { Writable } from 'node:stream'
 import type { Logger } from '../logger.js'
 import { readExitFile, type JobFiles } from './job-files.js'
 import { JobProcess, recorderEnd, type SpawnOptions } from './job-process.js'
-import { launchPaths, openStdinFifo, pidLaunchedBefore } from './launch-file.js'
+import { openStdinFifo, pidLaunchedBefore } from './launch-file.js'
+import { encodeStartRequest, encodeStdinTaken, parseAnswer } from './launcher-protocol.js'
 import type { ProcessEnd } from './process-end.js'
-import { isSameProcess, processStartTime, signalName } from './process-group.js'
+import { isSameProcess, processStartTime } from './process-group.js'
 
 // How often a job is checked once no launcher reports its end (the launcher that started it died).
 const ORPHAN_POLL_MS = 50
@@ -62,24 +63,9 @@ export class Launcher {
   /** Starts `shell -c command` in a new session and process group, through the launcher. */
   start (options: SpawnOptions): Promise<JobProcess> {
     if (this.#closed || this.#broken) return this.#fallback(options)
-    const fields = [options.cwd, options.shell, options.command]
-    const env: string[] = []
-    for (const name in options.env) {
-      const value = options.env[name]
-      if (value !== undefined) env.push(`${name}=${value}`)
-    }
-    if (fields.some((f) => f.includes('\0')) || env.some((e) => e.includes('\0'))) {
-      return Promise.reject(new Error('the command, shell, workdir or environment contains a NUL byte'))
-    }
-    const { files } = options
-    const paths = launchPaths(files)
+    const message = encodeStartRequest(this.#nextRequest, options)
+    if (message === null) return Promise.reject(new Error('the command, shell, workdir or environment contains a NUL byte'))
     const request = this.#nextRequest++
-    const payload = ['S', String(request), paths.launch, options.cwd, options.shell, options.command,
-      files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : '', ...env].join('\0') + '\0'
-    const body = Buffer.from(payload)
-    const message = Buffer.allocUnsafe(4 + body.length)
-    message.writeUInt32LE(body.length, 0)
-    body.copy(message, 4)
     return new Promise((resolve, reject) => {
       this.#pending.set(request, { message, options, resolve, reject })
       this.#child?.stdin?.write(message)
@@ -185,22 +171,20 @@ export class Launcher {
   }
 
   #onLine (line: string): void {
-    const parts = line.split(' ')
-    const kind = parts[0]
-    if (kind === 'X') return this.#onRecorderExit(Number(parts[1]), parts[2], parts[3])
-    if (kind === 'R') return
-    const request = Number(parts[1])
-    const pending = this.#pending.get(request)
+    const answer = parseAnswer(line)
+    if (answer.kind === 'recorder-exit') return this.#onRecorderExit(answer.pid, answer.code, answer.signal)
+    if (answer.kind === 'ready') return
+    const pending = this.#pending.get(answer.request)
     if (!pending) return
-    this.#pending.delete(request)
-    if (kind === 'S') {
-      pending.resolve(this.#started(pending.options, Number(parts[2]), parts[3] === '-' ? null : parts[3] ?? null))
-    } else if (kind === 'D') {
+    this.#pending.delete(answer.request)
+    if (answer.kind === 'started') {
+      pending.resolve(this.#started(pending.options, answer.pid, answer.startTime))
+    } else if (answer.kind === 'started-before') {
       this.#adoptFromLaunchFile(pending.options)
         .then((adopted) => adopted ?? this.start(pending.options))
         .then(pending.resolve, pending.reject)
     } else {
-      pending.reject(new Error(parts.slice(2).join(' ')))
+      pending.reject(new Error(answer.message))
     }
   }
 
@@ -237,24 +221,16 @@ export class Launcher {
   // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
   #openStdin (files: JobFiles, pid: number): Writable | null {
     const stdin = openStdinFifo(files)
-    this.#send(['A', String(pid)])
+    this.#child?.stdin?.write(encodeStdinTaken(pid))
     return stdin
   }
 
-  #send (fields: string[]): void {
-    const body = Buffer.from(fields.join('\0') + '\0')
-    const header = Buffer.allocUnsafe(4)
-    header.writeUInt32LE(body.length, 0)
-    this.#child?.stdin?.write(Buffer.concat([header, body]))
-  }
-
-  #onRecorderExit (pid: number, code: string | undefined, signal: string | undefined): void {
+  #onRecorderExit (pid: number, code: number | null, signal: NodeJS.Signals | null): void {
     const watch = this.#watches.get(pid)
     if (!watch) return
     clearInterval(watch.poll)
     this.#watches.delete(pid)
-    const signalText = signal === undefined || signal === '-' ? undefined : signalName(Number(signal))
-    watch.resolve(recorderEnd(watch.files, code === undefined || code === '-' ? null : Number(code), (signalText as NodeJS.Signals | undefined) ?? null))
+    watch.resolve(recorderEnd(watch.files, code, signal))
   }
 
   // The job of a request sent again after a launcher died, if that launcher had started it already.
