@@ -2,15 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import type { Logger } from '../logger.js'
-import { readExitFile, type JobFiles } from './job-files.js'
-import { JobProcess, recorderEnd, type SpawnOptions } from './job-process.js'
+import type { JobFiles } from './job-files.js'
+import type { JobProcess, SpawnOptions } from './job-process.js'
 import { openStdinFifo, pidLaunchedBefore } from './launch-file.js'
+import { LaunchedJobs } from './launched-jobs.js'
 import { encodeStartRequest, encodeStdinTaken, parseAnswer } from './launcher-protocol.js'
-import type { ProcessEnd } from './process-end.js'
-import { isSameProcess, processStartTime } from './process-group.js'
+import { processStartTime } from './process-group.js'
 
-// How often a job is checked once no launcher reports its end (the launcher that started it died).
-const ORPHAN_POLL_MS = 50
 // A launcher that dies this often within the window is given up: jobs then start without it.
 const MAX_DEATHS = 5
 const DEATH_WINDOW_MS = 10_000
@@ -20,13 +18,6 @@ interface Pending {
   options: SpawnOptions
   resolve: (process: JobProcess) => void
   reject: (err: Error) => void
-}
-
-interface Watch {
-  files: JobFiles
-  startTime: string | null
-  resolve: (info: ProcessEnd | null) => void
-  poll?: NodeJS.Timeout
 }
 
 /** The launcher's path of last resort, used for requests it can no longer serve. */
@@ -41,7 +32,7 @@ export class Launcher {
   readonly #log: Logger
   readonly #fallback: FallbackStart
   readonly #pending = new Map<number, Pending>()
-  readonly #watches = new Map<number, Watch>()
+  readonly #jobs = new LaunchedJobs(() => this.#holdLoop())
   readonly #deaths: number[] = []
   #child: ChildProcess | undefined
   #nextRequest = 1
@@ -77,8 +68,7 @@ export class Launcher {
   close (): void {
     if (this.#closed) return
     this.#closed = true
-    for (const watch of this.#watches.values()) clearInterval(watch.poll)
-    this.#watches.clear()
+    this.#jobs.close()
     this.#child?.stdin?.end()
     this.#child?.unref()
     this.#child = undefined
@@ -123,7 +113,7 @@ export class Launcher {
 
   #onDeath (child: ChildProcess | undefined): void {
     // Jobs it started are now followed by their pid until their recorder is gone.
-    for (const pid of this.#watches.keys()) this.#pollOrphan(pid)
+    this.#jobs.launcherDied()
     if (this.#closed) return
     const now = Date.now()
     this.#deaths.push(now)
@@ -150,7 +140,7 @@ export class Launcher {
   // Why: like a child process, a job being started or followed keeps Node running; an idle launcher does not.
   #holdLoop (): void {
     const stdout = this.#child?.stdout as Socket | null | undefined
-    if (this.#pending.size > 0 || this.#watches.size > 0) stdout?.ref()
+    if (this.#pending.size > 0 || this.#jobs.size > 0) stdout?.ref()
     else stdout?.unref()
   }
 
@@ -172,7 +162,7 @@ export class Launcher {
 
   #onLine (line: string): void {
     const answer = parseAnswer(line)
-    if (answer.kind === 'recorder-exit') return this.#onRecorderExit(answer.pid, answer.code, answer.signal)
+    if (answer.kind === 'recorder-exit') return this.#jobs.recorderExited(answer.pid, answer.code, answer.signal)
     if (answer.kind === 'ready') return
     const pending = this.#pending.get(answer.request)
     if (!pending) return
@@ -190,32 +180,7 @@ export class Launcher {
 
   #started (options: SpawnOptions, pid: number, startTime: string | null): JobProcess {
     const stdin = options.stdin === 'pipe' ? this.#openStdin(options.files, pid) : null
-    return this.#follow(options.files, pid, startTime, stdin, false)
-  }
-
-  #follow (files: JobFiles, pid: number, startTime: string | null, stdin: Writable | null, orphan: boolean): JobProcess {
-    const exit = new Promise<ProcessEnd | null>((resolve) => {
-      this.#watches.set(pid, { files, startTime, resolve })
-    })
-    if (orphan) this.#pollOrphan(pid)
-    return JobProcess.launched(pid, startTime, stdin, exit, () => {
-      clearInterval(this.#watches.get(pid)?.poll)
-      this.#watches.delete(pid)
-      this.#holdLoop()
-      stdin?.destroy()
-    })
-  }
-
-  // Follows one job by polling its pid: its recorder is not this launcher's child.
-  #pollOrphan (pid: number): void {
-    const watch = this.#watches.get(pid)
-    if (!watch || watch.poll) return
-    watch.poll = setInterval(() => {
-      if (isSameProcess(pid, watch.startTime)) return
-      clearInterval(watch.poll)
-      this.#watches.delete(pid)
-      watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
-    }, ORPHAN_POLL_MS)
+    return this.#jobs.follow(options.files, pid, startTime, stdin, false)
   }
 
   // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
@@ -225,19 +190,11 @@ export class Launcher {
     return stdin
   }
 
-  #onRecorderExit (pid: number, code: number | null, signal: NodeJS.Signals | null): void {
-    const watch = this.#watches.get(pid)
-    if (!watch) return
-    clearInterval(watch.poll)
-    this.#watches.delete(pid)
-    watch.resolve(recorderEnd(watch.files, code, signal))
-  }
-
   // The job of a request sent again after a launcher died, if that launcher had started it already.
   async #adoptFromLaunchFile (options: SpawnOptions): Promise<JobProcess | null> {
     const pid = await pidLaunchedBefore(options.files)
     if (pid === null) return null
     this.#log.info({ pid }, 'job found started by a launcher that then died')
-    return this.#follow(options.files, pid, processStartTime(pid), null, true)
+    return this.#jobs.follow(options.files, pid, processStartTime(pid), null, true)
   }
 }
