@@ -1,21 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { constants as fsConstants, openSync, readFileSync, unlinkSync } from 'node:fs'
-import { Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import type { Logger } from '../logger.js'
-import { waitUntil } from '../lib/wait.js'
-import { readExitFile, type JobFiles } from './job-files.js'
-import { JobProcess, recorderEnd, type SpawnOptions } from './job-process.js'
-import type { ProcessEnd } from './process-end.js'
-import { isSameProcess, processStartTime, signalName } from './process-group.js'
+import type { JobFiles } from './job-files.js'
+import type { JobProcess, SpawnOptions } from './job-process.js'
+import { openStdinFifo, pidLaunchedBefore } from './launch-file.js'
+import { LaunchedJobs } from './launched-jobs.js'
+import { encodeStartRequest, encodeStdinTaken, parseAnswer } from './launcher-protocol.js'
+import { processStartTime } from './process-group.js'
 
-// How often a job is checked once no launcher reports its end (the launcher that started it died).
-const ORPHAN_POLL_MS = 50
 // A launcher that dies this often within the window is given up: jobs then start without it.
 const MAX_DEATHS = 5
 const DEATH_WINDOW_MS = 10_000
-// How long the pid of a job started by a launcher that then died may take to appear in its launch file.
-const LAUNCH_FILE_WAIT_MS = 1000
 
 interface Pending {
   message: Buffer
@@ -24,31 +20,8 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-interface Watch {
-  files: JobFiles
-  startTime: string | null
-  resolve: (info: ProcessEnd | null) => void
-  poll?: NodeJS.Timeout
-}
-
 /** The launcher's path of last resort, used for requests it can no longer serve. */
 export type FallbackStart = (options: SpawnOptions) => Promise<JobProcess>
-
-/** Where a job's launch file (the pid its recorder wrote) and stdin FIFO live. */
-export function launchPaths (files: JobFiles): { launch: string, stdinFifo: string } {
-  return { launch: `${files.dir}/launch`, stdinFifo: `${files.dir}/stdin` }
-}
-
-/**
- * The pid of the job's recorder from its launch file, or null when no launcher started it (yet).
- * Why: a server killed between the launcher's fork and its own record of the pid leaves a job
- * that runs with no pid in the store; the next server finds it here.
- */
-export function launchedPid (files: JobFiles): number | null {
-  let text: string
-  try { text = readFileSync(launchPaths(files).launch, 'utf8') } catch { return null }
-  return /^\d+\n$/.test(text) ? Number(text) : null
-}
 
 // The server's side of native/launcher: one long-lived small process that forks job processes on
 // request, so that the server never forks itself. Restarted when it dies; requests it had not
@@ -59,7 +32,7 @@ export class Launcher {
   readonly #log: Logger
   readonly #fallback: FallbackStart
   readonly #pending = new Map<number, Pending>()
-  readonly #watches = new Map<number, Watch>()
+  readonly #jobs = new LaunchedJobs(() => this.#holdLoop())
   readonly #deaths: number[] = []
   #child: ChildProcess | undefined
   #nextRequest = 1
@@ -81,24 +54,9 @@ export class Launcher {
   /** Starts `shell -c command` in a new session and process group, through the launcher. */
   start (options: SpawnOptions): Promise<JobProcess> {
     if (this.#closed || this.#broken) return this.#fallback(options)
-    const fields = [options.cwd, options.shell, options.command]
-    const env: string[] = []
-    for (const name in options.env) {
-      const value = options.env[name]
-      if (value !== undefined) env.push(`${name}=${value}`)
-    }
-    if (fields.some((f) => f.includes('\0')) || env.some((e) => e.includes('\0'))) {
-      return Promise.reject(new Error('the command, shell, workdir or environment contains a NUL byte'))
-    }
-    const { files } = options
-    const paths = launchPaths(files)
+    const message = encodeStartRequest(this.#nextRequest, options)
+    if (message === null) return Promise.reject(new Error('the command, shell, workdir or environment contains a NUL byte'))
     const request = this.#nextRequest++
-    const payload = ['S', String(request), paths.launch, options.cwd, options.shell, options.command,
-      files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : '', ...env].join('\0') + '\0'
-    const body = Buffer.from(payload)
-    const message = Buffer.allocUnsafe(4 + body.length)
-    message.writeUInt32LE(body.length, 0)
-    body.copy(message, 4)
     return new Promise((resolve, reject) => {
       this.#pending.set(request, { message, options, resolve, reject })
       this.#child?.stdin?.write(message)
@@ -110,8 +68,7 @@ export class Launcher {
   close (): void {
     if (this.#closed) return
     this.#closed = true
-    for (const watch of this.#watches.values()) clearInterval(watch.poll)
-    this.#watches.clear()
+    this.#jobs.close()
     this.#child?.stdin?.end()
     this.#child?.unref()
     this.#child = undefined
@@ -156,7 +113,7 @@ export class Launcher {
 
   #onDeath (child: ChildProcess | undefined): void {
     // Jobs it started are now followed by their pid until their recorder is gone.
-    for (const pid of this.#watches.keys()) this.#pollOrphan(pid)
+    this.#jobs.launcherDied()
     if (this.#closed) return
     const now = Date.now()
     this.#deaths.push(now)
@@ -183,7 +140,7 @@ export class Launcher {
   // Why: like a child process, a job being started or followed keeps Node running; an idle launcher does not.
   #holdLoop (): void {
     const stdout = this.#child?.stdout as Socket | null | undefined
-    if (this.#pending.size > 0 || this.#watches.size > 0) stdout?.ref()
+    if (this.#pending.size > 0 || this.#jobs.size > 0) stdout?.ref()
     else stdout?.unref()
   }
 
@@ -204,105 +161,40 @@ export class Launcher {
   }
 
   #onLine (line: string): void {
-    const parts = line.split(' ')
-    const kind = parts[0]
-    if (kind === 'X') return this.#onRecorderExit(Number(parts[1]), parts[2], parts[3])
-    if (kind === 'R') return
-    const request = Number(parts[1])
-    const pending = this.#pending.get(request)
+    const answer = parseAnswer(line)
+    if (answer.kind === 'recorder-exit') return this.#jobs.recorderExited(answer.pid, answer.code, answer.signal)
+    if (answer.kind === 'ready') return
+    const pending = this.#pending.get(answer.request)
     if (!pending) return
-    this.#pending.delete(request)
-    if (kind === 'S') {
-      pending.resolve(this.#started(pending.options, Number(parts[2]), parts[3] === '-' ? null : parts[3] ?? null))
-    } else if (kind === 'D') {
+    this.#pending.delete(answer.request)
+    if (answer.kind === 'started') {
+      pending.resolve(this.#started(pending.options, answer.pid, answer.startTime))
+    } else if (answer.kind === 'started-before') {
       this.#adoptFromLaunchFile(pending.options)
         .then((adopted) => adopted ?? this.start(pending.options))
         .then(pending.resolve, pending.reject)
     } else {
-      pending.reject(new Error(parts.slice(2).join(' ')))
+      pending.reject(new Error(answer.message))
     }
   }
 
   #started (options: SpawnOptions, pid: number, startTime: string | null): JobProcess {
     const stdin = options.stdin === 'pipe' ? this.#openStdin(options.files, pid) : null
-    return this.#follow(options.files, pid, startTime, stdin, false)
-  }
-
-  #follow (files: JobFiles, pid: number, startTime: string | null, stdin: Writable | null, orphan: boolean): JobProcess {
-    const exit = new Promise<ProcessEnd | null>((resolve) => {
-      this.#watches.set(pid, { files, startTime, resolve })
-    })
-    if (orphan) this.#pollOrphan(pid)
-    return JobProcess.launched(pid, startTime, stdin, exit, () => {
-      clearInterval(this.#watches.get(pid)?.poll)
-      this.#watches.delete(pid)
-      this.#holdLoop()
-      stdin?.destroy()
-    })
-  }
-
-  // Follows one job by polling its pid: its recorder is not this launcher's child.
-  #pollOrphan (pid: number): void {
-    const watch = this.#watches.get(pid)
-    if (!watch || watch.poll) return
-    watch.poll = setInterval(() => {
-      if (isSameProcess(pid, watch.startTime)) return
-      clearInterval(watch.poll)
-      this.#watches.delete(pid)
-      watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
-    }, ORPHAN_POLL_MS)
+    return this.#jobs.follow(options.files, pid, startTime, stdin, false)
   }
 
   // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
   #openStdin (files: JobFiles, pid: number): Writable | null {
-    let fd: number
-    try {
-      fd = openSync(launchPaths(files).stdinFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
-    } catch {
-      return null // the job has closed its stdin already (or ended)
-    } finally {
-      this.#send(['A', String(pid)])
-    }
-    const socket = new Socket({ fd, readable: false, writable: true })
-    socket.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
-    return socket
-  }
-
-  #send (fields: string[]): void {
-    const body = Buffer.from(fields.join('\0') + '\0')
-    const header = Buffer.allocUnsafe(4)
-    header.writeUInt32LE(body.length, 0)
-    this.#child?.stdin?.write(Buffer.concat([header, body]))
-  }
-
-  #onRecorderExit (pid: number, code: string | undefined, signal: string | undefined): void {
-    const watch = this.#watches.get(pid)
-    if (!watch) return
-    clearInterval(watch.poll)
-    this.#watches.delete(pid)
-    const signalText = signal === undefined || signal === '-' ? undefined : signalName(Number(signal))
-    watch.resolve(recorderEnd(watch.files, code === undefined || code === '-' ? null : Number(code), (signalText as NodeJS.Signals | undefined) ?? null))
+    const stdin = openStdinFifo(files)
+    this.#child?.stdin?.write(encodeStdinTaken(pid))
+    return stdin
   }
 
   // The job of a request sent again after a launcher died, if that launcher had started it already.
   async #adoptFromLaunchFile (options: SpawnOptions): Promise<JobProcess | null> {
-    const { launch, stdinFifo } = launchPaths(options.files)
-    const readPid = (): number | null | undefined => {
-      let text: string
-      try { text = readFileSync(launch, 'utf8') } catch { return undefined }
-      return /^\d+\n$/.test(text) ? Number(text) : null
-    }
-    if (readPid() === undefined) return null
-    await waitUntil(() => readPid() !== null, LAUNCH_FILE_WAIT_MS)
-    const pid = readPid()
-    if (pid === null || pid === undefined) {
-      // Why: the launcher died between creating the launch file and forking: nothing was started.
-      try { unlinkSync(launch) } catch { /* gone */ }
-      return null
-    }
-    // Why: the launcher that held the job's stdin is gone; the job has read EOF or will.
-    try { unlinkSync(stdinFifo) } catch { /* none */ }
+    const pid = await pidLaunchedBefore(options.files)
+    if (pid === null) return null
     this.#log.info({ pid }, 'job found started by a launcher that then died')
-    return this.#follow(options.files, pid, processStartTime(pid), null, true)
+    return this.#jobs.follow(options.files, pid, processStartTime(pid), null, true)
   }
 }

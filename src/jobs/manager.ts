@@ -1,4 +1,3 @@
-import { customAlphabet } from 'nanoid'
 import type { Config } from '../config.js'
 import { Errors } from '../errors.js'
 import { jobFiles, type JobFiles } from '../exec/job-files.js'
@@ -6,6 +5,7 @@ import type { Logger } from '../logger.js'
 import type { UpdateBlocker } from '../update/coordinator.js'
 import { nowSeconds } from '../lib/clock.js'
 import type { AcpJobRunner, AcpLiveState } from './acp-runner.js'
+import { JobAdmission } from './admission.js'
 import { buildDefaultKinds } from './default-kinds.js'
 import { FinishNotices } from './finish-notices.js'
 import type { JobKind, JobKindHost } from './kind.js'
@@ -17,17 +17,13 @@ import type { SessionPool } from '../sessions/pool.js'
 import type { AcpSessionRegistry } from '../acp-sessions/registry.js'
 import { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
-import { isFinished, newJobRecord, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
-
-// Why: devpilot job ids are 12 hex characters and callers may rely on the shape.
-const newJobId = customAlphabet('0123456789abcdef', 12)
-const IDEMPOTENCY_WINDOW_SEC = 24 * 3600
+import { isFinished, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
 
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
 
-// Runs jobs of every kind: admission, finish, recovery and stop here; the queue and the start in
-// scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
+// Runs jobs of every kind: finish, recovery and stop here; admission in admission.ts, the queue and
+// the start in scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
 // kind does with its process is the kind's business (kind.ts).
 export class JobManager {
   readonly #config: Config
@@ -40,8 +36,8 @@ export class JobManager {
   readonly #records: JobRecords
   readonly #scheduler: JobScheduler
   readonly #control: JobControl
+  readonly #admission: JobAdmission
   readonly #notices = new FinishNotices()
-  readonly #submitListeners = new Set<(job: JobRecord) => void>()
   readonly #retention: RetentionSweeper
   #closed = false
 
@@ -69,6 +65,7 @@ export class JobManager {
     }
     this.#scheduler = new JobScheduler({ config, store, records: this.#records, kinds: this.#kinds, log, ended: (id, end) => this.#ended(id, end) })
     this.#control = new JobControl({ kinds: this.#kinds, scheduler: this.#scheduler, store, require: (id) => this.#require(id), end: (id, end) => this.#end(id, end) })
+    this.#admission = new JobAdmission({ config, records: this.#records, scheduler: this.#scheduler, log, files: (id) => this.files(id) })
     this.#retention = new RetentionSweeper({
       store,
       files: (id) => this.files(id),
@@ -83,29 +80,12 @@ export class JobManager {
    * A full or read-only state dir refuses it (DISK_FULL, STATE_READ_ONLY) and leaves nothing behind.
    */
   submit (spec: JobSpec, idempotencyKey?: string): { job: JobRecord, created: boolean } {
-    if (idempotencyKey) {
-      const existing = this.#records.findByIdempotencyKey(idempotencyKey)
-      if (existing && existing.submittedAt > nowSeconds() - IDEMPOTENCY_WINDOW_SEC) return { job: existing, created: false }
-      if (existing) this.#records.updateNow(existing.id, { idempotencyKey: null })
-    }
-    // Why: jobs queued earlier in this loop turn have not claimed their slots yet; they will.
-    if (this.#scheduler.queue.size - this.#scheduler.freeSlots() >= this.#config.maxPendingJobs) {
-      throw new Errors.QUEUE_FULL(this.#config.maxPendingJobs)
-    }
-    const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    this.#records.create(job, this.files(job.id).dir)
-    this.#scheduler.queue.push(job.id)
-    this.#log.debug({ jobId: job.id }, 'job accepted')
-    for (const listener of this.#submitListeners) {
-      try { listener(job) } catch (err) { this.#log.error({ err, jobId: job.id }, 'a job-accepted listener failed') }
-    }
-    this.#scheduler.pumpSoon()
-    return { job, created: true }
+    return this.#admission.submit(spec, idempotencyKey)
   }
 
   /** Calls `listener` for every job accepted from now on, whatever the route (HTTP, SSE, MCP). */
   onSubmitted (listener: (job: JobRecord) => void): void {
-    this.#submitListeners.add(listener)
+    this.#admission.onSubmitted(listener)
   }
 
   /** Where job `id` keeps its output and exit status: the one place job paths are decided. */

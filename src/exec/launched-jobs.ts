@@ -1,0 +1,80 @@
+import type { Writable } from 'node:stream'
+import { readExitFile, type JobFiles } from './job-files.js'
+import { JobProcess, recorderEnd } from './job-process.js'
+import type { ProcessEnd } from './process-end.js'
+import { isSameProcess } from './process-group.js'
+
+// How often a job is checked once no launcher reports its end (the launcher that started it died).
+const ORPHAN_POLL_MS = 50
+
+interface Watch {
+  files: JobFiles
+  startTime: string | null
+  resolve: (info: ProcessEnd | null) => void
+  poll?: NodeJS.Timeout
+}
+
+/**
+ * The jobs started through launchers that this server follows, by pid: each ends when a live launcher
+ * reports its recorder's end or, once that launcher died, when polling finds its recorder gone.
+ */
+export class LaunchedJobs {
+  readonly #watches = new Map<number, Watch>()
+  readonly #onDetached: () => void
+
+  /** `onDetached` is called after a job's handle stops following it. */
+  constructor (onDetached: () => void) {
+    this.#onDetached = onDetached
+  }
+
+  /** How many jobs are followed. */
+  get size (): number {
+    return this.#watches.size
+  }
+
+  /** The handle of a job a launcher started; `orphan`: that launcher is gone, so the job is polled. */
+  follow (files: JobFiles, pid: number, startTime: string | null, stdin: Writable | null, orphan: boolean): JobProcess {
+    const exit = new Promise<ProcessEnd | null>((resolve) => {
+      this.#watches.set(pid, { files, startTime, resolve })
+    })
+    if (orphan) this.#pollOrphan(pid)
+    return JobProcess.launched(pid, startTime, stdin, exit, () => {
+      clearInterval(this.#watches.get(pid)?.poll)
+      this.#watches.delete(pid)
+      this.#onDetached()
+      stdin?.destroy()
+    })
+  }
+
+  /** A launcher reported that job `pid`'s recorder ended so (null: the field did not apply). */
+  recorderExited (pid: number, code: number | null, signal: NodeJS.Signals | null): void {
+    const watch = this.#watches.get(pid)
+    if (!watch) return
+    clearInterval(watch.poll)
+    this.#watches.delete(pid)
+    watch.resolve(recorderEnd(watch.files, code, signal))
+  }
+
+  /** The launcher died: every job followed now is followed by polling its pid. */
+  launcherDied (): void {
+    for (const pid of this.#watches.keys()) this.#pollOrphan(pid)
+  }
+
+  /** Stops following every job; they run on. */
+  close (): void {
+    for (const watch of this.#watches.values()) clearInterval(watch.poll)
+    this.#watches.clear()
+  }
+
+  // Follows one job by polling its pid: its recorder is not this launcher's child.
+  #pollOrphan (pid: number): void {
+    const watch = this.#watches.get(pid)
+    if (!watch || watch.poll) return
+    watch.poll = setInterval(() => {
+      if (isSameProcess(pid, watch.startTime)) return
+      clearInterval(watch.poll)
+      this.#watches.delete(pid)
+      watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
+    }, ORPHAN_POLL_MS)
+  }
+}
