@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
-import { setLongTimeout } from '../lib/long-timer.js'
 import { waitUntil } from '../lib/wait.js'
 import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
 import { commandScriptPath, type ExitRecord } from './command-line.js'
@@ -10,7 +9,7 @@ import { handedOverAtMs, handOverCommand } from './hand-over.js'
 import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
-import { activeFields, commandMarker, finishedOutcome, readRunRecord, type ActiveRun, type QueuedRun } from './runs.js'
+import { activeFields, armTimeout, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
 import { SessionShell } from './session-shell.js'
 import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
 import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
@@ -73,9 +72,7 @@ export class Session {
   /** Queues a command; the position among the commands waiting (0 = it runs now). */
   enqueue (request: SessionRunRequest, callbacks: SessionRunCallbacks): number {
     const run: QueuedRun = { request, callbacks, timer: null, timedOut: false, cancelled: false }
-    if (request.timeoutMs > 0) {
-      run.timer = setLongTimeout(() => { this.#onTimeout(run) }, request.timeoutMs)
-    }
+    armTimeout(run, request.timeoutMs, (r) => { this.#onTimeout(r) })
     const position = this.#queue.length + (this.#active || this.#starting ? 1 : 0)
     this.#queue.push(run)
     this.#touch()
@@ -172,7 +169,7 @@ export class Session {
       }
       this.#active = run
       state.lastFiles = entry.files
-      if (entry.timeoutMs > 0) run.timer = setLongTimeout(() => { this.#onTimeout(run) }, entry.timeoutMs)
+      armTimeout(run, entry.timeoutMs, (r) => { this.#onTimeout(r) })
       this.#watch(run)
     }
     this.#save()
@@ -332,14 +329,7 @@ export class Session {
   }
 
   #settle (run: QueuedRun, outcome: SessionOutcome): void {
-    run.timer?.clear()
-    if (run.settled === true) return
-    run.settled = true
-    try {
-      run.callbacks.finished(outcome)
-    } catch (err) {
-      this.#options.log.error({ err, jobId: run.request.jobId }, 'session finished callback failed')
-    }
+    settleRun(run, outcome, this.#options.log)
   }
 
   #onTimeout (run: QueuedRun): void {
