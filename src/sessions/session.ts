@@ -10,6 +10,7 @@ import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
 import { activeFields, armTimeout, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
+import { RunQueue } from './run-queue.js'
 import { SessionShell } from './session-shell.js'
 import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
 import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
@@ -34,10 +35,8 @@ export class Session {
   readonly #options: SessionOptions
   readonly #state: SessionState
   readonly #shell: SessionShell
-  #queue: QueuedRun[] = []
+  readonly #queue = new RunQueue()
   #active: ActiveRun | null = null
-  // The run taken from the queue whose shell is being started, before it becomes #active.
-  #starting: QueuedRun | null = null
   #ended = false
   // Set when the saved state differs in more than lastUsedAt and the latest command's files.
   #dirty = true
@@ -67,14 +66,13 @@ export class Session {
   get shell (): SessionState['shell'] { return this.#state.shell }
   get lastUsedAt (): number { return this.#state.lastUsedAt }
   /** True while a command runs or waits. */
-  get busy (): boolean { return this.#active !== null || this.#starting !== null || this.#queue.length > 0 }
+  get busy (): boolean { return this.#active !== null || this.#queue.pending }
 
   /** Queues a command; the position among the commands waiting (0 = it runs now). */
   enqueue (request: SessionRunRequest, callbacks: SessionRunCallbacks): number {
     const run: QueuedRun = { request, callbacks, timer: null, timedOut: false, cancelled: false }
     armTimeout(run, request.timeoutMs, (r) => { this.#onTimeout(r) })
-    const position = this.#queue.length + (this.#active || this.#starting ? 1 : 0)
-    this.#queue.push(run)
+    const position = this.#queue.add(run) + (this.#active || this.#queue.starting ? 1 : 0)
     this.#touch()
     this.#pump()
     return position
@@ -82,9 +80,8 @@ export class Session {
 
   /** The job's place: 0 running, n > 0 waiting behind n - 1 others; null when not here. */
   position (jobId: string): number | null {
-    if (this.#active?.request.jobId === jobId || this.#starting?.request.jobId === jobId) return 0
-    const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
-    return index === -1 ? null : index + 1
+    if (this.#active?.request.jobId === jobId) return 0
+    return this.#queue.position(jobId)
   }
 
   /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
@@ -101,13 +98,13 @@ export class Session {
 
   /** Ends command `jobId`: a waiting one is dropped; a running one gets SIGINT, SIGTERM, SIGKILL. */
   async terminate (jobId: string): Promise<void> {
-    const index = this.#queue.findIndex((r) => r.request.jobId === jobId)
-    if (index !== -1) {
-      const run = this.#queue.splice(index, 1)[0] as QueuedRun
-      this.#settle(run, failedOutcome(SESSION_MESSAGES.cancelled, run.timedOut, false))
+    const waiting = this.#queue.remove(jobId)
+    if (waiting) {
+      this.#settle(waiting, failedOutcome(SESSION_MESSAGES.cancelled, waiting.timedOut, false))
       return
     }
-    if (this.#starting?.request.jobId === jobId) this.#starting.cancelled = true
+    const starting = this.#queue.starting
+    if (starting?.request.jobId === jobId) starting.cancelled = true
     const active = this.#active
     if (active?.request.jobId === jobId) await this.#kill(active)
   }
@@ -132,7 +129,7 @@ export class Session {
   /** devpilot's info object plus cwd, pid and jobs. */
   info (): SessionInfo {
     const alive = this.processAlive
-    const active = this.#active ?? this.#starting
+    const active = this.#active ?? this.#queue.starting
     return {
       sessionKey: this.key,
       shell: this.#state.shell,
@@ -145,7 +142,7 @@ export class Session {
       cwd: alive ? this.#shell.current?.cwd() ?? null : null,
       pid: alive ? this.#shell.current?.pid ?? null : null,
       jobId: active?.request.jobId ?? null,
-      queuedJobIds: this.#queue.map((r) => r.request.jobId),
+      queuedJobIds: this.#queue.waitingJobIds,
     }
   }
 
@@ -181,8 +178,9 @@ export class Session {
     if (this.#ended) return
     this.#ended = true
     const outcome = (run: QueuedRun): SessionOutcome => (failedOutcome(SESSION_MESSAGES.ended(why), run.timedOut, true))
-    for (const run of this.#queue.splice(0)) this.#settle(run, outcome(run))
-    if (this.#starting) this.#settle(this.#starting, outcome(this.#starting))
+    for (const run of this.#queue.drain()) this.#settle(run, outcome(run))
+    const starting = this.#queue.starting
+    if (starting) this.#settle(starting, outcome(starting))
     const shell = this.#shell.current
     for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
     const active = this.#active
@@ -202,7 +200,7 @@ export class Session {
   /** Stops watching; the shell and its running command go on for a later server. */
   detach (): void {
     this.#ended = true
-    for (const run of this.#queue) run.timer?.clear()
+    this.#queue.clearTimers()
     if (this.#active) this.#stopWatching(this.#active)
     this.#active?.timer?.clear()
     this.#shell.current?.detach()
@@ -213,17 +211,16 @@ export class Session {
   }
 
   #pump (): void {
-    if (this.#starting || this.#active || this.#ended) return
-    const next = this.#queue.shift()
+    if (this.#queue.starting || this.#active || this.#ended) return
+    const next = this.#queue.takeNext()
     if (!next) {
       this.#options.onIdle(this)
       return
     }
-    this.#starting = next
     this.#startRun(next)
       .catch((err: unknown) => { this.#options.log.error({ err, sessionKey: this.key }, 'session run failed to start') })
       .finally(() => {
-        this.#starting = null
+        this.#queue.startOver()
         if (!this.#active) this.#pump()
       })
   }
