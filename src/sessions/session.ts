@@ -2,22 +2,17 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
 import { waitUntil } from '../lib/wait.js'
-import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
-import { commandScriptPath, type ExitRecord } from './command-line.js'
-import { ExitWatch } from './exit-watch.js'
-import { handedOverAtMs, handOverCommand } from './hand-over.js'
-import { AFTER_KILL_WAIT_MS, killRun } from './kill-command.js'
+import { commandScriptPath } from './command-line.js'
+import { CommandRunner, type StdinWrite } from './command-runner.js'
+import { AFTER_KILL_WAIT_MS } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
-import { activeFields, armTimeout, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
+import { activeFields, armTimeout, commandMarker, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
 import { RunQueue } from './run-queue.js'
 import { SessionShell } from './session-shell.js'
 import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
 import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
-
-/** The result of a stdin write: `written` when all bytes were taken. */
-export interface StdinWrite { written: boolean, bytes: number, reason: string }
 
 /** Options every session of a pool shares. */
 export interface SessionOptions {
@@ -36,7 +31,7 @@ export class Session {
   readonly #state: SessionState
   readonly #shell: SessionShell
   readonly #queue = new RunQueue()
-  #active: ActiveRun | null = null
+  readonly #runner: CommandRunner
   #ended = false
   // Set when the saved state differs in more than lastUsedAt and the latest command's files.
   #dirty = true
@@ -46,14 +41,22 @@ export class Session {
     this.#state = state
     this.#options = options
     this.paths = shellPaths(options.dir)
-    this.#shell = new SessionShell({
+    const changed = (): void => { this.#dirty = true }
+    const save = (): void => { this.#save() }
+    const { log } = options
+    this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (shell) => { this.#onShellExit(shell) } })
+    this.#runner = new CommandRunner({
       state,
-      paths: this.paths,
-      log: options.log,
+      shell: this.#shell,
+      dir: options.dir,
+      stdinPath: this.paths.stdin,
+      killGraceMs: options.killGraceMs,
+      log,
       sessionKey: this.key,
-      changed: () => { this.#dirty = true },
-      save: () => { this.#save() },
-      exited: (shell) => { this.#onShellExit(shell) },
+      changed,
+      touch: () => { this.#touch() },
+      save,
+      finished: () => { this.#pump() },
     })
   }
 
@@ -66,13 +69,13 @@ export class Session {
   get shell (): SessionState['shell'] { return this.#state.shell }
   get lastUsedAt (): number { return this.#state.lastUsedAt }
   /** True while a command runs or waits. */
-  get busy (): boolean { return this.#active !== null || this.#queue.pending }
+  get busy (): boolean { return this.#runner.active !== null || this.#queue.pending }
 
   /** Queues a command; the position among the commands waiting (0 = it runs now). */
   enqueue (request: SessionRunRequest, callbacks: SessionRunCallbacks): number {
     const run: QueuedRun = { request, callbacks, timer: null, timedOut: false, cancelled: false }
     armTimeout(run, request.timeoutMs, (r) => { this.#onTimeout(r) })
-    const position = this.#queue.add(run) + (this.#active || this.#queue.starting ? 1 : 0)
+    const position = this.#queue.add(run) + (this.#runner.active || this.#queue.starting ? 1 : 0)
     this.#touch()
     this.#pump()
     return position
@@ -80,20 +83,13 @@ export class Session {
 
   /** The job's place: 0 running, n > 0 waiting behind n - 1 others; null when not here. */
   position (jobId: string): number | null {
-    if (this.#active?.request.jobId === jobId) return 0
+    if (this.#runner.active?.request.jobId === jobId) return 0
     return this.#queue.position(jobId)
   }
 
   /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
   signal (jobId: string, signal: NodeJS.Signals): number {
-    const active = this.#active
-    const shell = this.#shell.current
-    if (!active || active.request.jobId !== jobId || !shell) return 0
-    let count = 0
-    for (const pid of shell.commandProcesses(jobId)) {
-      try { process.kill(pid, signal); count++ } catch { /* gone */ }
-    }
-    return count
+    return this.#runner.signal(jobId, signal)
   }
 
   /** Ends command `jobId`: a waiting one is dropped; a running one gets SIGINT, SIGTERM, SIGKILL. */
@@ -105,22 +101,13 @@ export class Session {
     }
     const starting = this.#queue.starting
     if (starting?.request.jobId === jobId) starting.cancelled = true
-    const active = this.#active
-    if (active?.request.jobId === jobId) await this.#kill(active)
+    const active = this.#runner.active
+    if (active?.request.jobId === jobId) await this.#runner.kill(active)
   }
 
   /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
   writeStdin (jobId: string, data: string | Buffer): StdinWrite {
-    const shell = this.#shell.current
-    if (this.#active?.request.jobId !== jobId || !shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
-    this.#touch()
-    try {
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-      const bytes = shell.writeStdin(data)
-      return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
-    } catch (err) {
-      return { written: false, bytes: 0, reason: (err as Error).message }
-    }
+    return this.#runner.writeStdin(jobId, data)
   }
 
   /** True while the shell process lives. */
@@ -129,7 +116,7 @@ export class Session {
   /** devpilot's info object plus cwd, pid and jobs. */
   info (): SessionInfo {
     const alive = this.processAlive
-    const active = this.#active ?? this.#queue.starting
+    const active = this.#runner.active ?? this.#queue.starting
     return {
       sessionKey: this.key,
       shell: this.#state.shell,
@@ -156,18 +143,17 @@ export class Session {
     const shell = this.#shell.adoptSaved()
     for (const entry of running) {
       // Why the script file: it is written just before the command is handed to the shell.
-      const marker = existsSync(commandScriptPath(entry.files)) ? this.#markerOf(entry.jobId) : null
+      const marker = existsSync(commandScriptPath(entry.files)) ? commandMarker(state.secret, entry.jobId) : null
       const request = { jobId: entry.jobId, sessionKey: this.key, files: entry.files, timeoutMs: entry.timeoutMs } as SessionRunRequest
       const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, ...activeFields(marker ?? '') }
       const record = marker !== null ? readRunRecord(run) : null
-      if (record || !shell || marker === null || this.#active) {
+      if (record || !shell || marker === null || this.#runner.active) {
         this.#settle(run, record ? outcomeOf(record, run.timedOut) : failedOutcome(SESSION_MESSAGES.lostWhileDown, false, !shell))
         continue
       }
-      this.#active = run
       state.lastFiles = entry.files
       armTimeout(run, entry.timeoutMs, (r) => { this.#onTimeout(r) })
-      this.#watch(run)
+      this.#runner.follow(run)
     }
     this.#save()
     return shell !== null
@@ -183,12 +169,8 @@ export class Session {
     if (starting) this.#settle(starting, outcome(starting))
     const shell = this.#shell.current
     for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
-    const active = this.#active
-    if (active) {
-      this.#stopWatching(active)
-      this.#active = null
-      this.#settle(active, outcome(active))
-    }
+    const active = this.#runner.release()
+    if (active) this.#settle(active, outcome(active))
     if (shell) {
       await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
       shell.detach()
@@ -201,8 +183,7 @@ export class Session {
   detach (): void {
     this.#ended = true
     this.#queue.clearTimers()
-    if (this.#active) this.#stopWatching(this.#active)
-    this.#active?.timer?.clear()
+    this.#runner.detach()
     this.#shell.current?.detach()
   }
 
@@ -211,7 +192,7 @@ export class Session {
   }
 
   #pump (): void {
-    if (this.#queue.starting || this.#active || this.#ended) return
+    if (this.#queue.starting || this.#runner.active || this.#ended) return
     const next = this.#queue.takeNext()
     if (!next) {
       this.#options.onIdle(this)
@@ -221,12 +202,12 @@ export class Session {
       .catch((err: unknown) => { this.#options.log.error({ err, sessionKey: this.key }, 'session run failed to start') })
       .finally(() => {
         this.#queue.startOver()
-        if (!this.#active) this.#pump()
+        if (!this.#runner.active) this.#pump()
       })
   }
 
+  // Starts the session's shell if none runs, then hands the run to the runner (unless it was ended or cancelled meanwhile).
   async #startRun (queued: QueuedRun): Promise<void> {
-    const { request } = queued
     let shell: ShellProcess
     const hadShell = this.#shell.current?.alive === true
     try {
@@ -246,83 +227,14 @@ export class Session {
       this.#settle(queued, failedOutcome(SESSION_MESSAGES.cancelled, queued.timedOut, false))
       return
     }
-    const state = this.#state
-    if (takeRequestBootstrap(state, request)) this.#dirty = true
-    const bootstrapPath = bootstrapDue(state, request) ? `${this.#options.dir}/bootstrap` : null
-    const marker = this.#markerOf(request.jobId)
-    // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
-    const run: ActiveRun = Object.assign(queued, activeFields(marker))
-    const startedAt = Date.now() / 1000
-    const handedOverAt = handedOverAtMs(request.files)
-    if (handedOverAt !== null) {
-      // Why: a new server may submit again a job that the old one handed to this shell just
-      // before it stopped; the job is followed (or finished from its exit record), never run twice.
-      if (readRunRecord(run) === null && handedOverAt < state.createdAt * 1000) {
-        this.#settle(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true))
-        return
-      }
-      this.#active = run
-    } else {
-      try {
-        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.paths.stdin, bootstrapPath, bootstrap: state.bootstrap }
-        handOverCommand(shell, handOver, () => { this.#active = run })
-      } catch (err) {
-        this.#active = null
-        this.#settle(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false })
-        return
-      }
-    }
-    state.lastFiles = request.files
-    state.lastStartedAt = startedAt
-    this.#touch()
-    this.#save()
-    try {
-      run.callbacks.started({ pid: shell.pid, startTime: shell.startTime, startedAt })
-    } catch (err) {
-      this.#options.log.error({ err, jobId: request.jobId }, 'session started callback failed')
-    }
-    this.#watch(run)
+    this.#runner.start(queued, shell)
   }
 
   #onShellExit (shell: ShellProcess): void {
     if (this.#shell.current !== shell || this.#ended) return
-    const active = this.#active
-    // Why: the exit file may have been written just before the shell ended.
-    if (active) this.#finishActive(active, readRunRecord(active), shell)
+    this.#runner.shellExited(shell)
     this.#shell.forget()
     this.#save()
-  }
-
-  #watch (run: ActiveRun): void {
-    const check = (): void => {
-      try {
-        const record = readRunRecord(run)
-        if (record) this.#finishActive(run, record, null)
-      } catch (err) {
-        this.#options.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
-      }
-    }
-    run.watch = new ExitWatch(run.request.files.dir, check)
-    check()
-  }
-
-  #stopWatching (run: ActiveRun): void {
-    run.watch?.close()
-    run.watch = null
-  }
-
-  // Ends the running command: from its exit record, or (record null) because its shell is gone.
-  #finishActive (run: ActiveRun, record: ExitRecord | null, goneShell: ShellProcess | null): void {
-    if (run.done || this.#active !== run) return
-    if (record === null && goneShell === null && this.#shell.current?.alive) return
-    run.done = true
-    this.#stopWatching(run)
-    this.#active = null
-    if (noteBootstrapRan(this.#state, record)) this.#dirty = true
-    this.#touch()
-    this.#save()
-    this.#settle(run, finishedOutcome(run, record, goneShell))
-    setImmediate(() => { this.#pump() })
   }
 
   #settle (run: QueuedRun, outcome: SessionOutcome): void {
@@ -334,16 +246,6 @@ export class Session {
     this.terminate(run.request.jobId).catch((err: unknown) => {
       this.#options.log.error({ err, jobId: run.request.jobId }, 'session command timeout failed')
     })
-  }
-
-  // The kill sequence; a shell that does not finish the command even then is stuck and killed.
-  #kill (run: ActiveRun): Promise<void> {
-    run.killing ??= killRun(this.#shell.current, run, this.#options.killGraceMs, this.#options.log, this.key)
-    return run.killing
-  }
-
-  #markerOf (jobId: string): string {
-    return commandMarker(this.#state.secret, jobId)
   }
 
   // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.

@@ -1,0 +1,184 @@
+// The command a session's shell runs now: its hand-over, the watch for its exit record, its end and its kill.
+import type { Logger } from 'pino'
+import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
+import type { ExitRecord } from './command-line.js'
+import { ExitWatch } from './exit-watch.js'
+import { handedOverAtMs, handOverCommand } from './hand-over.js'
+import { killRun } from './kill-command.js'
+import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
+import { activeFields, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
+import type { SessionShell } from './session-shell.js'
+import type { ShellProcess } from './shell-process.js'
+import type { SessionState } from './state-file.js'
+
+/** The result of a stdin write: `written` when all bytes were taken. */
+export interface StdinWrite { written: boolean, bytes: number, reason: string }
+
+/** What a session's command runner is given by its session. */
+export interface CommandRunnerHooks {
+  state: SessionState
+  shell: SessionShell
+  /** The session's directory (the due bootstrap is written there). */
+  dir: string
+  /** The FIFO a command reads as its stdin. */
+  stdinPath: string
+  killGraceMs: number
+  log: Logger
+  sessionKey: string
+  /** The saved state changed in more than lastUsedAt. */
+  changed: () => void
+  /** The session was used now (lastUsedAt). */
+  touch: () => void
+  /** Saves the state (when it changed). */
+  save: () => void
+  /** The running command ended: the next one may start. */
+  finished: () => void
+}
+
+/** Runs a session's commands in its shell, one at a time, and follows the running one to its end. */
+export class CommandRunner {
+  readonly #hooks: CommandRunnerHooks
+  #active: ActiveRun | null = null
+
+  constructor (hooks: CommandRunnerHooks) {
+    this.#hooks = hooks
+  }
+
+  /** The command the shell runs now, or null. */
+  get active (): ActiveRun | null { return this.#active }
+
+  /** Hands `queued` to the live `shell` (or follows it, if an earlier server did) and watches for its end. */
+  start (queued: QueuedRun, shell: ShellProcess): void {
+    const { state, log } = this.#hooks
+    const { request } = queued
+    if (takeRequestBootstrap(state, request)) this.#hooks.changed()
+    const bootstrapPath = bootstrapDue(state, request) ? `${this.#hooks.dir}/bootstrap` : null
+    const marker = commandMarker(state.secret, request.jobId)
+    // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
+    const run: ActiveRun = Object.assign(queued, activeFields(marker))
+    const startedAt = Date.now() / 1000
+    const handedOverAt = handedOverAtMs(request.files)
+    if (handedOverAt !== null) {
+      // Why: a new server may submit again a job that the old one handed to this shell just
+      // before it stopped; the job is followed (or finished from its exit record), never run twice.
+      if (readRunRecord(run) === null && handedOverAt < state.createdAt * 1000) {
+        settleRun(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true), log)
+        return
+      }
+      this.#active = run
+    } else {
+      try {
+        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.#hooks.stdinPath, bootstrapPath, bootstrap: state.bootstrap }
+        handOverCommand(shell, handOver, () => { this.#active = run })
+      } catch (err) {
+        this.#active = null
+        settleRun(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false }, log)
+        return
+      }
+    }
+    state.lastFiles = request.files
+    state.lastStartedAt = startedAt
+    this.#hooks.touch()
+    this.#hooks.save()
+    try {
+      run.callbacks.started({ pid: shell.pid, startTime: shell.startTime, startedAt })
+    } catch (err) {
+      log.error({ err, jobId: request.jobId }, 'session started callback failed')
+    }
+    this.#watch(run)
+  }
+
+  /** Follows a command an earlier server handed to the shell, until its exit record appears. */
+  follow (run: ActiveRun): void {
+    this.#active = run
+    this.#watch(run)
+  }
+
+  /** The session's shell ended: so did the running command. */
+  shellExited (shell: ShellProcess): void {
+    const active = this.#active
+    // Why: the exit file may have been written just before the shell ended.
+    if (active) this.#finish(active, readRunRecord(active), shell)
+  }
+
+  /** Sends a signal to the processes of the running command `jobId`; the number signalled. */
+  signal (jobId: string, signal: NodeJS.Signals): number {
+    const active = this.#active
+    const shell = this.#hooks.shell.current
+    if (!active || active.request.jobId !== jobId || !shell) return 0
+    let count = 0
+    for (const pid of shell.commandProcesses(jobId)) {
+      try { process.kill(pid, signal); count++ } catch { /* gone */ }
+    }
+    return count
+  }
+
+  /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
+  writeStdin (jobId: string, data: string | Buffer): StdinWrite {
+    const shell = this.#hooks.shell.current
+    if (this.#active?.request.jobId !== jobId || !shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
+    this.#hooks.touch()
+    try {
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+      const bytes = shell.writeStdin(data)
+      return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
+    } catch (err) {
+      return { written: false, bytes: 0, reason: (err as Error).message }
+    }
+  }
+
+  /** The kill sequence; a shell that does not finish the command even then is stuck and killed. */
+  kill (run: ActiveRun): Promise<void> {
+    const { shell, killGraceMs, log, sessionKey } = this.#hooks
+    run.killing ??= killRun(shell.current, run, killGraceMs, log, sessionKey)
+    return run.killing
+  }
+
+  /** Stops following the running command and holds it no more (the session ends); the run, or null. */
+  release (): ActiveRun | null {
+    const active = this.#active
+    if (active) {
+      this.#stopWatching(active)
+      this.#active = null
+    }
+    return active
+  }
+
+  /** Stops following the running command and its timeout; it goes on in the shell for a later server. */
+  detach (): void {
+    if (this.#active) this.#stopWatching(this.#active)
+    this.#active?.timer?.clear()
+  }
+
+  #watch (run: ActiveRun): void {
+    const check = (): void => {
+      try {
+        const record = readRunRecord(run)
+        if (record) this.#finish(run, record, null)
+      } catch (err) {
+        this.#hooks.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
+      }
+    }
+    run.watch = new ExitWatch(run.request.files.dir, check)
+    check()
+  }
+
+  #stopWatching (run: ActiveRun): void {
+    run.watch?.close()
+    run.watch = null
+  }
+
+  // Ends the running command: from its exit record, or (record null) because its shell is gone.
+  #finish (run: ActiveRun, record: ExitRecord | null, goneShell: ShellProcess | null): void {
+    if (run.done || this.#active !== run) return
+    if (record === null && goneShell === null && this.#hooks.shell.current?.alive) return
+    run.done = true
+    this.#stopWatching(run)
+    this.#active = null
+    if (noteBootstrapRan(this.#hooks.state, record)) this.#hooks.changed()
+    this.#hooks.touch()
+    this.#hooks.save()
+    settleRun(run, finishedOutcome(run, record, goneShell), this.#hooks.log)
+    setImmediate(() => { this.#hooks.finished() })
+  }
+}
