@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { signalSession } from '../exec/process-group.js'
 import { waitUntil } from '../lib/wait.js'
-import { commandScriptPath } from './command-line.js'
+import { adoptSession } from './adopt.js'
 import { CommandRunner, type StdinWrite } from './command-runner.js'
 import { AFTER_KILL_WAIT_MS } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
-import { failedOutcome, outcomeOf, SESSION_MESSAGES } from './outcomes.js'
-import { activeFields, armTimeout, commandMarker, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
+import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
+import { armTimeout, settleRun, type QueuedRun } from './runs.js'
 import { RunQueue } from './run-queue.js'
 import { SessionShell } from './session-shell.js'
 import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
@@ -133,30 +133,12 @@ export class Session {
     }
   }
 
-  /**
-   * Takes over the shell an earlier server left and the commands it was running (`running`: the
-   * job records still marked running for this session). A command whose exit record is there is
-   * finished from it; one still running is followed; any other is finished as lost.
-   */
+  /** Takes over the shell and the running commands an earlier server left (see adoptSession); true when the shell was there. */
   adopt (running: readonly ReAdoptEntry[]): boolean {
-    const state = this.#state
-    const shell = this.#shell.adoptSaved()
-    for (const entry of running) {
-      // Why the script file: it is written just before the command is handed to the shell.
-      const marker = existsSync(commandScriptPath(entry.files)) ? commandMarker(state.secret, entry.jobId) : null
-      const request = { jobId: entry.jobId, sessionKey: this.key, files: entry.files, timeoutMs: entry.timeoutMs } as SessionRunRequest
-      const run: ActiveRun = { request, callbacks: entry.callbacks, timer: null, timedOut: false, cancelled: false, ...activeFields(marker ?? '') }
-      const record = marker !== null ? readRunRecord(run) : null
-      if (record || !shell || marker === null || this.#runner.active) {
-        this.#settle(run, record ? outcomeOf(record, run.timedOut) : failedOutcome(SESSION_MESSAGES.lostWhileDown, false, !shell))
-        continue
-      }
-      state.lastFiles = entry.files
-      armTimeout(run, entry.timeoutMs, (r) => { this.#onTimeout(r) })
-      this.#runner.follow(run)
-    }
+    const { log } = this.#options
+    const adopted = adoptSession(running, { sessionKey: this.key, state: this.#state, shell: this.#shell, runner: this.#runner, log, onTimeout: (run) => { this.#onTimeout(run) } })
     this.#save()
-    return shell !== null
+    return adopted
   }
 
   /** Ends the session: kills every process of its shell's session (and earlier shells'), fails its commands. */
