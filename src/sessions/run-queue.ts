@@ -1,11 +1,29 @@
 // The commands a session accepted and has not handed to its shell yet, in the order they came.
+import type { Logger } from 'pino'
 import type { QueuedRun } from './runs.js'
+
+/** What a session's run queue is given by its session. */
+export interface RunQueueHooks {
+  /** True when a run may start now: none runs and the session goes on. */
+  canStart: () => boolean
+  /** Starts a run taken from the queue (or settles it when it cannot start). */
+  start: (run: QueuedRun) => Promise<void>
+  /** Nothing waits and nothing starts. */
+  idle: () => void
+  log: Logger
+  sessionKey: string
+}
 
 /** A session's waiting commands, in order, and the one taken from them whose start is under way. */
 export class RunQueue {
+  readonly #hooks: RunQueueHooks
   #waiting: QueuedRun[] = []
   // The run taken from the queue whose shell is being started, before it becomes the running command.
   #starting: QueuedRun | null = null
+
+  constructor (hooks: RunQueueHooks) {
+    this.#hooks = hooks
+  }
 
   /** The run whose start is under way, or null. */
   get starting (): QueuedRun | null { return this.#starting }
@@ -29,15 +47,21 @@ export class RunQueue {
     return index === -1 ? null : index + 1
   }
 
-  /** Takes the next waiting run as the one being started; null when none waits. */
-  takeNext (): QueuedRun | null {
-    this.#starting = this.#waiting.shift() ?? null
-    return this.#starting
-  }
-
-  /** The start of the taken run is over: it runs now, or it was settled. */
-  startOver (): void {
-    this.#starting = null
+  /** Starts the next waiting run when none starts and `canStart()`; calls `idle` when none waits. */
+  pump (): void {
+    if (this.#starting || !this.#hooks.canStart()) return
+    const next = this.#waiting.shift()
+    if (!next) {
+      this.#hooks.idle()
+      return
+    }
+    this.#starting = next
+    this.#hooks.start(next)
+      .catch((err: unknown) => { this.#hooks.log.error({ err, sessionKey: this.#hooks.sessionKey }, 'session run failed to start') })
+      .finally(() => {
+        this.#starting = null
+        this.pump()
+      })
   }
 
   /** Takes waiting run `jobId` out of the queue; null when it does not wait. */

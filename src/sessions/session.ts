@@ -30,7 +30,7 @@ export class Session {
   readonly #options: SessionOptions
   readonly #state: SessionState
   readonly #shell: SessionShell
-  readonly #queue = new RunQueue()
+  readonly #queue: RunQueue
   readonly #runner: CommandRunner
   #ended = false
   // Set when the saved state differs in more than lastUsedAt and the latest command's files.
@@ -44,6 +44,13 @@ export class Session {
     const changed = (): void => { this.#dirty = true }
     const save = (): void => { this.#save() }
     const { log } = options
+    this.#queue = new RunQueue({
+      canStart: () => !this.#runner.active && !this.#ended,
+      start: (run) => this.#startRun(run),
+      idle: () => { options.onIdle(this) },
+      log,
+      sessionKey: this.key,
+    })
     this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (shell) => { this.#onShellExit(shell) } })
     this.#runner = new CommandRunner({
       state,
@@ -56,7 +63,7 @@ export class Session {
       changed,
       touch: () => { this.#touch() },
       save,
-      finished: () => { this.#pump() },
+      finished: () => { this.#queue.pump() },
     })
   }
 
@@ -77,7 +84,7 @@ export class Session {
     armTimeout(run, request.timeoutMs, (r) => { this.#onTimeout(r) })
     const position = this.#queue.add(run) + (this.#runner.active || this.#queue.starting ? 1 : 0)
     this.#touch()
-    this.#pump()
+    this.#queue.pump()
     return position
   }
 
@@ -171,21 +178,6 @@ export class Session {
 
   #touch (): void {
     this.#state.lastUsedAt = Date.now() / 1000
-  }
-
-  #pump (): void {
-    if (this.#queue.starting || this.#runner.active || this.#ended) return
-    const next = this.#queue.takeNext()
-    if (!next) {
-      this.#options.onIdle(this)
-      return
-    }
-    this.#startRun(next)
-      .catch((err: unknown) => { this.#options.log.error({ err, sessionKey: this.key }, 'session run failed to start') })
-      .finally(() => {
-        this.#queue.startOver()
-        if (!this.#runner.active) this.#pump()
-      })
   }
 
   // Starts the session's shell if none runs, then hands the run to the runner (unless it was ended or cancelled meanwhile).
