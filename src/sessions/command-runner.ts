@@ -9,14 +9,14 @@ import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
 import { activeFields, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
 import type { SessionShell } from './session-shell.js'
 import type { ShellProcess } from './shell-process.js'
-import type { SessionState } from './state-file.js'
+import type { StateFile } from './state-file.js'
 
 /** The result of a stdin write: `written` when all bytes were taken. */
 export interface StdinWrite { written: boolean, bytes: number, reason: string }
 
 /** What a session's command runner is given by its session. */
 export interface CommandRunnerHooks {
-  state: SessionState
+  file: StateFile
   shell: SessionShell
   /** The session's directory (the due bootstrap is written there). */
   dir: string
@@ -25,12 +25,6 @@ export interface CommandRunnerHooks {
   killGraceMs: number
   log: Logger
   sessionKey: string
-  /** The saved state changed in more than lastUsedAt. */
-  changed: () => void
-  /** The session was used now (lastUsedAt). */
-  touch: () => void
-  /** Saves the state (when it changed). */
-  save: () => void
   /** The running command ended: the next one may start. */
   finished: () => void
 }
@@ -49,9 +43,10 @@ export class CommandRunner {
 
   /** Hands `queued` to the live `shell` (or follows it, if an earlier server did) and watches for its end. */
   start (queued: QueuedRun, shell: ShellProcess): void {
-    const { state, log } = this.#hooks
+    const { file, log } = this.#hooks
+    const { state } = file
     const { request } = queued
-    if (takeRequestBootstrap(state, request)) this.#hooks.changed()
+    if (takeRequestBootstrap(state, request)) file.changed()
     const bootstrapPath = bootstrapDue(state, request) ? `${this.#hooks.dir}/bootstrap` : null
     const marker = commandMarker(state.secret, request.jobId)
     // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
@@ -78,8 +73,8 @@ export class CommandRunner {
     }
     state.lastFiles = request.files
     state.lastStartedAt = startedAt
-    this.#hooks.touch()
-    this.#hooks.save()
+    file.touch()
+    file.save()
     try {
       run.callbacks.started({ pid: shell.pid, startTime: shell.startTime, startedAt })
     } catch (err) {
@@ -117,7 +112,7 @@ export class CommandRunner {
   writeStdin (jobId: string, data: string | Buffer): StdinWrite {
     const shell = this.#hooks.shell.current
     if (this.#active?.request.jobId !== jobId || !shell?.alive) return { written: false, bytes: 0, reason: 'persistent session not running' }
-    this.#hooks.touch()
+    this.#hooks.file.touch()
     try {
       const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
       const bytes = shell.writeStdin(data)
@@ -175,9 +170,10 @@ export class CommandRunner {
     run.done = true
     this.#stopWatching(run)
     this.#active = null
-    if (noteBootstrapRan(this.#hooks.state, record)) this.#hooks.changed()
-    this.#hooks.touch()
-    this.#hooks.save()
+    const { file } = this.#hooks
+    if (noteBootstrapRan(file.state, record)) file.changed()
+    file.touch()
+    file.save()
     settleRun(run, finishedOutcome(run, record, goneShell), this.#hooks.log)
     setImmediate(() => { this.#hooks.finished() })
   }

@@ -11,7 +11,7 @@ import { armTimeout, settleRun, type QueuedRun } from './runs.js'
 import { RunQueue } from './run-queue.js'
 import { SessionShell } from './session-shell.js'
 import { shellPaths, type ShellPaths, type ShellProcess } from './shell-process.js'
-import { newSessionState, writeSessionState, type SessionState } from './state-file.js'
+import { newSessionState, StateFile, type SessionState } from './state-file.js'
 import type { ReAdoptEntry, SessionInfo, SessionOutcome, SessionRunCallbacks, SessionRunRequest } from './types.js'
 
 /** Options every session of a pool shares. */
@@ -28,22 +28,20 @@ export class Session {
   readonly key: string
   readonly paths: ShellPaths
   readonly #options: SessionOptions
+  readonly #file: StateFile
   readonly #state: SessionState
   readonly #shell: SessionShell
   readonly #queue: RunQueue
   readonly #runner: CommandRunner
   #ended = false
-  // Set when the saved state differs in more than lastUsedAt and the latest command's files.
-  #dirty = true
 
   constructor (state: SessionState, options: SessionOptions) {
     this.key = state.sessionKey
     this.#state = state
     this.#options = options
     this.paths = shellPaths(options.dir)
-    const changed = (): void => { this.#dirty = true }
-    const save = (): void => { this.#save() }
     const { log } = options
+    const file = this.#file = new StateFile(`${options.dir}/session.json`, state, log)
     this.#queue = new RunQueue({
       canStart: () => !this.#runner.active && !this.#ended,
       start: (run) => this.#startRun(run),
@@ -51,18 +49,17 @@ export class Session {
       log,
       sessionKey: this.key,
     })
+    const changed = (): void => { file.changed() }
+    const save = (): void => { file.save() }
     this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (shell) => { this.#onShellExit(shell) } })
     this.#runner = new CommandRunner({
-      state,
+      file,
       shell: this.#shell,
       dir: options.dir,
       stdinPath: this.paths.stdin,
       killGraceMs: options.killGraceMs,
       log,
       sessionKey: this.key,
-      changed,
-      touch: () => { this.#touch() },
-      save,
       finished: () => { this.#queue.pump() },
     })
   }
@@ -83,7 +80,7 @@ export class Session {
     const run: QueuedRun = { request, callbacks, timer: null, timedOut: false, cancelled: false }
     armTimeout(run, request.timeoutMs, (r) => { this.#onTimeout(r) })
     const position = this.#queue.add(run) + (this.#runner.active || this.#queue.starting ? 1 : 0)
-    this.#touch()
+    this.#file.touch()
     this.#queue.pump()
     return position
   }
@@ -144,7 +141,7 @@ export class Session {
   adopt (running: readonly ReAdoptEntry[]): boolean {
     const { log } = this.#options
     const adopted = adoptSession(running, { sessionKey: this.key, state: this.#state, shell: this.#shell, runner: this.#runner, log, onTimeout: (run) => { this.#onTimeout(run) } })
-    this.#save()
+    this.#file.save()
     return adopted
   }
 
@@ -152,6 +149,7 @@ export class Session {
   async end (why: string): Promise<void> {
     if (this.#ended) return
     this.#ended = true
+    this.#file.close()
     const outcome = (run: QueuedRun): SessionOutcome => (failedOutcome(SESSION_MESSAGES.ended(why), run.timedOut, true))
     for (const run of this.#queue.drain()) this.#settle(run, outcome(run))
     const starting = this.#queue.starting
@@ -171,13 +169,10 @@ export class Session {
   /** Stops watching; the shell and its running command go on for a later server. */
   detach (): void {
     this.#ended = true
+    this.#file.close()
     this.#queue.clearTimers()
     this.#runner.detach()
     this.#shell.current?.detach()
-  }
-
-  #touch (): void {
-    this.#state.lastUsedAt = Date.now() / 1000
   }
 
   // Starts the session's shell if none runs, then hands the run to the runner (unless it was ended or cancelled meanwhile).
@@ -208,7 +203,7 @@ export class Session {
     if (this.#shell.current !== shell || this.#ended) return
     this.#runner.shellExited(shell)
     this.#shell.forget()
-    this.#save()
+    this.#file.save()
   }
 
   #settle (run: QueuedRun, outcome: SessionOutcome): void {
@@ -220,16 +215,5 @@ export class Session {
     this.terminate(run.request.jobId).catch((err: unknown) => {
       this.#options.log.error({ err, jobId: run.request.jobId }, 'session command timeout failed')
     })
-  }
-
-  // Why only on changes: the atomic rename cost ~3 ms per command on the test machine's /tmp.
-  #save (): void {
-    if (this.#ended || !this.#dirty) return
-    this.#dirty = false
-    try {
-      writeSessionState(`${this.#options.dir}/session.json`, this.#state)
-    } catch (err) {
-      this.#options.log.error({ err, sessionKey: this.key }, 'could not save session state')
-    }
   }
 }
