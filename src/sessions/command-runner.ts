@@ -4,7 +4,7 @@ import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstra
 import type { ExitRecord } from './command-line.js'
 import { ExitWatch } from './exit-watch.js'
 import { handedOverAtMs, handOverCommand } from './hand-over.js'
-import { killRun } from './kill-command.js'
+import { killRun, signalCommand } from './kill-command.js'
 import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
 import { activeFields, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
 import type { SessionShell } from './session-shell.js'
@@ -101,11 +101,7 @@ export class CommandRunner {
     const active = this.#active
     const shell = this.#hooks.shell.current
     if (!active || active.request.jobId !== jobId || !shell) return 0
-    let count = 0
-    for (const pid of shell.commandProcesses(jobId)) {
-      try { process.kill(pid, signal); count++ } catch { /* gone */ }
-    }
-    return count
+    return signalCommand(shell, jobId, signal)
   }
 
   /** Writes to the running command's stdin: all of it (`written`), or `bytes` of it and why not more. */
