@@ -1,10 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
-import { signalSession } from '../exec/process-group.js'
-import { waitUntil } from '../lib/wait.js'
 import { adoptSession } from './adopt.js'
 import { CommandRunner, type StdinWrite } from './command-runner.js'
-import { AFTER_KILL_WAIT_MS } from './kill-command.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
 import { armTimeout, settleRun, type QueuedRun } from './runs.js'
@@ -154,15 +151,11 @@ export class Session {
     for (const run of this.#queue.drain()) this.#settle(run, outcome(run))
     const starting = this.#queue.starting
     if (starting) this.#settle(starting, outcome(starting))
-    const shell = this.#shell.current
-    for (const sid of [...this.#state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
+    // The shell's processes get SIGKILL now; the running command is settled before the wait for the shell's end.
+    const shellEnded = this.#shell.end()
     const active = this.#runner.release()
     if (active) this.#settle(active, outcome(active))
-    if (shell) {
-      await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
-      shell.detach()
-    }
-    this.#shell.clear()
+    await shellEnded
     rmSync(this.#options.dir, { recursive: true, force: true })
   }
 
