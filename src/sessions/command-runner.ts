@@ -1,12 +1,10 @@
-// The command a session's shell runs now: its hand-over, the watch for its exit record, its end and its kill.
+// The command a session's shell runs now: the watch for its exit record, its end, its kill, signals and stdin.
 import type { Logger } from 'pino'
-import { bootstrapDue, noteBootstrapRan, takeRequestBootstrap } from './bootstrap.js'
+import { noteBootstrapRan } from './bootstrap.js'
 import type { ExitRecord } from './command-line.js'
 import { ExitWatch } from './exit-watch.js'
-import { handedOverAtMs, handOverCommand } from './hand-over.js'
 import { killRun, signalCommand } from './kill-command.js'
-import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
-import { activeFields, commandMarker, finishedOutcome, readRunRecord, settleRun, type ActiveRun, type QueuedRun } from './runs.js'
+import { finishedOutcome, readRunRecord, settleRun, type ActiveRun } from './runs.js'
 import type { SessionShell } from './session-shell.js'
 import type { ShellProcess } from './shell-process.js'
 import type { StateFile } from './state-file.js'
@@ -18,10 +16,6 @@ export interface StdinWrite { written: boolean, bytes: number, reason: string }
 export interface CommandRunnerHooks {
   file: StateFile
   shell: SessionShell
-  /** The session's directory (the due bootstrap is written there). */
-  dir: string
-  /** The FIFO a command reads as its stdin. */
-  stdinPath: string
   killGraceMs: number
   log: Logger
   sessionKey: string
@@ -41,52 +35,15 @@ export class CommandRunner {
   /** The command the shell runs now, or null. */
   get active (): ActiveRun | null { return this.#active }
 
-  /** Hands `queued` to the live `shell` (or follows it, if an earlier server did) and watches for its end. */
-  start (queued: QueuedRun, shell: ShellProcess): void {
-    const { file, log } = this.#hooks
-    const { state } = file
-    const { request } = queued
-    if (takeRequestBootstrap(state, request)) file.changed()
-    const bootstrapPath = bootstrapDue(state, request) ? `${this.#hooks.dir}/bootstrap` : null
-    const marker = commandMarker(state.secret, request.jobId)
-    // Why the same object: the run's timeout timer already holds `queued` and sets timedOut on it.
-    const run: ActiveRun = Object.assign(queued, activeFields(marker))
-    const startedAt = Date.now() / 1000
-    const handedOverAt = handedOverAtMs(request.files)
-    if (handedOverAt !== null) {
-      // Why: a new server may submit again a job that the old one handed to this shell just
-      // before it stopped; the job is followed (or finished from its exit record), never run twice.
-      if (readRunRecord(run) === null && handedOverAt < state.createdAt * 1000) {
-        settleRun(run, failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true), log)
-        return
-      }
-      this.#active = run
-    } else {
-      try {
-        const handOver = { shellKind: state.shell, jobId: request.jobId, marker, files: request.files, command: request.command, stdinPath: this.#hooks.stdinPath, bootstrapPath, bootstrap: state.bootstrap }
-        handOverCommand(shell, handOver, () => { this.#active = run })
-      } catch (err) {
-        this.#active = null
-        settleRun(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false }, log)
-        return
-      }
-    }
-    state.lastFiles = request.files
-    state.lastStartedAt = startedAt
-    file.touch()
-    file.save()
-    try {
-      run.callbacks.started({ pid: shell.pid, startTime: shell.startTime, startedAt })
-    } catch (err) {
-      log.error({ err, jobId: request.jobId }, 'session started callback failed')
-    }
-    this.#watch(run)
+  /** The shell runs `run` now (handed to it, or left by an earlier server); watch() follows it to its end. */
+  begin (run: ActiveRun): void {
+    this.#active = run
   }
 
   /** Follows a command an earlier server handed to the shell, until its exit record appears. */
   follow (run: ActiveRun): void {
-    this.#active = run
-    this.#watch(run)
+    this.begin(run)
+    this.watch(run)
   }
 
   /** The session's shell ended: so did the running command. */
@@ -141,7 +98,8 @@ export class CommandRunner {
     this.#active?.timer?.clear()
   }
 
-  #watch (run: ActiveRun): void {
+  /** Watches the running command's directory (and polls) until its exit record appears. */
+  watch (run: ActiveRun): void {
     const check = (): void => {
       try {
         const record = readRunRecord(run)

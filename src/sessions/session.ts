@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { adoptSession } from './adopt.js'
 import { CommandRunner, type StdinWrite } from './command-runner.js'
+import { startCommand, type CommandStartContext } from './command-start.js'
 import { lastOutputAt } from './last-output.js'
 import { failedOutcome, SESSION_MESSAGES } from './outcomes.js'
 import { armTimeout, settleRun, type QueuedRun } from './runs.js'
@@ -39,25 +40,17 @@ export class Session {
     this.paths = shellPaths(options.dir)
     const { log } = options
     const file = this.#file = new StateFile(`${options.dir}/session.json`, state, log)
+    const changed = (): void => { file.changed() }
+    const save = (): void => { file.save() }
+    const shell = this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (s) => { this.#onShellExit(s) } })
+    const runner = this.#runner = new CommandRunner({ file, shell, killGraceMs: options.killGraceMs, log, sessionKey: this.key, finished: () => { this.#queue.pump() } })
+    const start: CommandStartContext = { file, shell, runner, dir: options.dir, stdinPath: this.paths.stdin, log, ended: () => this.#ended }
     this.#queue = new RunQueue({
-      canStart: () => !this.#runner.active && !this.#ended,
-      start: (run) => this.#startRun(run),
+      canStart: () => !runner.active && !this.#ended,
+      start: (run) => startCommand(run, start),
       idle: () => { options.onIdle(this) },
       log,
       sessionKey: this.key,
-    })
-    const changed = (): void => { file.changed() }
-    const save = (): void => { file.save() }
-    this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (shell) => { this.#onShellExit(shell) } })
-    this.#runner = new CommandRunner({
-      file,
-      shell: this.#shell,
-      dir: options.dir,
-      stdinPath: this.paths.stdin,
-      killGraceMs: options.killGraceMs,
-      log,
-      sessionKey: this.key,
-      finished: () => { this.#queue.pump() },
     })
   }
 
@@ -166,30 +159,6 @@ export class Session {
     this.#queue.clearTimers()
     this.#runner.detach()
     this.#shell.current?.detach()
-  }
-
-  // Starts the session's shell if none runs, then hands the run to the runner (unless it was ended or cancelled meanwhile).
-  async #startRun (queued: QueuedRun): Promise<void> {
-    let shell: ShellProcess
-    const hadShell = this.#shell.current?.alive === true
-    try {
-      shell = await this.#shell.ensure()
-    } catch (err) {
-      this.#settle(queued, failedOutcome((err as Error).message, queued.timedOut, false))
-      return
-    }
-    if (this.#ended) {
-      // Why: the session ended or was detached while a new shell was starting; no one else
-      // knows that shell (a detached session's next server would never adopt it). A shell that
-      // was running before is left alone (end() killed it already; detach keeps it).
-      if (!hadShell) shell.killSession()
-      return
-    }
-    if (queued.cancelled) {
-      this.#settle(queued, failedOutcome(SESSION_MESSAGES.cancelled, queued.timedOut, false))
-      return
-    }
-    this.#runner.start(queued, shell)
   }
 
   #onShellExit (shell: ShellProcess): void {
