@@ -23,7 +23,7 @@ export interface CommandRunnerHooks {
   finished: () => void
 }
 
-/** Runs a session's commands in its shell, one at a time, and follows the running one to its end. */
+/** Holds the command a session's shell runs now (one at a time) and follows it to its end: exit record, shell exit or kill. */
 export class CommandRunner {
   readonly #hooks: CommandRunnerHooks
   #active: ActiveRun | null = null
@@ -38,6 +38,20 @@ export class CommandRunner {
   /** The shell runs `run` now (handed to it, or left by an earlier server); watch() follows it to its end. */
   begin (run: ActiveRun): void {
     this.#active = run
+  }
+
+  /** Watches the running command's directory (and polls) until its exit record appears. */
+  watch (run: ActiveRun): void {
+    const check = (): void => {
+      try {
+        const record = readRunRecord(run)
+        if (record) this.#finish(run, record, null)
+      } catch (err) {
+        this.#hooks.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
+      }
+    }
+    run.watch = new ExitWatch(run.request.files.dir, check)
+    check()
   }
 
   /** Follows a command an earlier server handed to the shell, until its exit record appears. */
@@ -96,20 +110,6 @@ export class CommandRunner {
   detach (): void {
     if (this.#active) this.#stopWatching(this.#active)
     this.#active?.timer?.clear()
-  }
-
-  /** Watches the running command's directory (and polls) until its exit record appears. */
-  watch (run: ActiveRun): void {
-    const check = (): void => {
-      try {
-        const record = readRunRecord(run)
-        if (record) this.#finish(run, record, null)
-      } catch (err) {
-        this.#hooks.log.error({ err, jobId: run.request.jobId }, 'session exit check failed')
-      }
-    }
-    run.watch = new ExitWatch(run.request.files.dir, check)
-    check()
   }
 
   #stopWatching (run: ActiveRun): void {
