@@ -7,6 +7,15 @@ import type { ShellProcess } from './shell-process.js'
 export const AFTER_KILL_WAIT_MS = 2000
 const KILL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const
 
+/** Sends `signal` to the processes of command `jobId` in `shell` (never the shell); the number signalled. */
+export function signalCommand (shell: ShellProcess, jobId: string, signal: NodeJS.Signals): number {
+  let count = 0
+  for (const pid of shell.commandProcesses(jobId)) {
+    try { process.kill(pid, signal); count++ } catch { /* gone */ }
+  }
+  return count
+}
+
 /**
  * SIGINT, then SIGTERM, then SIGKILL to a command's processes (never the shell): each stage lasts
  * the grace (2 s for SIGKILL) and reaches processes that appear meanwhile. Resolves "done" as soon

@@ -1,6 +1,7 @@
 // A session command's life inside a Session: waiting in the queue, then running in the shell.
 import { createHash } from 'node:crypto'
-import type { LongTimer } from '../lib/long-timer.js'
+import type { Logger } from 'pino'
+import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
 import type { CommandFiles, ExitRecord } from './command-line.js'
 import type { ExitWatch } from './exit-watch.js'
 import { failedOutcome, outcomeOf, readExitRecord, SESSION_MESSAGES } from './outcomes.js'
@@ -38,4 +39,21 @@ export function finishedOutcome (run: ActiveRun, record: ExitRecord | null, gone
   // The status of a shell this server started (null for an adopted one: not our child).
   if (goneShell) return failedOutcome(SESSION_MESSAGES.shellExited(goneShell.exitStatus), run.timedOut, true, goneShell.exitStatus)
   return failedOutcome(SESSION_MESSAGES.lostWhileDown, run.timedOut, true)
+}
+
+/** Starts the run's timeout (none when `timeoutMs` is 0); `onTimeout` is called when it is over. */
+export function armTimeout (run: QueuedRun, timeoutMs: number, onTimeout: (run: QueuedRun) => void): void {
+  if (timeoutMs > 0) run.timer = setLongTimeout(() => { onTimeout(run) }, timeoutMs)
+}
+
+/** Tells the run's caller how it ended, once; stops its timeout. */
+export function settleRun (run: QueuedRun, outcome: SessionOutcome, log: Logger): void {
+  run.timer?.clear()
+  if (run.settled === true) return
+  run.settled = true
+  try {
+    run.callbacks.finished(outcome)
+  } catch (err) {
+    log.error({ err, jobId: run.request.jobId }, 'session finished callback failed')
+  }
 }

@@ -1,4 +1,7 @@
 import type { Logger } from 'pino'
+import { signalSession } from '../exec/process-group.js'
+import { waitUntil } from '../lib/wait.js'
+import { AFTER_KILL_WAIT_MS } from './kill-command.js'
 import { ShellProcess, type ShellPaths } from './shell-process.js'
 import type { SessionState } from './state-file.js'
 
@@ -73,8 +76,17 @@ export class SessionShell {
     this.#current = null
   }
 
-  /** Holds no shell any more, leaving the state alone (the session ended). */
-  clear (): void {
+  /**
+   * The session ends: SIGKILL to every process of the shell's session and of earlier shells' (sent
+   * before the first await); resolves once the shell is gone, holding no shell and leaving the state alone.
+   */
+  async end (): Promise<void> {
+    const shell = this.#current
+    for (const sid of [...this.#hooks.state.formerSids, ...(shell ? [shell.pid] : [])]) signalSession(sid, 'SIGKILL')
+    if (shell) {
+      await Promise.race([shell.exited, waitUntil(() => !shell.alive, AFTER_KILL_WAIT_MS)])
+      shell.detach()
+    }
     this.#current = null
   }
 
