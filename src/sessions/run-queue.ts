@@ -52,7 +52,8 @@ export class RunQueue {
     if (this.#starting || !this.#hooks.canStart()) return
     const next = this.#waiting.shift()
     if (!next) {
-      this.#hooks.idle()
+      // Why catch: pump runs from a finished run's callback, outside any request.
+      try { this.#hooks.idle() } catch (err) { this.#hooks.log.error({ err }, 'session idle hook failed') }
       return
     }
     this.#starting = next
