@@ -67,6 +67,14 @@ async function stopAndCheck (fleet: WrappedFleet, dir: string, hostPid: number):
   await waitFor(() => !processAlive(hostPid), 'the host to be gone after the wrapper stopped')
 }
 
+/** Whatever happened: no wrapper, server, tunnel host or dashboard left, and no state dir. */
+async function cleanUp (fleet: WrappedFleet, dir: string, dashboard: { close: () => Promise<void> }): Promise<void> {
+  fleet.wrapper.kill('SIGKILL')
+  killMatching(dir)
+  await dashboard.close()
+  rmSync(dir, { recursive: true, force: true })
+}
+
 test('under --wrapper the tunnel belongs to the wrapper: an update keeps the same host process and URL, and stop ends it', async () => {
   const dir = makeStateDir()
   const port = await freePort()
@@ -105,10 +113,7 @@ test('under --wrapper the tunnel belongs to the wrapper: an update keeps the sam
 
     await stopAndCheck(fleet, dir, host.pid)
   } finally {
-    fleet.wrapper.kill('SIGKILL')
-    killMatching(dir)
-    await dashboard.close()
-    rmSync(dir, { recursive: true, force: true })
+    await cleanUp(fleet, dir, dashboard)
   }
 })
 
@@ -143,9 +148,6 @@ test('under --wrapper a server killed with SIGKILL is restarted behind the same 
 
     await stopAndCheck(fleet, dir, host.pid)
   } finally {
-    fleet.wrapper.kill('SIGKILL')
-    killMatching(dir)
-    await dashboard.close()
-    rmSync(dir, { recursive: true, force: true })
+    await cleanUp(fleet, dir, dashboard)
   }
 })
