@@ -20,11 +20,11 @@ interface Watch {
  */
 export class LaunchedJobs {
   readonly #watches = new Map<number, Watch>()
-  readonly #onDetached: () => void
+  readonly #onForgotten: () => void
 
-  /** `onDetached` is called after a job's handle stops following it. */
-  constructor (onDetached: () => void) {
-    this.#onDetached = onDetached
+  /** `onForgotten` is called when a job stops being followed other than on a launcher's answer: detached, or found ended by polling. */
+  constructor (onForgotten: () => void) {
+    this.#onForgotten = onForgotten
   }
 
   /** How many jobs are followed. */
@@ -41,7 +41,7 @@ export class LaunchedJobs {
     return JobProcess.launched(pid, startTime, stdin, exit, () => {
       clearInterval(this.#watches.get(pid)?.poll)
       this.#watches.delete(pid)
-      this.#onDetached()
+      this.#onForgotten()
       stdin?.destroy()
     })
   }
@@ -74,6 +74,7 @@ export class LaunchedJobs {
       if (isSameProcess(pid, watch.startTime)) return
       clearInterval(watch.poll)
       this.#watches.delete(pid)
+      this.#onForgotten()
       watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
     }, ORPHAN_POLL_MS)
   }

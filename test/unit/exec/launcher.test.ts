@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { Launcher } from '../../../src/exec/launcher.js'
 import { groupAlive } from '../../../src/exec/process-group.js'
 import { exitInfoOfProcess } from '../../../src/jobs/outcome.js'
 import { createLogger } from '../../../src/logger.js'
+import { killMatching } from '../../helpers/processes.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const built = existsSync(LAUNCHER_BINARY)
@@ -145,4 +147,26 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     assert.equal(readFileSync(files.stdout, 'utf8'), 'started\n')
     assert.deepEqual(fallbackCalls, [])
   })
+})
+
+test('a restarted launcher does not keep a process alive once the jobs it inherited by polling have ended', { skip: !built && 'the launcher is not built (npm run build:launcher)' }, async () => {
+  const stateDir = realpathSync(mkdtempSync(join(tmpdir(), 'launcher-exit-')))
+  const fixture = new URL('../../fixtures/launcher-without-close.ts', import.meta.url).pathname
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, stateDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  try {
+    // Why a deadline and not a duration: the only question is whether it exits by itself at all.
+    const code = await new Promise<number | null>((resolve) => {
+      const deadline = setTimeout(() => { child.kill('SIGKILL'); resolve(null) }, 60_000)
+      child.on('exit', (exitCode) => { clearTimeout(deadline); resolve(exitCode) })
+    })
+    assert.equal(out, 'done\n', err)
+    assert.equal(code, 0, 'the process ended by itself')
+  } finally {
+    killMatching(stateDir)
+    rmSync(stateDir, { recursive: true, force: true })
+  }
 })
