@@ -27,6 +27,7 @@ export const Errors = {
   UPGRADE_REQUIRED: createError('UPGRADE_REQUIRED', 'this port serves only the terminal WebSocket', 426),
   JOB_NOT_FOUND: createError('JOB_NOT_FOUND', 'job not found', 404),
   ACP_SESSION_NOT_FOUND: createError('ACP_SESSION_NOT_FOUND', 'ACP session not found', 404),
+  ACP_SESSION_BUSY: createError('ACP_SESSION_BUSY', 'ACP session %s is in use (%s); open the warm session when it is free, or send the prompt as a job with acp_session_id', 409),
   ACP_SESSION_CLOSED: createError('ACP_SESSION_CLOSED', 'this ACP session is closed; open a new one with POST /acp/sessions', 409),
   ACP_SESSION_START_FAILED: createError('ACP_SESSION_START_FAILED', 'the agent could not start the session: %s', 502),
   PERMISSION_REQUEST_NOT_FOUND: createError('PERMISSION_REQUEST_NOT_FOUND', 'no permission request %s is waiting for an answer', 404),

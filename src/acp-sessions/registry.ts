@@ -30,6 +30,8 @@ export interface RegistryOptions {
   /** ACP agents by name over the built-in table (`--acp-agents`). */
   agents?: Readonly<Record<string, string>> | undefined
   log: Logger
+  /** Called when an opening ends (pending jobs that waited for it may start). */
+  opened?: () => void
 }
 
 /**
@@ -44,6 +46,8 @@ export class AcpSessionRegistry implements WarmSessions {
   #closed = false
   // Sessions whose agent is being started by `create`, not in #sessions yet.
   #opening = 0
+  // The ACP session ids those openings load.
+  readonly #openingIds = new Set<string>()
 
   constructor (options: RegistryOptions) {
     this.#o = options
@@ -66,12 +70,29 @@ export class AcpSessionRegistry implements WarmSessions {
   async create (spec: JobSpec): Promise<WarmSession> {
     const open = this.list().filter((session) => !session.closed).length + this.#opening
     if (open >= this.#o.maxSessions) throw new Errors.ACP_SESSION_LIMIT(this.#o.maxSessions)
+    const sessionId = spec.acp?.sessionId ?? null
+    if (sessionId !== null && (this.#openingIds.has(sessionId) || this.#holding(sessionId) !== undefined)) {
+      throw new Errors.ACP_SESSION_BUSY(sessionId, 'another warm session holds it')
+    }
     this.#opening++
+    if (sessionId !== null) this.#openingIds.add(sessionId)
     try {
       return await this.#create(spec)
     } finally {
       this.#opening--
+      if (sessionId !== null) this.#openingIds.delete(sessionId)
+      this.#o.opened?.()
     }
+  }
+
+  /** True while a warm session is being opened on ACP session `sessionId` (without it: on any existing one). */
+  opening (sessionId?: string): boolean {
+    return sessionId === undefined ? this.#openingIds.size > 0 : this.#openingIds.has(sessionId)
+  }
+
+  /** The ACP session warm session `warmId` has loaded, if any. */
+  acpSessionIdOf (warmId: string): string | null {
+    return this.#sessions.get(warmId)?.record.acpSessionId ?? null
   }
 
   async #create (spec: JobSpec): Promise<WarmSession> {
@@ -118,9 +139,13 @@ export class AcpSessionRegistry implements WarmSessions {
     const acp = job.spec.acp
     if (!acp) return undefined
     if (acp.warmSessionId) return acp.warmSessionId
-    if (!acp.sessionId) return undefined
+    return acp.sessionId ? this.#holding(acp.sessionId) : undefined
+  }
+
+  // The open warm session that has ACP session `sessionId` loaded.
+  #holding (sessionId: string): string | undefined {
     for (const session of this.#sessions.values()) {
-      if (!session.closed && session.record.acpSessionId === acp.sessionId) return session.record.id
+      if (!session.closed && session.record.acpSessionId === sessionId) return session.record.id
     }
     return undefined
   }

@@ -6,6 +6,10 @@ import type { JobRecord, JobSpec } from './types.js'
 export interface WarmSessions {
   /** The warm session that runs this job's turn (the one it was queued to, or the one holding its acp_session_id), if any. */
   holderOf: (job: JobRecord) => string | undefined
+  /** The ACP session warm session `warmId` has loaded, if it has one. */
+  acpSessionIdOf: (warmId: string) => string | null
+  /** True while a warm session is being opened on ACP session `sessionId` (jobs on it then wait); without it, on any. */
+  opening: (sessionId?: string) => boolean
   /** Runs the job's turn in warm session `warmId`; never throws for a failed turn (that is `error`). */
   runTurn: (warmId: string, job: JobRecord, options: RunAcpOptions & { log: Logger }) => Promise<AcpResult>
 }

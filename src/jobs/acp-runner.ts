@@ -59,12 +59,12 @@ export class AcpJobRunner implements JobKind {
     this.#load = load
     this.#sessionTerminals = sessionTerminals
     this.#warm = warm
-    this.#locks = new AcpSessionLocks((job) => this.#warm?.holderOf(job))
+    this.#locks = new AcpSessionLocks(warm)
   }
 
-  /** True while some ACP session runs a job (then `ready` may refuse one). */
+  /** True while some ACP session runs a job or is being opened warm (then `ready` may refuse one). */
   get selective (): boolean {
-    return this.#locks.size > 0
+    return this.#locks.selective
   }
 
   /** False while another job runs on the job's ACP session: it stays pending, in order. */
@@ -74,6 +74,11 @@ export class AcpJobRunner implements JobKind {
 
   get size (): number {
     return this.#running.size
+  }
+
+  /** True while a job runs a turn on ACP session `sessionId` (a warm session must not load it meanwhile). */
+  sessionBusy (sessionId: string): boolean {
+    return this.#locks.held(sessionId)
   }
 
   /** False while an update drains: pending ACP jobs then wait instead of starting. */

@@ -35,6 +35,7 @@ export function buildDefaultKinds (config: Config, host: JobKindHost, log: Logge
     killGraceMs: config.killGraceMs,
     agents: config.acpAgents,
     log: log.child({ component: 'acp-sessions' }),
+    opened: () => host.pump?.(),
   })
   const acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, host.files(job.id), job), acpSessions)
   const kinds = { shell: new ShellJobKinds(new JobRunner(host), new TtyJobRunner(host)), acp, persistent_shell: new SessionJobRunner(host, sessions) }

@@ -32,6 +32,8 @@ export interface JobKindHost {
   ended: (id: string, end: JobEnd) => void
   /** Something worth recording before the end (e.g. an ACP session id). */
   progress: (id: string, fields: JobProgress) => void
+  /** Pending jobs the kind held back (`ready` was false) may start now: look again soon. */
+  pump?: () => void
 }
 
 /**

@@ -53,6 +53,7 @@ export class JobManager {
       log,
       ended: (id, end) => this.#ended(id, end),
       progress: (id, fields) => this.#records.update(id, fields),
+      pump: () => { this.#scheduler.pumpSoon() },
     }
     if (makeKinds) {
       this.#kinds = makeKinds(host)
@@ -132,6 +133,11 @@ export class JobManager {
   /** The warm ACP sessions (/acp/sessions); undefined when a test built the manager with its own kinds. */
   get acpSessions (): AcpSessionRegistry | undefined {
     return this.#acpSessions
+  }
+
+  /** True while an ACP job runs a turn on ACP session `sessionId`. */
+  acpSessionBusy (sessionId: string): boolean {
+    return this.#acp?.sessionBusy(sessionId) ?? false
   }
 
   /** Answers a permission request of a running ACP job (policy `ask`). */

@@ -167,6 +167,47 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
     await close(session.id, m, shortTtl)
   })
 
+  test('a warm session is not opened on an ACP session a job runs a turn on, nor on one another warm session holds (409 ACP_SESSION_BUSY)', async () => {
+    const m = marker()
+    const files = agentFiles()
+    const job = (prompt: string, extra: Record<string, unknown> = {}): Promise<string> =>
+      server.submit({ mode: 'acp', agent: agent(m), workdir: top, env: files.env, permissionPolicy: 'allow-all', prompt, ...extra })
+    const made = await server.finished(await job(script({ say: '0' })))
+    assert.equal(made.status, 'completed')
+    const busy = await job(script({ say: 'busy' }, { sleep: 60_000 }), { acp_session_id: made.acpSessionId })
+    await waitFor(async () => (await server.api('GET', `/jobs/${busy}`)).body.stdout === 'busy', 'the turn to run')
+    const body = { workdir: top, permissionPolicy: 'allow-all', agent: agent(m), env: files.env, acp_session_id: made.acpSessionId }
+    const refused = await server.api('POST', '/acp/sessions', body)
+    assert.equal(refused.status, 409, JSON.stringify(refused.body))
+    assert.equal(refused.body.code, 'ACP_SESSION_BUSY')
+    assert.match(refused.body.error, /a job runs a turn on it/)
+    assert.equal((await server.api('POST', `/jobs/${busy}/kill`)).status, 200)
+    await server.finished(busy)
+    const session = await open(body)
+    const twice = await server.api('POST', '/acp/sessions', body)
+    assert.equal(twice.status, 409, JSON.stringify(twice.body))
+    assert.match(twice.body.error, /another warm session holds it/)
+    await close(session.id, m)
+  })
+
+  test('a job on an ACP session that a warm session is being opened on waits for the opening, then runs in the warm agent', async () => {
+    const m = marker()
+    const files = agentFiles({ FAKE_ACP_LOAD_DELAY_MS: '1500' })
+    const made = await server.finished(await server.submit({ mode: 'acp', agent: agent(m), workdir: top, env: files.env, permissionPolicy: 'allow-all', prompt: script({ say: '0' }) }))
+    assert.equal(made.status, 'completed')
+    const opening = server.api('POST', '/acp/sessions', { workdir: top, permissionPolicy: 'allow-all', agent: agent(m), env: files.env, acp_session_id: made.acpSessionId })
+    await waitFor(() => files.methods().some((line) => line.endsWith(' session/load')), 'the warm agent to be loading the session')
+    const routed = await server.submit({ mode: 'acp', agent: agent(m), workdir: top, env: files.env, acp_session_id: made.acpSessionId, prompt: script({ say: 'routed' }) })
+    const created = await opening
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const done = await server.finished(routed)
+    assert.equal(done.status, 'completed')
+    assert.equal(done.stdout, 'routed')
+    assert.equal(done.pid, created.body.pid, 'the job ran in the warm agent, not in a cold one beside the opening')
+    assert.equal(files.methods().filter((line) => line.endsWith(' initialize')).length, 2, 'two agents: the first job\'s and the warm one')
+    await close(created.body.id, m)
+  })
+
   test('two mode "acp" jobs on one acp_session_id run one after the other; one on a warm session\'s id runs in its agent', async () => {
     const m = marker()
     const { env } = agentFiles()
