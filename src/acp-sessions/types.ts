@@ -1,5 +1,6 @@
 // Shapes of the warm ACP sessions (POST /acp/sessions) as the registry keeps them.
 import type { SessionState } from '../acp/session-opener.js'
+import type { AcpEvent } from '../acp/types.js'
 import type { JobSpec } from '../jobs/types.js'
 
 /** One prompt turn of a warm session (GET /acp/sessions/:id/history). Times are epoch seconds. */
@@ -29,6 +30,8 @@ export interface AcpSessionRecord {
   agentProcess?: { pid: number, startTime: string | null } | null
   /** The latest that is known of the agent and its session (null until the agent ran). */
   state: SessionState | null
+  /** What happened while the session was opened (initialize, session, mode choice, warnings); replayed history left out. */
+  openingEvents?: AcpEvent[]
 }
 
 /** What a warm session is doing. */

@@ -25,6 +25,7 @@ export function acpSessionView (session: WarmSession, queue: string[]): AcpSessi
     modes: state?.modes ?? null,
     models: state?.models ?? null,
     configOptions: state?.configOptions ?? null,
+    openingEvents: record.openingEvents ?? [],
   } as AcpSession
 }
 

@@ -11,6 +11,8 @@ import type { AcpSessionRecord, AcpSessionStatus } from './types.js'
 
 // History entries a session keeps (the jobs keep the rest).
 const MAX_TURNS = 1000
+// Events of a session's opening kept for its view (they are few unless an agent chatters).
+const MAX_OPENING_EVENTS = 50
 
 interface AcpModule { AgentSession: typeof AgentSession, AcpTurn: typeof AcpTurn }
 // Why lazy: the ACP SDK and zod are loaded at the first ACP session, not at server start.
@@ -75,6 +77,7 @@ export class WarmSession {
       await agent.open(options.sessionId ? { how: 'load', sessionId: options.sessionId } : { how: 'new' }, options)
       opened = true
     }, async () => { if (!opened) await agent.close() })
+    this.record.openingEvents = result.events.filter((event) => event.type !== 'replay').slice(0, MAX_OPENING_EVENTS)
     if (result.error === null) this.#keep(agent)
     return result
   }

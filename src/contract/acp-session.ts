@@ -1,5 +1,6 @@
 // A warm ACP session as /acp/sessions shows it (docs/api.md §27).
 import type { FromSchema } from 'json-schema-to-ts'
+import { AcpEventSchema } from './job.js'
 
 const ANY = { description: 'as the agent sent it; null when not known' } as const
 
@@ -26,8 +27,13 @@ export const AcpSessionSchema = {
     modes: ANY,
     models: ANY,
     configOptions: ANY,
+    openingEvents: {
+      type: 'array',
+      items: AcpEventSchema,
+      description: 'what happened while the session was opened, as ACP job events: initialize, session, permission_mode (the mode chosen and why), setting, warnings such as policy_not_enforceable; replayed history left out; at most 50',
+    },
   },
-  required: ['id', 'acpSessionId', 'agent', 'workdir', 'permissionPolicy', 'state', 'warm', 'pid', 'jobId', 'queue', 'turns', 'createdAt', 'lastUsedAt', 'lastUsage', 'agentInfo', 'modes', 'models', 'configOptions'],
+  required: ['id', 'acpSessionId', 'agent', 'workdir', 'permissionPolicy', 'state', 'warm', 'pid', 'jobId', 'queue', 'turns', 'createdAt', 'lastUsedAt', 'lastUsage', 'agentInfo', 'modes', 'models', 'configOptions', 'openingEvents'],
   additionalProperties: false,
 } as const
 

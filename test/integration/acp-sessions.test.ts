@@ -167,6 +167,38 @@ describe('warm ACP sessions (/acp/sessions)', { concurrency: true }, () => {
     await close(session.id, m, shortTtl)
   })
 
+  test('a warm session shows its opening (mode chosen and why, warnings), usage, modes, and keeps the capabilities and transcript it was opened with', async () => {
+    const m = marker()
+    const files = agentFiles({ FAKE_ACP_MODES: 'auto,default,acceptEdits' })
+    const session = await open({ agent: agent(m), env: files.env, permissionPolicy: 'workdir', capabilities: { fs: false }, transcript: true })
+    const types = session.openingEvents.map((e: any) => e.type)
+    assert.ok(types.includes('initialize') && types.includes('session'), types.join(','))
+    const chosen = session.openingEvents.find((e: any) => e.type === 'permission_mode')
+    assert.deepEqual([chosen?.data.modeId, chosen?.data.previousModeId, chosen?.data.changed], ['default', 'auto', true])
+    assert.match(chosen?.data.reason, /mode "default" asks, so the workdir policy holds/)
+    assert.equal(session.modes?.currentModeId, 'default')
+
+    const usage = { inputTokens: 7, outputTokens: 3, totalTokens: 10 }
+    const done = await server.finished(await prompt(session.id, script({ capabilities: true }, { usage })))
+    assert.equal(done.status, 'completed')
+    const advertised = JSON.parse(done.stdout)
+    assert.deepEqual(advertised.fs, { readTextFile: false, writeTextFile: false }, done.stdout)
+    assert.equal(advertised.terminal, true)
+    const transcript = await server.api('GET', `/jobs/${done.jobId ?? done.id}/transcript`)
+    assert.equal(transcript.status, 200)
+    const view = (await server.api('GET', `/acp/sessions/${session.id}`)).body
+    assert.deepEqual(view.lastUsage, usage)
+    assert.equal(view.modes?.currentModeId, 'default')
+    assert.deepEqual(view.openingEvents, session.openingEvents, 'the opening stays on the session')
+    await close(session.id, m)
+
+    const m2 = marker()
+    const yolo = await open({ agent: agent(m2), env: agentFiles({ FAKE_ACP_MODES: 'yolo,plan' }).env, permissionPolicy: 'read-only' })
+    const warning = yolo.openingEvents.find((e: any) => e.type === 'warning')
+    assert.equal(warning?.data.code, 'policy_not_enforceable')
+    await close(yolo.id, m2)
+  })
+
   test('a warm session is not opened on an ACP session a job runs a turn on, nor on one another warm session holds (409 ACP_SESSION_BUSY)', async () => {
     const m = marker()
     const files = agentFiles()
