@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import { open, rename, stat, unlink } from 'node:fs/promises'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { basename, dirname, join } from 'node:path'
 import { Errors } from '../errors.js'
 import { toFileError } from './fs-errors.js'
+import { makeDirs } from './make-dirs.js'
 
 // Why 1 MiB: with the default 16 KiB the socket is paused after every chunk and each 64 KiB
 // chunk is its own write(2); a larger buffer lets writev batch them (scripts/bench/files.ts).
@@ -52,7 +53,7 @@ async function fsyncDirectory (dir: string): Promise<void> {
 export async function writeFileAtomically (body: Readable, target: string, options: WriteOptions = {}): Promise<boolean> {
   const dir = dirname(target)
   if (options.mkdir === true) {
-    try { await mkdir(dir, { recursive: true }) } catch (err) { throw toFileError(err, dir) }
+    try { await makeDirs(dir) } catch (err) { throw toFileError(err, dir) }
   }
   let previousMode: number | undefined
   try {

@@ -1,6 +1,7 @@
-import { cp, lstat, mkdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import { cp, lstat, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import { Errors } from '../errors.js'
 import { onPath } from './fs-errors.js'
+import { makeDirs } from './make-dirs.js'
 
 /** Deletes a file, a symlink, an empty directory, or (with `recursive`) a whole tree. */
 export async function removePath (path: string, recursive: boolean): Promise<void> {
@@ -44,7 +45,7 @@ export async function makeDirectory (path: string, mode: number | undefined): Pr
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
-    await mkdir(path, { recursive: true, ...(mode !== undefined ? { mode } : {}) })
+    await makeDirs(path, mode)
     return true
   })
 }
