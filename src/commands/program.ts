@@ -115,7 +115,8 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     })
     .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean, json?: boolean }, command: Command) => {
       const conflict = execFlagConflict(flags)
-      if (conflict !== null) command.error(`error: ${conflict}`)
+      // Why 78: a usage mistake, like every other (cli.ts maps any Commander error to 78 as well).
+      if (conflict !== null) command.error(`error: ${conflict}`, { exitCode: 78 })
       await run(flags, undefined, (client) => runExec(client, argv, flags, io))
     })
 
