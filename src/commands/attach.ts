@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { RuntimeError } from '../client/index.js'
 import type { Credentials } from './credentials.js'
 import type { CommandIo } from './io.js'
 
@@ -62,7 +63,7 @@ export async function runAttach (credentials: Credentials, options: AttachOption
   const raw = io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function'
   let sessionId: string | undefined
   let exitCode: number | undefined
-  let refusal: string | undefined
+  let refusal: Error | undefined
   let detached = false
   let lastInput = ''
 
@@ -107,7 +108,7 @@ export async function runAttach (credentials: Credentials, options: AttachOption
     } else if (message.type === 'exit') {
       exitCode = message.exitCode ?? 129
     } else if (message.type === 'error') {
-      refusal = message.message
+      refusal = new Error(message.message ?? 'the server refused the terminal')
     }
   })
   socket.once('unexpected-response', (_request, response) => {
@@ -115,7 +116,10 @@ export async function runAttach (credentials: Credentials, options: AttachOption
     response.on('error', () => socket.terminate())
     response.on('data', (chunk: Buffer) => { body += chunk.toString() })
     response.on('end', () => {
-      try { refusal = (JSON.parse(body) as { error?: string }).error } catch { refusal = `HTTP ${response.statusCode ?? '?'}` }
+      const status = response.statusCode ?? 0
+      let answer: { error?: string, code?: string } = {}
+      try { answer = JSON.parse(body) } catch { /* not JSON */ }
+      refusal = new RuntimeError(status, answer.code ?? `HTTP_${status}`, answer.error ?? `HTTP ${response.statusCode ?? '?'}`)
       socket.terminate()
     })
   })
@@ -145,8 +149,9 @@ export async function runAttach (credentials: Credentials, options: AttachOption
     io.stderr.write(`\r\n[detached; the shell keeps running: agent-server attach --session ${sessionId ?? '?'}]\n`)
     return 0
   }
-  if (code === CLOSE_UNAUTHORIZED) throw new Error('the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
-  if (refusal) throw new Error(refusal)
-  if (error && !sessionId) throw new Error(`cannot reach ${credentials.url}: ${error.message}`)
+  // Why RuntimeError: the errors of the HTTP client's shapes, so describeClientError adds where the URL and key came from.
+  if (code === CLOSE_UNAUTHORIZED) throw new RuntimeError(401, 'UNAUTHORIZED', 'the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
+  if (refusal) throw refusal
+  if (error && !sessionId) throw new RuntimeError(0, 'UNREACHABLE', `cannot reach ${credentials.url}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })
   throw new Error(`connection lost${sessionId ? `; the shell keeps running: agent-server attach --session ${sessionId}` : ''}`)
 }

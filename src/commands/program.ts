@@ -36,12 +36,15 @@ export function signalName (value: string): string {
   return name
 }
 
-/** A Commander parser for a whole number ≥ 1. */
-function count (value: string): number {
+/** A Commander parser for a whole number from 1 to `max` (refused here, before anything is sent). */
+const count = (max: number) => (value: string): number => {
   const number = Number(value)
-  if (!Number.isSafeInteger(number) || number < 1) throw new InvalidArgumentError('It must be a whole number (1 or more).')
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 1 || number > max) throw new InvalidArgumentError(`It must be a whole number from 1 to ${max}.`)
   return number
 }
+
+// The server's own bound for GET /jobs?limit.
+const MAX_JOBS_LIMIT = 1000
 
 /** The client for a command's --url/--key/--state-dir (credentials resolved as every client command does). */
 export function clientFrom (flags: ClientFlags, env: NodeJS.ProcessEnv): RuntimeClient {
@@ -112,7 +115,8 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
     })
     .action(async (argv: string[], flags: ClientFlags & { workdir?: string, timeout?: number, env?: string[], detach?: boolean, session?: string, shell?: string, interactive?: boolean, tty?: boolean, json?: boolean }, command: Command) => {
       const conflict = execFlagConflict(flags)
-      if (conflict !== null) command.error(`error: ${conflict}`)
+      // Why 78: a usage mistake, like every other (cli.ts maps any Commander error to 78 as well).
+      if (conflict !== null) command.error(`error: ${conflict}`, { exitCode: 78 })
       await run(flags, undefined, (client) => runExec(client, argv, flags, io))
     })
 
@@ -137,7 +141,7 @@ export function addClientCommands (program: Command, io: CommandIo, env: NodeJS.
   withClientOptions(program.command('jobs'))
     .description('list jobs, newest first')
     .addOption(new Option('--status <status>', 'only jobs with this status').choices(JOB_STATUSES))
-    .option('--limit <n>', 'at most this many (default 20, max 1000)', count)
+    .option('--limit <n>', `at most this many (default 20, max ${MAX_JOBS_LIMIT})`, count(MAX_JOBS_LIMIT))
     .option('--json', 'print the JSON the server sent')
     .action(async (flags: ClientFlags & { status?: JobStatus, limit?: number, json?: boolean }) =>
       run(flags, undefined, (client) => runJobs(client, flags, io)))

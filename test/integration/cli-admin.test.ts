@@ -114,6 +114,9 @@ describe('agent-server status, health, exec, terminals for scripts and people', 
     const stale = await cli(['jobs'], { AGENT_RUNTIME_CONFIG: config })
     assert.equal(stale.code, 1)
     assert.equal(stale.stderr, `agent-server: the server at ${server.url} (from context 'stale') refused the API key from context 'stale' (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
+    const staleAttach = await cli(['attach'], { AGENT_RUNTIME_CONFIG: config })
+    assert.equal(staleAttach.code, 1)
+    assert.equal(staleAttach.stderr, stale.stderr)
     const fromEnv = await cli(['jobs'], { AGENT_RUNTIME_API_KEY: 'env-key' })
     assert.equal(fromEnv.stderr, `agent-server: the server at ${server.url} (from the server.json of ${stateDir}) refused the API key from AGENT_RUNTIME_API_KEY (pass --key or set AGENT_RUNTIME_API_KEY)\n`)
     const elsewhere = makeStateDir()
@@ -121,6 +124,15 @@ describe('agent-server status, health, exec, terminals for scripts and people', 
       const none = await runBuiltCli(['jobs', '--state-dir', elsewhere], { AGENT_RUNTIME_URL: server.url })
       assert.equal(none.code, 1)
       assert.equal(none.stderr, `agent-server: the server at ${server.url} (from AGENT_RUNTIME_URL) wants an API key and none was found (no --key, AGENT_RUNTIME_API_KEY, saved context or local key file)\n`)
+      const noneAttach = await runBuiltCli(['attach', '--state-dir', elsewhere], { AGENT_RUNTIME_URL: server.url })
+      assert.equal(noneAttach.code, 1)
+      assert.equal(noneAttach.stderr, none.stderr)
+      const closedUrl = `http://127.0.0.1:${await freePort()}`
+      const unreachable = await runBuiltCli(['jobs', '--state-dir', elsewhere], { AGENT_RUNTIME_URL: closedUrl })
+      assert.equal(unreachable.stderr, `agent-server: cannot reach ${closedUrl}: ECONNREFUSED (from AGENT_RUNTIME_URL)\n`)
+      const unreachableAttach = await runBuiltCli(['attach', '--state-dir', elsewhere], { AGENT_RUNTIME_URL: closedUrl })
+      assert.equal(unreachableAttach.code, 1)
+      assert.equal(unreachableAttach.stderr, unreachable.stderr)
     } finally {
       rmSync(elsewhere, { recursive: true, force: true })
     }

@@ -99,7 +99,7 @@ describe('agent-server client commands', () => {
     assert.equal(JSON.parse(run.stdout.toString()).authenticated, true)
   })
 
-  test('a wrong key, an unreachable server and an unknown job each give one clear line and exit 1', async () => {
+  test('a wrong key, an unreachable server and an unknown job each give one clear line and exit 1, for attach as for the HTTP commands', async () => {
     const wrongKey = await cli(server, ['jobs', '--key', 'nope'])
     assert.equal(wrongKey.code, 1)
     assert.match(wrongKey.stderr, /^agent-server: the server at http:\/\/127\.0\.0\.1:\d+ \(from AGENT_RUNTIME_URL\) refused the API key \(pass --key/)
@@ -107,6 +107,12 @@ describe('agent-server client commands', () => {
     const unreachable = await cli(server, ['health', '--url', `http://127.0.0.1:${closedPort}`])
     assert.equal(unreachable.code, 1)
     assert.equal(unreachable.stderr, `agent-server: cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED\n`)
+    const unreachableAttach = await cli(server, ['attach', '--url', `http://127.0.0.1:${closedPort}`])
+    assert.equal(unreachableAttach.code, 1)
+    assert.equal(unreachableAttach.stderr, unreachable.stderr)
+    const wrongKeyAttach = await cli(server, ['attach', '--key', 'nope'])
+    assert.equal(wrongKeyAttach.code, 1)
+    assert.equal(wrongKeyAttach.stderr, wrongKey.stderr)
     const unknown = await cli(server, ['logs', '000000000000'])
     assert.equal(unknown.code, 1)
     assert.equal(unknown.stderr, 'agent-server: job 000000000000 not found\n')

@@ -4,8 +4,10 @@ import { once } from 'node:events'
 import { rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import * as pty from 'node-pty'
 import { CLI_PATH, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { makeStateDir } from '../helpers/server.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Saved contexts (`login`, `context use`): a client command with no flags reaches the saved server.
 describe('agent-server login and contexts', () => {
@@ -67,5 +69,31 @@ describe('agent-server login and contexts', () => {
     const unknown = await cli(['context', 'use', 'nope'])
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /no saved context nope/)
+  })
+
+  test('login on a terminal asks for the key without echoing it, and the saved context then works', async () => {
+    const env: Record<string, string> = {}
+    for (const [name, value] of Object.entries({ ...process.env, AGENT_RUNTIME_CONFIG: config, AGENT_RUNTIME_URL: '', AGENT_RUNTIME_API_KEY: '', AGENT_RUNTIME_HOME: join(dir, 'no-server') })) {
+      if (value !== undefined) env[name] = value
+    }
+    const term = pty.spawn(process.execPath, ['--import', 'tsx', CLI_PATH, 'login', '--url', second.url, '--name', 'typed'], { cols: 200, rows: 30, env })
+    let output = ''
+    term.onData((data) => { output += data })
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    try {
+      await waitFor(() => output.includes(`API key for ${second.url}: `), 'the key prompt', 20_000)
+      term.write(`${second.key}\r`)
+      assert.equal(await exited, 0, output)
+    } finally {
+      term.kill()
+    }
+    assert.ok(!output.includes(second.key), `the key was echoed: ${output}`)
+    assert.match(output, /saved context typed \(/)
+
+    const run = await cli(['exec', '--', 'echo after-typed-login'])
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(run.stdout, 'after-typed-login\n')
+    assert.equal((await cli(['context', 'ls'])).stdout, `* typed\t${second.url}\n`)
+    assert.equal((await cli(['logout'])).code, 0)
   })
 })

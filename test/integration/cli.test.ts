@@ -37,7 +37,12 @@ describe('agent-server command line', () => {
       [['stop', '--timeout', 'abc'], {}, /'--timeout <seconds>' argument 'abc' is invalid\. It must be a number of seconds/],
       [['stop', '--timeout', '-1'], {}, /'--timeout <seconds>' argument '-1' is invalid/],
       [['exec', '--timeout', 'soon', 'true'], {}, /'--timeout <seconds>' argument 'soon' is invalid/],
-      [['jobs', '--limit', 'many'], {}, /'--limit <n>' argument 'many' is invalid\. It must be a whole number/],
+      [['jobs', '--limit', 'many'], {}, /'--limit <n>' argument 'many' is invalid\. It must be a whole number from 1 to 1000\./],
+      [['jobs', '--limit', '0'], {}, /'--limit <n>' argument '0' is invalid\. It must be a whole number from 1 to 1000\./],
+      [['exec', '--session', 's1', '-i', 'true'], {}, /exec --session takes no -i or -t/],
+      [['exec', '--session', 's1', '-t', 'true'], {}, /exec --session takes no -i or -t/],
+      [['exec', '--json', '-t', 'true'], {}, /exec --json takes no -t/],
+      [['jobs', '--limit', '5000'], {}, /'--limit <n>' argument '5000' is invalid\. It must be a whole number from 1 to 1000\./],
     ]
     for (const [args, env, message] of cases) {
       const result = await runCli([...args, '--state-dir', fresh()], env)
