@@ -21,7 +21,8 @@ import { median, mib, round } from './lib/stats.js'
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const CLI_PATH = resolve(process.env.BENCH_CLI ?? join(ROOT, 'dist', 'cli.js'))
 const MiB = 1024 * 1024
-const FILE_BYTES = Number(process.env.BENCH_FILE_BYTES ?? 1024 * MiB)
+// Why the odd tail: the issue asks for a round trip of over 1 GiB, and a size no block divides catches a lost last chunk.
+const FILE_BYTES = Number(process.env.BENCH_FILE_BYTES ?? 1024 * MiB + 4099)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BLOCK_BYTES = 16 * MiB
 const TARGET_RATIO = 0.7
@@ -31,6 +32,8 @@ const TARGET_RSS_GROWTH_BYTES = 50 * 1000 * 1000
 const QUIET_WAIT_MS = 20_000
 
 const log = (message: string): void => { process.stderr.write(`bench: ${message}\n`) }
+// Byte for byte, outside the timed steps.
+const sameBytes = (a: string, b: string): boolean => spawnSync('cmp', ['-s', a, b]).status === 0
 const mbps = (bytes: number, ms: number): number => round(bytes / 1e6 / (ms / 1000), 0)
 
 function ensureBuilt (): void {
@@ -102,16 +105,16 @@ async function main (): Promise<void> {
       rmSync(join(dir, 'cp.bin'))
       log(`run ${run}/${RUNS}: upload (curl -T)`)
       uploads.push(withPeakRss(server.pid, () => timed('curl', ['-sf', '-o', '/dev/null', ...auth, '-T', source, `${url}uploaded.bin`])))
-      if (statSync(join(dir, 'uploaded.bin')).size !== FILE_BYTES) throw new Error('the uploaded file has the wrong size')
+      if (!sameBytes(source, join(dir, 'uploaded.bin'))) throw new Error('the uploaded file differs from the source')
       log(`run ${run}/${RUNS}: download (curl -o)`)
       downloads.push(withPeakRss(server.pid, () => timed('curl', ['-sf', ...auth, '-o', join(dir, 'downloaded.bin'), `${url}source.bin`])))
-      if (statSync(join(dir, 'downloaded.bin')).size !== FILE_BYTES) throw new Error('the downloaded file has the wrong size')
+      if (!sameBytes(source, join(dir, 'downloaded.bin'))) throw new Error('the downloaded file differs from the source')
       rmSync(join(dir, 'uploaded.bin'))
       rmSync(join(dir, 'downloaded.bin'))
       log(`run ${run}/${RUNS}: bare Node http server, upload and download`)
       bareUpMs.push(timed('curl', ['-sf', '-o', '/dev/null', '-T', source, `${bare.url}uploaded.bin`]))
       bareDownMs.push(timed('curl', ['-sf', '-o', join(dir, 'downloaded.bin'), `${bare.url}source.bin`]))
-      if (statSync(join(dir, 'downloaded.bin')).size !== FILE_BYTES) throw new Error('the bare server sent the wrong size')
+      if (!sameBytes(source, join(dir, 'downloaded.bin'))) throw new Error('the bare server sent other bytes')
       rmSync(join(dir, 'uploaded.bin'))
       rmSync(join(dir, 'downloaded.bin'))
     }
