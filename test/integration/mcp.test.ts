@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
+import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -248,6 +248,37 @@ describe('the MCP endpoint', () => {
     assert.equal(done.structuredContent.status, 'completed')
     assert.match(done.structuredContent.output, /late/)
     assert.ok(done.structuredContent.recentEvents.length > 0)
+  })
+
+  const runningJobTagged = async (tag: string): Promise<string> => (await waitFor(async () =>
+    ((await server.api('GET', '/jobs?status=running')).body as Array<{ jobId: string }>).find((j) => JSON.stringify(j).includes(tag)),
+  `a running job tagged ${tag}`)).jobId
+
+  test('cancelling run_agent ends its ACP job, unless it was asked to detach', async () => {
+    const killedTag = marker()
+    const cancelled = new AbortController()
+    const killedCall = client.callTool({ name: 'run_agent', arguments: {
+      agent: agentArgv(SCRIPTED_AGENT, killedTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120,
+    } }, undefined, { signal: cancelled.signal })
+    const killedId = await runningJobTagged(killedTag)
+    cancelled.abort()
+    await assert.rejects(killedCall)
+    assert.equal((await server.finished(killedId)).status, 'cancelled')
+    await assertNoProcesses(killedTag)
+
+    const keptTag = marker()
+    const detached = new AbortController()
+    const detachedCall = client.callTool({ name: 'run_agent', arguments: {
+      agent: agentArgv(SCRIPTED_AGENT, keptTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120, detach: true,
+    } }, undefined, { signal: detached.signal })
+    const keptId = await runningJobTagged(keptTag)
+    detached.abort()
+    await assert.rejects(detachedCall)
+    const kept = await call(client, 'agent_status', { job_id: keptId })
+    assert.equal(kept.structuredContent.status, 'running')
+    await call(client, 'job_kill', { job_id: keptId })
+    assert.equal((await server.finished(keptId)).status, 'cancelled')
+    await assertNoProcesses(keptTag)
   })
 
   test('two clients call tools at the same time, each gets its own answer', async () => {
