@@ -158,6 +158,26 @@ describe('the MCP endpoint', () => {
     assert.equal(readFileSync(path, 'utf8'), 'one\nTWO\nTHREE\ntwo\n')
   })
 
+  test('read_file reaches a line range far past the first 256 KiB of a big file, and cuts a range too long for a model at a whole line', async () => {
+    const path = join(dir, 'numbered.txt')
+    writeFileSync(path, Array.from({ length: 20_000 }, (_, i) => `line ${String(i + 1).padStart(5, '0')} ${'x'.repeat(20)}`).join('\n') + '\n')
+    const deep = await call(client, 'read_file', { path, start_line: 15_000, end_line: 15_002 })
+    assert.equal(deep.isError, undefined, textOf(deep))
+    assert.ok(deep.structuredContent.size > 256 * 1024)
+    assert.equal(deep.structuredContent.content, [15_000, 15_001, 15_002].map((n) => `line ${n} ${'x'.repeat(20)}`).join('\n'))
+    assert.deepEqual([deep.structuredContent.startLine, deep.structuredContent.endLine, deep.structuredContent.truncated], [15_000, 15_002, false])
+    const whole = await call(client, 'read_file', { path, start_line: 2 })
+    const lastLine = whole.structuredContent.endLine as number
+    assert.equal(whole.structuredContent.truncated, true)
+    assert.equal(whole.structuredContent.nextLine, lastLine + 1)
+    assert.ok(Buffer.byteLength(whole.structuredContent.content) <= 256 * 1024)
+    assert.ok((whole.structuredContent.content as string).endsWith(`line ${String(lastLine).padStart(5, '0')} ${'x'.repeat(20)}`))
+    assert.match(textOf(whole), new RegExp(`read on with start_line=${lastLine + 1}`))
+    const tail = await call(client, 'read_file', { path, start_line: 19_999 })
+    assert.equal(tail.structuredContent.content, `line 19999 ${'x'.repeat(20)}\nline 20000 ${'x'.repeat(20)}\n`)
+    assert.equal(tail.structuredContent.truncated, false)
+  })
+
   test('search_files finds matching lines', async () => {
     writeFileSync(join(dir, 'a.txt'), 'alpha\nneedle here\n')
     const answer = await call(client, 'search_files', { pattern: 'need+le', path: dir })
