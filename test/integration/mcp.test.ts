@@ -277,9 +277,12 @@ describe('the MCP endpoint', () => {
   test('cancelling run_agent ends its ACP job, unless it was asked to detach', async () => {
     const killedTag = marker()
     const cancelled = new AbortController()
-    const killedCall = client.callTool({ name: 'run_agent', arguments: {
-      agent: agentArgv(SCRIPTED_AGENT, killedTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120,
-    } }, undefined, { signal: cancelled.signal })
+    const killedCall = client.callTool({
+      name: 'run_agent',
+      arguments: {
+        agent: agentArgv(SCRIPTED_AGENT, killedTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120,
+      }
+    }, undefined, { signal: cancelled.signal })
     const killedId = await runningJobTagged(killedTag)
     cancelled.abort()
     await assert.rejects(killedCall)
@@ -288,9 +291,12 @@ describe('the MCP endpoint', () => {
 
     const keptTag = marker()
     const detached = new AbortController()
-    const detachedCall = client.callTool({ name: 'run_agent', arguments: {
-      agent: agentArgv(SCRIPTED_AGENT, keptTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120, detach: true,
-    } }, undefined, { signal: detached.signal })
+    const detachedCall = client.callTool({
+      name: 'run_agent',
+      arguments: {
+        agent: agentArgv(SCRIPTED_AGENT, keptTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120, detach: true,
+      }
+    }, undefined, { signal: detached.signal })
     const keptId = await runningJobTagged(keptTag)
     detached.abort()
     await assert.rejects(detachedCall)
