@@ -328,6 +328,14 @@ describe('the MCP endpoint', () => {
     assert.equal((resource.contents[0] as { text: string }).text, 'resource')
   })
 
+  test('lists job://{jobId}/stdout and job://{jobId}/stderr as resource templates, and a stderr resource reads the job\'s stderr', async () => {
+    const { resourceTemplates } = await client.listResourceTemplates()
+    assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ['job://{jobId}/stderr', 'job://{jobId}/stdout'])
+    const answer = await call(client, 'run_command', { command: 'printf out; printf "to stderr" >&2' })
+    const resource = await client.readResource({ uri: `job://${answer.structuredContent.jobId as string}/stderr` })
+    assert.equal((resource.contents[0] as { text: string }).text, 'to stderr')
+  })
+
   test('gives each client its own session id; an unknown one is 404, and DELETE ends a session', async () => {
     const other = await connect(server)
     assert.ok(transport.sessionId)
