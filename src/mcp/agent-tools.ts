@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Job } from '../client/index.js'
 import { capForModel } from './render.js'
-import { guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
+import { awaitStartedJob, guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
 
 const DEFAULT_WAIT_SEC = 30
 const MAX_WAIT_SEC = 600
@@ -34,6 +34,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
     title: 'Run a coding agent',
     description: 'Starts a coding agent (an ACP agent, by default GitHub Copilot) on the machine with a prompt, as a durable job, ' +
       'and waits up to wait_seconds. Returns the job id, its state and the agent\'s text so far; poll it with agent_status, stop it with job_kill. ' +
+      'Cancelling this call ends the agent job unless detach is set. ' +
       'permission_policy decides what the agent may do without asking: deny, read-only, workdir (writes inside workdir only) or allow-all.',
     inputSchema: {
       prompt: z.string().min(1).describe('What the agent should do.'),
@@ -43,6 +44,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
       model: z.string().optional().describe('A model name the agent understands.'),
       timeout: z.number().min(0).optional().describe('Seconds after which the agent is stopped; 0 = no limit.'),
       wait_seconds: z.number().min(0).max(MAX_WAIT_SEC).optional().describe(`How long to wait before answering (default ${DEFAULT_WAIT_SEC}).`),
+      detach: z.boolean().optional().describe('If true, cancelling this call leaves the agent running; by default a cancelled call ends the agent job.'),
     },
     annotations: { destructiveHint: true, openWorldHint: true },
   }, async (args, extra) => guarded(log, 'run_agent', async () => {
@@ -54,7 +56,7 @@ export function registerAgentTools ({ server, backend, log }: ToolDeps): void {
       ...(args.model !== undefined ? { model: args.model } : {}),
       ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     })
-    const summary = agentSummary(await waitWithProgress(backend, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, extra))
+    const summary = agentSummary(await awaitStartedJob({ backend, log }, id, (args.wait_seconds ?? DEFAULT_WAIT_SEC) * 1000, args.detach === true, extra))
     return toolResult(summary, renderAgent(summary))
   }))
 

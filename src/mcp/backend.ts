@@ -30,6 +30,8 @@ export interface McpBackend {
   writeStdin: (jobId: string, data: string, eof: boolean) => Promise<{ written: number }>
   /** A file's first `maxBytes` bytes and its size; paths follow the files API's rules (root, confinement). */
   readFile: (path: string, maxBytes: number) => Promise<{ path: string, size: number, bytes: Uint8Array }>
+  /** A file as a stream of bytes from its start, with its size; breaking out of `chunks` releases it. Same path rules as readFile. */
+  openFile: (path: string) => Promise<{ path: string, size: number, chunks: AsyncIterable<Uint8Array> }>
   /** Writes a file atomically (temp file + rename); resolves whether it was created. */
   writeFile: (path: string, content: string, mkdir: boolean) => Promise<{ path: string, created: boolean }>
   listDirectory: (path: string, recursive: boolean, limit: number) => Promise<FileListing>

@@ -28,6 +28,12 @@ export function clientBackend (client: RuntimeClient): McpBackend {
       const download = await client.files.download(path, { range: { start: 0, end: maxBytes - 1 } })
       return { path: stat.path, size: stat.size, bytes: new Uint8Array(await new Response(download.body).arrayBuffer()) }
     },
+    openFile: async (path) => {
+      const stat = await client.files.stat(path)
+      // Why no Range: a line range's byte offset is unknown; the body is read up to the range's end, then cancelled.
+      const download = await client.files.download(path)
+      return { path: stat.path, size: stat.size, chunks: download.body }
+    },
     writeFile: async (path, content, mkdir) => {
       const { created } = await client.files.upload(path, content, { mkdir })
       return { path: (await client.files.stat(path)).path, created }

@@ -3,9 +3,10 @@ import { decodeUtf8 } from '../lib/utf8.js'
 import { countOccurrences, replacementDiff } from './edit.js'
 import { guarded, toolResult, waitWithProgress, type ToolDeps } from './tool-kit.js'
 import { capForModel } from './render.js'
+import { readLineRange } from './line-range.js'
 import { shellQuote } from '../lib/shell-words.js'
 
-// The most bytes read_file returns (and edit_file edits): a model reads big files in line ranges.
+// The most bytes of text read_file returns: a model reads big files in line ranges.
 export const MAX_READ_BYTES = 256 * 1024
 const MAX_EDIT_BYTES = 8 * 1024 * 1024
 const DEFAULT_LIST_LIMIT = 500
@@ -18,8 +19,9 @@ const path = z.string().min(1).describe('A path on the machine: absolute, or rel
 export function registerFileTools ({ server, backend, log }: ToolDeps): void {
   server.registerTool('read_file', {
     title: 'Read a file',
-    description: `Reads a text file. Give start_line/end_line (1-based, inclusive) for part of a big file. At most ${MAX_READ_BYTES} bytes are read; ` +
-      'the result says when the file is bigger (truncated) and how many lines were returned.',
+    description: 'Reads a text file. Give start_line/end_line (1-based, inclusive) for part of a big file; any line of any size of file can be reached. ' +
+      `At most ${MAX_READ_BYTES} bytes of text are returned: when the lines asked for are more, the result is cut at the last whole line that fits ` +
+      '(truncated: true) and says the start_line to read on from.',
     inputSchema: {
       path,
       start_line: z.number().int().min(1).optional().describe('First line to return (1-based).'),
@@ -27,13 +29,11 @@ export function registerFileTools ({ server, backend, log }: ToolDeps): void {
     },
     annotations: { readOnlyHint: true },
   }, async (args) => guarded(log, 'read_file', async () => {
-    const file = await backend.readFile(args.path, MAX_READ_BYTES)
-    const lines = decodeUtf8(file.bytes).split('\n')
-    const start = (args.start_line ?? 1) - 1
-    const end = Math.min(lines.length, args.end_line ?? lines.length)
-    const content = lines.slice(start, end).join('\n')
-    const result = { path: file.path, size: file.size, truncated: file.size > file.bytes.length, startLine: start + 1, endLine: end, content }
-    return toolResult(result, content + (result.truncated ? `\n[… file is ${file.size} bytes; only the first ${file.bytes.length} were read …]` : ''))
+    const file = await backend.openFile(args.path)
+    const range = await readLineRange(file.chunks, args.start_line ?? 1, args.end_line ?? Infinity, MAX_READ_BYTES)
+    const nextLine = range.cut ? range.endLine + 1 : null
+    const result = { path: file.path, size: file.size, truncated: range.cut, startLine: range.startLine, endLine: range.endLine, nextLine, content: range.content }
+    return toolResult(result, range.content + (range.cut ? `\n[… cut at ${MAX_READ_BYTES} bytes after line ${range.endLine}; read on with start_line=${String(nextLine)} …]` : ''))
   }))
 
   server.registerTool('write_file', {

@@ -60,6 +60,19 @@ export function localBackend (config: Config, jobs: JobManager): McpBackend {
         await handle.close()
       }
     },
+    openFile: async (raw) => {
+      const path = await resolveRequestPath(files, raw)
+      const handle = await onPath(path, () => open(path, 'r'))
+      try {
+        const stats = await handle.stat()
+        if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(raw)
+        // Why autoClose: the stream closes the handle when it ends or when the reader breaks off.
+        return { path, size: stats.size, chunks: handle.createReadStream({ autoClose: true }) }
+      } catch (err) {
+        await handle.close()
+        throw err
+      }
+    },
     writeFile: async (raw, content, mkdir) => {
       const path = await resolveRequestPath(files, raw)
       const created = await writeFileAtomically(Readable.from([Buffer.from(content)]), path, { mkdir, maxBytes: config.maxUploadBytes })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -100,6 +100,21 @@ describe('agent-server mcp --stdio', () => {
     assert.equal(readFileSync(path, 'utf8'), 'a\nB\nc\n')
     const listing = await call(client, 'list_directory', { path: dir })
     assert.deepEqual(listing.structuredContent.entries.map((e: { name: string }) => e.name), ['f.txt'])
+  })
+
+  test('read_file reaches a line range far past the first 256 KiB of a remote file', async () => {
+    const bigDir = mkdtempSync(join(tmpdir(), 'mcp-stdio-big-'))
+    try {
+      const path = join(bigDir, 'numbered.txt')
+      writeFileSync(path, Array.from({ length: 20_000 }, (_, i) => `line ${i + 1} ${'x'.repeat(20)}`).join('\n') + '\n')
+      const deep = await call(client, 'read_file', { path, start_line: 15_000, end_line: 15_002 })
+      assert.equal(deep.isError, undefined, deep.content[0]?.text)
+      assert.ok(deep.structuredContent.size > 256 * 1024)
+      assert.equal(deep.structuredContent.content, [15_000, 15_001, 15_002].map((n) => `line ${n} ${'x'.repeat(20)}`).join('\n'))
+      assert.equal(deep.structuredContent.truncated, false)
+    } finally {
+      rmSync(bigDir, { recursive: true, force: true })
+    }
   })
 
   test('a wrong key makes each tool call a clear tool error', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { agentArgv, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
+import { agentArgv, assertNoProcesses, marker, SCRIPTED_AGENT } from '../helpers/acp.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -158,6 +158,26 @@ describe('the MCP endpoint', () => {
     assert.equal(readFileSync(path, 'utf8'), 'one\nTWO\nTHREE\ntwo\n')
   })
 
+  test('read_file reaches a line range far past the first 256 KiB of a big file, and cuts a range too long for a model at a whole line', async () => {
+    const path = join(dir, 'numbered.txt')
+    writeFileSync(path, Array.from({ length: 20_000 }, (_, i) => `line ${String(i + 1).padStart(5, '0')} ${'x'.repeat(20)}`).join('\n') + '\n')
+    const deep = await call(client, 'read_file', { path, start_line: 15_000, end_line: 15_002 })
+    assert.equal(deep.isError, undefined, textOf(deep))
+    assert.ok(deep.structuredContent.size > 256 * 1024)
+    assert.equal(deep.structuredContent.content, [15_000, 15_001, 15_002].map((n) => `line ${n} ${'x'.repeat(20)}`).join('\n'))
+    assert.deepEqual([deep.structuredContent.startLine, deep.structuredContent.endLine, deep.structuredContent.truncated], [15_000, 15_002, false])
+    const whole = await call(client, 'read_file', { path, start_line: 2 })
+    const lastLine = whole.structuredContent.endLine as number
+    assert.equal(whole.structuredContent.truncated, true)
+    assert.equal(whole.structuredContent.nextLine, lastLine + 1)
+    assert.ok(Buffer.byteLength(whole.structuredContent.content) <= 256 * 1024)
+    assert.ok((whole.structuredContent.content as string).endsWith(`line ${String(lastLine).padStart(5, '0')} ${'x'.repeat(20)}`))
+    assert.match(textOf(whole), new RegExp(`read on with start_line=${lastLine + 1}`))
+    const tail = await call(client, 'read_file', { path, start_line: 19_999 })
+    assert.equal(tail.structuredContent.content, `line 19999 ${'x'.repeat(20)}\nline 20000 ${'x'.repeat(20)}\n`)
+    assert.equal(tail.structuredContent.truncated, false)
+  })
+
   test('search_files finds matching lines', async () => {
     writeFileSync(join(dir, 'a.txt'), 'alpha\nneedle here\n')
     const answer = await call(client, 'search_files', { pattern: 'need+le', path: dir })
@@ -250,6 +270,43 @@ describe('the MCP endpoint', () => {
     assert.ok(done.structuredContent.recentEvents.length > 0)
   })
 
+  const runningJobTagged = async (tag: string): Promise<string> => (await waitFor(async () =>
+    ((await server.api('GET', '/jobs?status=running')).body as Array<{ jobId: string }>).find((j) => JSON.stringify(j).includes(tag)),
+  `a running job tagged ${tag}`)).jobId
+
+  test('cancelling run_agent ends its ACP job, unless it was asked to detach', async () => {
+    const killedTag = marker()
+    const cancelled = new AbortController()
+    const killedCall = client.callTool({
+      name: 'run_agent',
+      arguments: {
+        agent: agentArgv(SCRIPTED_AGENT, killedTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120,
+      }
+    }, undefined, { signal: cancelled.signal })
+    const killedId = await runningJobTagged(killedTag)
+    cancelled.abort()
+    await assert.rejects(killedCall)
+    assert.equal((await server.finished(killedId)).status, 'cancelled')
+    await assertNoProcesses(killedTag)
+
+    const keptTag = marker()
+    const detached = new AbortController()
+    const detachedCall = client.callTool({
+      name: 'run_agent',
+      arguments: {
+        agent: agentArgv(SCRIPTED_AGENT, keptTag).map((a) => `'${a}'`).join(' '), prompt: JSON.stringify([{ sleep: 300_000 }]), workdir: dir, wait_seconds: 120, detach: true,
+      }
+    }, undefined, { signal: detached.signal })
+    const keptId = await runningJobTagged(keptTag)
+    detached.abort()
+    await assert.rejects(detachedCall)
+    const kept = await call(client, 'agent_status', { job_id: keptId })
+    assert.equal(kept.structuredContent.status, 'running')
+    await call(client, 'job_kill', { job_id: keptId })
+    assert.equal((await server.finished(keptId)).status, 'cancelled')
+    await assertNoProcesses(keptTag)
+  })
+
   test('two clients call tools at the same time, each gets its own answer', async () => {
     const other = await connect(server)
     try {
@@ -269,6 +326,14 @@ describe('the MCP endpoint', () => {
     const answer = await call(client, 'run_command', { command: 'printf resource' })
     const resource = await client.readResource({ uri: `job://${answer.structuredContent.jobId as string}/stdout` })
     assert.equal((resource.contents[0] as { text: string }).text, 'resource')
+  })
+
+  test('lists job://{jobId}/stdout and job://{jobId}/stderr as resource templates, and a stderr resource reads the job\'s stderr', async () => {
+    const { resourceTemplates } = await client.listResourceTemplates()
+    assert.deepEqual(resourceTemplates.map((t) => t.uriTemplate).sort(), ['job://{jobId}/stderr', 'job://{jobId}/stdout'])
+    const answer = await call(client, 'run_command', { command: 'printf out; printf "to stderr" >&2' })
+    const resource = await client.readResource({ uri: `job://${answer.structuredContent.jobId as string}/stderr` })
+    assert.equal((resource.contents[0] as { text: string }).text, 'to stderr')
   })
 
   test('gives each client its own session id; an unknown one is 404, and DELETE ends a session', async () => {
