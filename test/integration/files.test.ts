@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import { pack } from 'tar-stream'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
@@ -329,66 +329,70 @@ describe('files API with --files-confine and --max-upload-bytes', () => {
   })
 })
 
-/** A 1 MiB tmpfs mounted on a new folder, or a reason it cannot be (then the test skips). */
-function mountTmpfs (): { mount: string } | { skip: string } {
-  if (process.getuid?.() !== 0) return { skip: 'needs root to mount a small tmpfs' }
+/** Runs `work` on a 1 MiB tmpfs mounted on a new folder (unmounted and removed after); skips without root or mount. */
+async function onTmpfs (t: TestContext, work: (mount: string) => Promise<void>): Promise<void> {
+  if (process.getuid?.() !== 0) { t.skip('needs root to mount a small tmpfs'); return }
   const mount = mkdtempSync(join(tmpdir(), 'files-tmpfs-'))
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount])
-    return { mount }
   } catch (err) {
     rmSync(mount, { recursive: true, force: true })
-    return { skip: `cannot mount a tmpfs: ${(err as Error).message.split('\n')[0]}` }
+    t.skip(`cannot mount a tmpfs: ${(err as Error).message.split('\n')[0]}`)
+    return
   }
+  try {
+    await work(mount)
+  } finally {
+    execFileSync('umount', [mount])
+    rmSync(mount, { recursive: true, force: true })
+  }
+}
+
+/** The tmpfs still holds only keep.txt, with its old contents. */
+function assertUntouched (mount: string): void {
+  assert.equal(readFileSync(join(mount, 'keep.txt'), 'utf8'), 'old contents')
+  assert.deepEqual(readdirSync(mount), ['keep.txt'])
 }
 
 describe('files API on a full or read-only disk', () => {
   test('a write that fills the disk answers 507 and leaves the old file intact', async (t) => {
-    const mounted = mountTmpfs()
-    if ('skip' in mounted) { t.skip(mounted.skip); return }
-    const { mount } = mounted
-    const server = await startServer({ filesRoot: mount })
-    try {
-      writeFileSync(join(mount, 'keep.txt'), 'old contents')
-      const got = await raw(server, 'PUT', q('keep.txt'), randomBytes(2 * MiB))
-      assert.equal(got.status, 507)
-      assert.equal(JSON.parse(got.bytes.toString()).code, 'NO_SPACE')
-      assert.equal(readFileSync(join(mount, 'keep.txt'), 'utf8'), 'old contents')
-      assert.deepEqual(readdirSync(mount), ['keep.txt'])
-    } finally {
-      await server.close()
-      execFileSync('umount', [mount])
-      rmSync(mount, { recursive: true, force: true })
-    }
+    await onTmpfs(t, async (mount) => {
+      const server = await startServer({ filesRoot: mount })
+      try {
+        writeFileSync(join(mount, 'keep.txt'), 'old contents')
+        const got = await raw(server, 'PUT', q('keep.txt'), randomBytes(2 * MiB))
+        assert.equal(got.status, 507)
+        assert.equal(JSON.parse(got.bytes.toString()).code, 'NO_SPACE')
+        assertUntouched(mount)
+      } finally {
+        await server.close()
+      }
+    })
   })
 
   test('a read-only file system answers 403 FILE_PERMISSION_DENIED naming the path, and changes nothing', async (t) => {
-    const mounted = mountTmpfs()
-    if ('skip' in mounted) { t.skip(mounted.skip); return }
-    const { mount } = mounted
-    writeFileSync(join(mount, 'keep.txt'), 'old contents')
-    execFileSync('mount', ['-o', 'remount,ro', mount])
-    const server = await startServer({ filesRoot: mount })
-    try {
-      const refusals = [
-        await raw(server, 'PUT', q('keep.txt'), Buffer.from('new')),
-        await raw(server, 'DELETE', q('keep.txt')),
-        // Why these two: Node's recursive mkdir says ENOENT for a read-only file system (a 404 before the fix).
-        await raw(server, 'POST', '/files/mkdir', Buffer.from(JSON.stringify({ path: 'made/deeper' })), { 'content-type': 'application/json' }),
-        await raw(server, 'PUT', `${q('made/new.txt')}&mkdir=1`, Buffer.from('new')),
-      ]
-      for (const got of refusals) {
-        assert.equal(got.status, 403, got.bytes.toString())
-        const body = JSON.parse(got.bytes.toString())
-        assert.equal(body.code, 'FILE_PERMISSION_DENIED')
-        assert.ok(body.error.includes(mount), body.error)
+    await onTmpfs(t, async (mount) => {
+      writeFileSync(join(mount, 'keep.txt'), 'old contents')
+      execFileSync('mount', ['-o', 'remount,ro', mount])
+      const server = await startServer({ filesRoot: mount })
+      try {
+        const refusals = [
+          await raw(server, 'PUT', q('keep.txt'), Buffer.from('new')),
+          await raw(server, 'DELETE', q('keep.txt')),
+          // Why these two: Node's recursive mkdir says ENOENT for a read-only file system (a 404 before the fix).
+          await raw(server, 'POST', '/files/mkdir', Buffer.from(JSON.stringify({ path: 'made/deeper' })), { 'content-type': 'application/json' }),
+          await raw(server, 'PUT', `${q('made/new.txt')}&mkdir=1`, Buffer.from('new')),
+        ]
+        for (const got of refusals) {
+          assert.equal(got.status, 403, got.bytes.toString())
+          const body = JSON.parse(got.bytes.toString())
+          assert.equal(body.code, 'FILE_PERMISSION_DENIED')
+          assert.ok(body.error.includes(mount), body.error)
+        }
+        assertUntouched(mount)
+      } finally {
+        await server.close()
       }
-      assert.equal(readFileSync(join(mount, 'keep.txt'), 'utf8'), 'old contents')
-      assert.deepEqual(readdirSync(mount), ['keep.txt'])
-    } finally {
-      await server.close()
-      execFileSync('umount', [mount])
-      rmSync(mount, { recursive: true, force: true })
-    }
+    })
   })
 })
