@@ -30,7 +30,9 @@ export interface RegistryOptions {
   /** ACP agents by name over the built-in table (`--acp-agents`). */
   agents?: Readonly<Record<string, string>> | undefined
   log: Logger
-  /** Called when an opening ends (pending jobs that waited for it may start). */
+  /** True while a job runs a turn on ACP session `id` (a warm session must not load it then). */
+  turnRunsOn?: (acpSessionId: string) => boolean
+  /** Called when an opening on an acp_session_id ends (jobs on it that waited may start). */
   opened?: () => void
 }
 
@@ -71,18 +73,24 @@ export class AcpSessionRegistry implements WarmSessions {
     const open = this.list().filter((session) => !session.closed).length + this.#opening
     if (open >= this.#o.maxSessions) throw new Errors.ACP_SESSION_LIMIT(this.#o.maxSessions)
     const sessionId = spec.acp?.sessionId ?? null
-    if (sessionId !== null && (this.#openingIds.has(sessionId) || this.#holding(sessionId) !== undefined)) {
-      throw new Errors.ACP_SESSION_BUSY(sessionId, 'another warm session holds it')
-    }
+    if (sessionId !== null) this.#checkFree(sessionId)
     this.#opening++
     if (sessionId !== null) this.#openingIds.add(sessionId)
     try {
       return await this.#create(spec)
     } finally {
       this.#opening--
-      if (sessionId !== null) this.#openingIds.delete(sessionId)
-      this.#o.opened?.()
+      if (sessionId !== null) {
+        this.#openingIds.delete(sessionId)
+        this.#o.opened?.()
+      }
     }
+  }
+
+  // Why: two agents must never drive one ACP session at once.
+  #checkFree (sessionId: string): void {
+    if (this.#o.turnRunsOn?.(sessionId) === true) throw new Errors.ACP_SESSION_BUSY(sessionId, 'a job runs a turn on it')
+    if (this.#openingIds.has(sessionId) || this.#holding(sessionId) !== undefined) throw new Errors.ACP_SESSION_BUSY(sessionId, 'another warm session holds it')
   }
 
   /** True while a warm session is being opened on ACP session `sessionId` (without it: on any existing one). */

@@ -21,8 +21,6 @@ export class AcpSessionService {
   /** POST /acp/sessions: starts the agent and its session, and keeps it warm. */
   async create (body: unknown): Promise<AcpSession> {
     const spec = parseAcpSessionRequest(body, this.#serverCwd)
-    const sessionId = spec.acp?.sessionId
-    if (sessionId && this.#jobs.acpSessionBusy(sessionId)) throw new Errors.ACP_SESSION_BUSY(sessionId, 'a job runs a turn on it')
     return this.#view(await this.#registry.create(spec))
   }
 

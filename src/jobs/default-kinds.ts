@@ -35,6 +35,8 @@ export function buildDefaultKinds (config: Config, host: JobKindHost, log: Logge
     killGraceMs: config.killGraceMs,
     agents: config.acpAgents,
     log: log.child({ component: 'acp-sessions' }),
+    // Why a function: the ACP runner below is built with the registry, so it is read when called.
+    turnRunsOn: (acpSessionId: string): boolean => acp.sessionBusy(acpSessionId),
     opened: () => host.pump?.(),
   })
   const acp = new AcpJobRunner(host, undefined, (job) => sessionTerminalsFor(sessions, host.files(job.id), job), acpSessions)

@@ -135,11 +135,6 @@ export class JobManager {
     return this.#acpSessions
   }
 
-  /** True while an ACP job runs a turn on ACP session `sessionId`. */
-  acpSessionBusy (sessionId: string): boolean {
-    return this.#acp?.sessionBusy(sessionId) ?? false
-  }
-
   /** Answers a permission request of a running ACP job (policy `ask`). */
   answerPermission (id: string, requestId: string, optionId: string): void {
     this.#control.answerPermission(id, requestId, optionId)
