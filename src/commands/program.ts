@@ -39,7 +39,7 @@ export function signalName (value: string): string {
 /** A Commander parser for a whole number from 1 to `max` (refused here, before anything is sent). */
 const count = (max: number) => (value: string): number => {
   const number = Number(value)
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 1 || number > max) throw new InvalidArgumentError(`It must be a whole number from 1 to ${max}.`)
+  if (!Number.isSafeInteger(number) || number < 1 || number > max) throw new InvalidArgumentError(`It must be a whole number from 1 to ${max}.`)
   return number
 }
 

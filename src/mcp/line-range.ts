@@ -11,8 +11,6 @@ export interface LineRange {
   endLine: number
   /** True when `maxBytes` cut the content before `endLine` was reached. */
   cut: boolean
-  /** True when the stream ended before the range did. */
-  reachedEnd: boolean
 }
 
 /**
@@ -35,29 +33,29 @@ export async function readLineRange (chunks: AsyncIterable<Uint8Array>, startLin
     keptBytes += part.length
     return part.length === bytes.length
   }
-  const finish = (cut: boolean, reachedEnd: boolean, last: number): LineRange => {
+  const finish = (cut: boolean, last: number): LineRange => {
     const all = Buffer.concat(kept)
     // Cut: end at the last whole line kept, or, when not even one fit, inside the first line.
     const bytes = !cut ? all : lastWhole >= startLine ? all.subarray(0, wholeBytes) : all.subarray(0, completeLength(all))
-    return { content: decodeUtf8(bytes), startLine, endLine: cut ? Math.max(lastWhole, startLine) : last, cut, reachedEnd }
+    return { content: decodeUtf8(bytes), startLine, endLine: cut ? Math.max(lastWhole, startLine) : last, cut }
   }
   for await (const chunk of chunks) {
     let at = 0
     while (at < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, at)
       const stop = newline === -1 ? chunk.length : newline
-      if (line >= startLine && !keep(chunk.subarray(at, stop))) return finish(true, false, line)
+      if (line >= startLine && !keep(chunk.subarray(at, stop))) return finish(true, line)
       if (newline === -1) break
-      if (line >= endLine) return finish(false, false, line)
+      if (line >= endLine) return finish(false, line)
       if (line >= startLine) {
         lastWhole = line
         wholeBytes = keptBytes
-        if (!keep(Uint8Array.of(NEWLINE))) return finish(true, false, line)
+        if (!keep(Uint8Array.of(NEWLINE))) return finish(true, line)
       }
       line++
       at = newline + 1
     }
   }
   // The text after the last newline is the last line (empty when the file ends with a newline).
-  return finish(false, true, Math.min(line, endLine))
+  return finish(false, Math.min(line, endLine))
 }

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { FileListing } from '../client/index.js'
 import type { Config } from '../config.js'
@@ -20,6 +20,19 @@ export function localBackend (config: Config, jobs: JobManager): McpBackend {
     const job = jobs.get(id)
     if (!job) throw new Errors.JOB_NOT_FOUND()
     return job
+  }
+  // A file (not a directory) under the files API's path rules, opened for reading; the caller closes it.
+  const openRegularFile = async (raw: string): Promise<{ path: string, handle: FileHandle, size: number }> => {
+    const path = await resolveRequestPath(files, raw)
+    const handle = await onPath(path, () => open(path, 'r'))
+    try {
+      const stats = await handle.stat()
+      if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(raw)
+      return { path, handle, size: stats.size }
+    } catch (err) {
+      await handle.close()
+      throw err
+    }
   }
   return {
     submit: async (request) => jobs.submit(parseExecRequest(request, process.cwd())).job.id,
@@ -48,30 +61,19 @@ export function localBackend (config: Config, jobs: JobManager): McpBackend {
     },
     writeStdin: async (jobId, data, eof) => ({ written: await jobs.writeStdin(jobId, data, eof) }),
     readFile: async (raw, maxBytes) => {
-      const path = await resolveRequestPath(files, raw)
-      const handle = await onPath(path, () => open(path, 'r'))
+      const { path, handle, size } = await openRegularFile(raw)
       try {
-        const stats = await handle.stat()
-        if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(raw)
-        const bytes = new Uint8Array(Math.min(stats.size, maxBytes))
+        const bytes = new Uint8Array(Math.min(size, maxBytes))
         const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0)
-        return { path, size: stats.size, bytes: bytes.subarray(0, bytesRead) }
+        return { path, size, bytes: bytes.subarray(0, bytesRead) }
       } finally {
         await handle.close()
       }
     },
     openFile: async (raw) => {
-      const path = await resolveRequestPath(files, raw)
-      const handle = await onPath(path, () => open(path, 'r'))
-      try {
-        const stats = await handle.stat()
-        if (stats.isDirectory()) throw new Errors.IS_A_DIRECTORY(raw)
-        // Why autoClose: the stream closes the handle when it ends or when the reader breaks off.
-        return { path, size: stats.size, chunks: handle.createReadStream({ autoClose: true }) }
-      } catch (err) {
-        await handle.close()
-        throw err
-      }
+      const { path, handle, size } = await openRegularFile(raw)
+      // Why autoClose: the stream closes the handle when it ends or when the reader breaks off.
+      return { path, size, chunks: handle.createReadStream({ autoClose: true }) }
     },
     writeFile: async (raw, content, mkdir) => {
       const path = await resolveRequestPath(files, raw)
