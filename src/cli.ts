@@ -14,6 +14,7 @@ import { createLogger } from './logger.js'
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UPDATE } from './update/child-exit.js'
 import { VERSION } from './version.js'
 import { shellQuote } from './lib/shell-words.js'
+import { errorMessage } from './lib/error-message.js'
 
 function configFrom (options: RawOptions): Config {
   return loadConfig(options, process.env)
@@ -225,7 +226,7 @@ async function main (): Promise<void> {
       process.stderr.write(`agent-server: ${err.message}\n`)
       process.exit(EXIT_CONFIG)
     }
-    process.stderr.write(`agent-server: ${(err as Error).message}\n`)
+    process.stderr.write(`agent-server: ${errorMessage(err)}\n`)
     await exitAfterFlush(EXIT_FAILURE)
   }
 }

@@ -1,6 +1,7 @@
 // The server's options: each one's flag, env twin and parser, and how one raw value is read (CLI over env).
 import { parseAgentOverrides } from './acp/agent-registry.js'
 import { SAFE_REF } from './update/install-source.js'
+import { errorMessage } from './lib/error-message.js'
 
 /** The log levels pino knows. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -104,7 +105,7 @@ const dashboardUrl: Parser = (raw, name) => {
 }
 
 const agentsJson: Parser = (raw, name) => {
-  try { return parseAgentOverrides(raw) } catch (err) { throw new ConfigError(`${name} ${(err as Error).message}`) }
+  try { return parseAgentOverrides(raw) } catch (err) { throw new ConfigError(`${name} ${errorMessage(err)}`) }
 }
 
 /** The server's options, in the order `--help` shows them. */

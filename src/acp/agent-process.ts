@@ -6,6 +6,7 @@ import { ByteTail } from './byte-tail.js'
 import type { Logger } from '../logger.js'
 import { listenForErrors } from '../lib/child-errors.js'
 import { DETACHED_OPTIONS, spawned } from './detached-process.js'
+import { errorMessage } from '../lib/error-message.js'
 
 // How much of the agent's stderr is kept for results and error messages.
 const STDERR_TAIL_BYTES = 64 * 1024
@@ -77,7 +78,7 @@ export class AgentProcess {
     try {
       await spawned(subprocess, subprocess)
     } catch (err) {
-      throw new Error(`cannot start the agent ${JSON.stringify(command)}: ${(err as Error).message}`, { cause: err })
+      throw new Error(`cannot start the agent ${JSON.stringify(command)}: ${errorMessage(err)}`, { cause: err })
     }
     return new AgentProcess(subprocess, options)
   }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path'
 import { splitShellWords } from '../lib/shell-words.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** Whether an agent sends `session/request_permission` before it acts (measured, docs/api.md §20). */
 export type AgentAsks = 'yes' | 'never' | 'not-for-writes'
@@ -80,7 +81,7 @@ export function parseAgentOverrides (raw: string): Record<string, string> {
   for (const [name, command] of Object.entries(value)) {
     const problem = `the command of agent ${JSON.stringify(name)} must be a non-empty command line`
     let words: string[]
-    try { words = typeof command === 'string' ? splitShellWords(command) : [] } catch (err) { throw new Error(`${problem} (${(err as Error).message})`) }
+    try { words = typeof command === 'string' ? splitShellWords(command) : [] } catch (err) { throw new Error(`${problem} (${errorMessage(err)})`) }
     if (words.length === 0) throw new Error(problem)
     agents[name.trim().toLowerCase()] = command as string
   }

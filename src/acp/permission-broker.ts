@@ -4,6 +4,7 @@ import type { Sandbox } from './paths.js'
 import { judgeToolCall, outcomeFor, policyLabel, type PermissionPolicy } from './permissions.js'
 import type { SessionRecorder } from './recorder.js'
 import type { PendingPermission } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 const DEFAULT_PERMISSION_TIMEOUT_MS = 5 * 60_000
 
@@ -99,7 +100,7 @@ export class PermissionBroker {
           if (optionId === null || !option) return resolve(reject('answered: reject'))
           const decision = option.kind.startsWith('allow') ? 'allow' : 'reject'
           resolve({ outcome: { outcome: 'selected', optionId: option.optionId }, decision, reason: `answered: ${option.optionId}` })
-        }, (err: unknown) => resolve(reject(`asking failed: ${(err as Error).message}`)))
+        }, (err: unknown) => resolve(reject(`asking failed: ${errorMessage(err)}`)))
       })
     } finally {
       timer?.clear()

@@ -6,6 +6,7 @@ import type { SessionRecorder } from './recorder.js'
 import { settingRequests, settingWarning, type SessionSettings, type SettingRequest } from './session-settings.js'
 import { REPLAY_META_KEY, type StreamTap } from './stream-tap.js'
 import type { RunAcpOptions } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /**
  * How a session is opened: a new one; `load` (history replayed; fails when the agent cannot
@@ -92,7 +93,7 @@ export class SessionOpener {
       } catch (err) {
         const cause = (err as Error).cause
         if (!(cause instanceof RequestError) || !SESSION_GONE_CODES.has(cause.code)) throw err
-        reason = (err as Error).message
+        reason = errorMessage(err)
         this.#sessionId = null
       }
     }

@@ -12,6 +12,7 @@ import { DETACHED_OPTIONS, spawned } from './detached-process.js'
 import type { Sandbox } from './paths.js'
 import { SessionTerminal, sessionCommandLine } from './session-terminal.js'
 import type { SessionTerminalRunner } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 // Output kept per terminal when the agent sets no `outputByteLimit`.
 const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024
@@ -119,7 +120,7 @@ export class AcpTerminals {
       try {
         terminal = new SessionTerminal(id, this.#session.start(id, sessionCommandLine(cwd, params.command, args)), limit)
       } catch (err) {
-        throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
+        throw RequestError.internalError({ command: params.command }, `cannot start the command: ${errorMessage(err)}`)
       }
       this.#terminals.set(id, terminal)
       return { terminalId: id, command: params.command, args, cwd, ended: terminal.ended }
@@ -131,7 +132,7 @@ export class AcpTerminals {
     try {
       await spawned(subprocess, subprocess)
     } catch (err) {
-      throw RequestError.internalError({ command: params.command }, `cannot start the command: ${(err as Error).message}`)
+      throw RequestError.internalError({ command: params.command }, `cannot start the command: ${errorMessage(err)}`)
     }
     const terminal = new Terminal(`term-${this.#next++}`, subprocess, limit, this.#log)
     this.#terminals.set(terminal.id, terminal)

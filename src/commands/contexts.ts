@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { errorMessage } from '../lib/error-message.js'
 
 /** One saved server: where it is and its key. */
 export interface SavedContext {
@@ -34,7 +35,7 @@ export function readContexts (env: NodeJS.ProcessEnv): ContextFile {
     if (typeof parsed !== 'object' || parsed === null || typeof parsed.contexts !== 'object' || parsed.contexts === null) throw new Error('no "contexts" object')
     return parsed
   } catch (err) {
-    throw new Error(`${path} is not a credentials file: ${(err as Error).message}`)
+    throw new Error(`${path} is not a credentials file: ${errorMessage(err)}`)
   }
 }
 

@@ -15,6 +15,7 @@ import { runJobs, runLogs } from './jobs.js'
 import { runStatus, runStop } from './lifecycle.js'
 import { runSessionRm, runSessions } from './sessions.js'
 import { runMcpStdio } from './mcp.js'
+import { errorMessage } from '../lib/error-message.js'
 
 type ClientFlags = { url?: string, key?: string, stateDir?: string }
 
@@ -62,7 +63,7 @@ export function connect (flags: ClientFlags, env: NodeJS.ProcessEnv): { client: 
  * where a URL or key came from when the user did not type it (a saved context, server.json, …).
  */
 export function describeClientError (err: unknown, context: { url?: string, jobId?: string, credentials?: Credentials } = {}): string {
-  if (!(err instanceof RuntimeError)) return (err as Error).message
+  if (!(err instanceof RuntimeError)) return errorMessage(err)
   const credentials = context.credentials
   const urlFrom = credentials !== undefined && credentials.urlSource !== '--url' ? ` (from ${credentials.urlSource})` : ''
   if (err.status === 401) {

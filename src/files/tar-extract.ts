@@ -7,6 +7,7 @@ import { extract, type Extract } from 'tar-stream'
 import { Errors } from '../errors.js'
 import { isInside } from './paths.js'
 import { mergeExtracted } from './tar-merge.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** How to extract: drop this many leading path components of each entry (as `tar --strip-components`). */
 export interface ExtractOptions { strip?: number }
@@ -113,7 +114,7 @@ async function extractInto (body: Readable, staging: string, final: string, stri
     body.destroy()
     await fed
     if ((err as { code?: string }).code === 'UNSAFE_ARCHIVE_ENTRY') throw err
-    if ((err as NodeJS.ErrnoException).syscall === undefined && !(err as { code?: string }).code) throw refuse('archive', `not a readable tar: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).syscall === undefined && !(err as { code?: string }).code) throw refuse('archive', `not a readable tar: ${errorMessage(err)}`)
     throw err
   }
   const failure = await fed

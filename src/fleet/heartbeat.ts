@@ -3,6 +3,7 @@ import { get as httpsGet } from 'node:https'
 import type { Logger } from '../logger.js'
 import { sleepLong } from '../lib/long-sleep.js'
 import { callDashboard } from './dashboard.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** The server's state as a dashboard's status dot shows it. */
 export interface ServerStatus {
@@ -78,7 +79,7 @@ export async function runHeartbeats (options: HeartbeatOptions): Promise<void> {
     } catch (err) {
       if (signal.aborted) return
       failures++
-      result = { at: Date.now(), ok: false, status: status.status, result: String((err as Error).message ?? err) }
+      result = { at: Date.now(), ok: false, status: status.status, result: String(errorMessage(err) ?? err) }
       report(options, result)
       log.debug({ event: 'heartbeat', err: result.result, failures }, 'heartbeat failed')
     }

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js'
 import { sleepLong } from '../lib/long-sleep.js'
 import { challengeCode } from './challenge-code.js'
 import { callDashboard, field } from './dashboard.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** How a registration ended; `agent-server status` shows it. */
 export type RegistrationState = 'pending' | 'reregistered' | 'awaiting-confirmation' | 'confirmed' | 'timeout' | 'failed' | 'stopped'
@@ -91,7 +92,7 @@ async function registerOnce (options: RegistrationOptions, setState: (state: Reg
       if (signal.aborted) return 'stopped'
       log.warn({ event: 'register', attempt, err: String(err) }, 'registration submit failed')
       if (attempt >= tries) {
-        options.print(`Failed to submit registration: ${String((err as Error).message)}\n`)
+        options.print(`Failed to submit registration: ${String(errorMessage(err))}\n`)
         return 'failed'
       }
       if (!(await sleepLong(options.retryDelayMs ?? 5000, signal))) return 'stopped'

@@ -7,6 +7,7 @@ import { ShellWordsError, splitShellWords } from '../lib/shell-words.js'
 import { isPlainObject } from '../lib/json-values.js'
 import { optionalString } from './request-fields.js'
 import type { AcpJobSpec } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 // Why 'absent': devpilot read these fields with `if not value`, so '' means "not given".
 const acpString = (body: Record<string, unknown>, name: string): string | null => optionalString(body, name, 'absent')
@@ -68,7 +69,7 @@ function persistentSessionOf (sessionKey: string, shell: string, shells: ShellAv
 function permissionPolicyOf (value: unknown): PermissionPolicy {
   if (value === undefined || value === null) return DEFAULT_PERMISSION_POLICY
   if (isPlainObject(value)) {
-    try { return parseRulePolicy(value) } catch (err) { throw new Errors.INVALID_REQUEST((err as Error).message) }
+    try { return parseRulePolicy(value) } catch (err) { throw new Errors.INVALID_REQUEST(errorMessage(err)) }
   }
   if (typeof value !== 'string' || !PERMISSION_POLICIES.includes(value as PermissionPolicyName)) {
     throw new Errors.INVALID_REQUEST(`permissionPolicy must be one of ${PERMISSION_POLICIES.join(', ')}`)

@@ -4,6 +4,7 @@ import type { JobEnd } from './outcome.js'
 import type { JobScheduler } from './scheduler.js'
 import type { JobStore } from './store.js'
 import type { JobMode, JobRecord } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** The answer of POST /jobs/:id/nudge, in devpilot's shape. */
 export type NudgeResult = { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
@@ -77,7 +78,7 @@ export class JobControl {
       await this.writeStdin(id, '\n', false)
       return { nudged: true, processAlive: true }
     } catch (err) {
-      return { nudged: false, reason: (err as Error).message, processAlive: true }
+      return { nudged: false, reason: errorMessage(err), processAlive: true }
     }
   }
 

@@ -7,6 +7,7 @@ import { JobQueue } from './queue.js'
 import type { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
 import type { JobMode } from './types.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** What the scheduler needs from the manager that owns it. */
 export interface JobSchedulerDeps {
@@ -127,7 +128,7 @@ export class JobScheduler {
     try {
       started = await kind.start({ ...job, status: 'running', startedAt })
     } catch (err) {
-      this.#ended(id, { type: 'start-failed', message: (err as Error).message })
+      this.#ended(id, { type: 'start-failed', message: errorMessage(err) })
       return
     } finally {
       signals = this.#signalsWhileStarting.get(id) ?? []

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
+import { errorMessage } from '../lib/error-message.js'
 
 // Writes between two checkpoints: about 1,000 WAL pages, SQLite's own default, at ~4 pages a write.
 const WRITES_PER_CHECKPOINT = 256
@@ -76,7 +77,7 @@ export class WalCheckpointer {
     try {
       this.#ensureWorker().postMessage('checkpoint')
     } catch (err) {
-      this.#fail((err as Error).message)
+      this.#fail(errorMessage(err))
     }
   }
 

@@ -8,6 +8,7 @@ import { finishedOutcome, readRunRecord, settleRun, type ActiveRun } from './run
 import type { SessionShell } from './session-shell.js'
 import type { ShellProcess } from './shell-process.js'
 import type { StateFile } from './state-file.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** The result of a stdin write: `written` when all bytes were taken. */
 export interface StdinWrite { written: boolean, bytes: number, reason: string }
@@ -85,7 +86,7 @@ export class CommandRunner {
       const bytes = shell.writeStdin(data)
       return bytes === size ? { written: true, bytes, reason: '' } : { written: false, bytes, reason: `the command is not reading its stdin; ${bytes} of ${size} bytes were taken` }
     } catch (err) {
-      return { written: false, bytes: 0, reason: (err as Error).message }
+      return { written: false, bytes: 0, reason: errorMessage(err) }
     }
   }
 

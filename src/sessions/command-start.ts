@@ -8,6 +8,7 @@ import { activeFields, commandMarker, readRunRecord, settleRun, type ActiveRun, 
 import type { SessionShell } from './session-shell.js'
 import type { ShellProcess } from './shell-process.js'
 import type { StateFile } from './state-file.js'
+import { errorMessage } from '../lib/error-message.js'
 
 /** What starting a command needs from its session. */
 export interface CommandStartContext {
@@ -30,7 +31,7 @@ export async function startCommand (queued: QueuedRun, ctx: CommandStartContext)
   try {
     shell = await ctx.shell.ensure()
   } catch (err) {
-    settleRun(queued, failedOutcome((err as Error).message, queued.timedOut, false), ctx.log)
+    settleRun(queued, failedOutcome(errorMessage(err), queued.timedOut, false), ctx.log)
     return
   }
   if (ctx.ended()) {
@@ -73,7 +74,7 @@ function handOver (queued: QueuedRun, shell: ShellProcess, ctx: CommandStartCont
       handOverCommand(shell, handOver, () => { runner.begin(run) })
     } catch (err) {
       runner.release()
-      settleRun(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${(err as Error).message}`, timedOut: run.timedOut, shellRestarted: false }, log)
+      settleRun(run, { exitCode: null, signal: null, error: `could not hand the command to the session's shell: ${errorMessage(err)}`, timedOut: run.timedOut, shellRestarted: false }, log)
       return
     }
   }

@@ -7,6 +7,7 @@ import { controlFrame, parseClientMessage } from './protocol.js'
 import type { TerminalRegistry } from './registry.js'
 import { defaultShell, parseTerminalQuery, type TerminalQuery, type TerminalRequest } from './request.js'
 import type { TerminalSession } from './session.js'
+import { errorMessage } from '../lib/error-message.js'
 
 // Sockets are pinged this often; one that did not answer the previous ping is dropped.
 const HEARTBEAT_MS = 30_000
@@ -72,7 +73,7 @@ export class TerminalService {
       opened = this.registry.open({ ...request, env: childEnv({ TERM: 'xterm-256color', COLORTERM: 'truecolor' }) })
     } catch (err) {
       this.#log.warn({ err }, 'terminal spawn failed')
-      return refuse(CLOSE_SPAWN_FAILED, `Failed to spawn shell: ${(err as Error).message}`)
+      return refuse(CLOSE_SPAWN_FAILED, `Failed to spawn shell: ${errorMessage(err)}`)
     }
     return 'refused' in opened ? refuse(CLOSE_TRY_AGAIN_LATER, opened.refused) : opened
   }

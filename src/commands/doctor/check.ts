@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { errorMessage } from '../../lib/error-message.js'
 
 /** The verdict of one doctor check: ok, warn (works, but worth a look) or fail (something will not work). */
 export type CheckStatus = 'ok' | 'warn' | 'fail'
@@ -34,6 +35,6 @@ export async function guarded (name: string, work: () => CheckResult | Promise<C
   try {
     return await work()
   } catch (err) {
-    return result(name, 'fail', (err as Error).message.split('\n')[0] ?? String(err), fix)
+    return result(name, 'fail', errorMessage(err).split('\n')[0] ?? String(err), fix)
   }
 }

@@ -1,5 +1,6 @@
 import { detectInstallation, updateCommandsFor } from '../../update/install-source.js'
 import { result, type CheckResult } from './check.js'
+import { errorMessage } from '../../lib/error-message.js'
 
 /** Where a wrapper's updates would come from (no network: `agent-server update --check` asks). */
 export function checkUpdateSource (env: NodeJS.ProcessEnv): CheckResult {
@@ -9,7 +10,7 @@ export function checkUpdateSource (env: NodeJS.ProcessEnv): CheckResult {
   try {
     source = updateCommandsFor(install, env.AGENT_RUNTIME_UPDATE_REF || null).source
   } catch (err) {
-    return result('updates', 'fail', (err as Error).message.replace('--update-ref', 'AGENT_RUNTIME_UPDATE_REF'), 'set it to a tag, a commit or origin/BRANCH')
+    return result('updates', 'fail', errorMessage(err).replace('--update-ref', 'AGENT_RUNTIME_UPDATE_REF'), 'set it to a tag, a commit or origin/BRANCH')
   }
   if (install.kind === 'unknown') return result('updates', 'warn', source, 'pass --update-command to a --wrapper, or install from git or npm')
   return result('updates', 'ok', source)

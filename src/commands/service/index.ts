@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../../config.js'
 import { findOnPath } from '../doctor/check.js'
 import type { CommandIo } from '../io.js'
 import { launchdPlist, systemdUnit, type ServiceSpec } from './units.js'
+import { errorMessage } from '../../lib/error-message.js'
 
 /** The flags of `agent-server service install|uninstall`. */
 export interface ServiceOptions {
@@ -93,7 +94,7 @@ export async function runServiceInstall (options: ServiceOptions, extraArgs: rea
     writeFileSync(path, text, { mode: 0o644 })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new Error(`cannot write ${path}: ${code ?? (err as Error).message}${code === 'EACCES' ? ' (use sudo, or --user for a per-user service)' : ''}`, { cause: err })
+    throw new Error(`cannot write ${path}: ${code ?? errorMessage(err)}${code === 'EACCES' ? ' (use sudo, or --user for a per-user service)' : ''}`, { cause: err })
   }
   io.stdout.write(`${replaced ? 'replaced' : 'wrote'} ${path}\n${nextSteps(format, path, options)}`)
   return 0
@@ -106,7 +107,7 @@ function tryRun (program: string, args: string[], env: NodeJS.ProcessEnv): strin
     execFileSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: SYSTEMCTL_TIMEOUT_MS, encoding: 'utf8' })
     return null
   } catch (err) {
-    return ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0] ?? 'failed'
+    return ((err as { stderr?: string }).stderr ?? errorMessage(err)).trim().split('\n')[0] ?? 'failed'
   }
 }
 
