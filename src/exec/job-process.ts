@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import type { Writable } from 'node:stream'
 import { readExitFile, type JobFiles } from './job-files.js'
 import { groupAlive, isSameProcess, processStartTime, signalGroup, terminateGroup } from './process-group.js'
 import type { ProcessEnd } from './process-end.js'
+import type { JobStdin } from './job-stdin.js'
 
 // The outer shell that runs the command and records its status in the exit file, so that a
 // later server can learn how a job ended. Its trap lets it outlive a SIGTERM to the group long
@@ -42,7 +42,7 @@ export interface SpawnOptions {
 export class JobProcess {
   readonly pid: number
   readonly startTime: string | null
-  readonly stdin: Writable | null
+  readonly stdin: JobStdin | null
   /** Settles once the job's shell has ended and, after a kill, its whole group is gone. */
   readonly exited: Promise<ProcessEnd>
   #wrapperGone = false
@@ -53,7 +53,7 @@ export class JobProcess {
   #onDetach: (() => void) | undefined
 
   // `wrapperExit` resolves with null when the wrapper left no status (it was SIGKILLed).
-  private constructor (pid: number, startTime: string | null, stdin: Writable | null, wrapperExit: Promise<ProcessEnd | null>) {
+  private constructor (pid: number, startTime: string | null, stdin: JobStdin | null, wrapperExit: Promise<ProcessEnd | null>) {
     this.pid = pid
     this.startTime = startTime
     this.stdin = stdin
@@ -89,7 +89,7 @@ export class JobProcess {
    * A job that another process (the launcher) started: `recorderExit` settles when its recorder
    * ends (null: it left no status); `onDetach` stops following it.
    */
-  static launched (pid: number, startTime: string | null, stdin: Writable | null, recorderExit: Promise<ProcessEnd | null>, onDetach: () => void): JobProcess {
+  static launched (pid: number, startTime: string | null, stdin: JobStdin | null, recorderExit: Promise<ProcessEnd | null>, onDetach: () => void): JobProcess {
     const process = new JobProcess(pid, startTime, stdin, recorderExit)
     process.#onDetach = onDetach
     return process

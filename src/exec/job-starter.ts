@@ -8,6 +8,8 @@ import { Launcher } from './launcher.js'
 export interface JobStarter {
   /** Starts `shell -c command` in a new process group, output going straight into the job's files. */
   start: (options: SpawnOptions) => Promise<JobProcess>
+  /** Moves a job folder made ahead of time to `dir` (the launcher's); false when there is none (the caller makes `dir`). */
+  takeFolder: (dir: string) => boolean
   /** Stops starting jobs; running jobs go on. Idempotent. */
   close: () => void
 }
@@ -24,15 +26,16 @@ let warned = false
 export function createJobStarter (log: Logger): JobStarter {
   const setting = process.env.AGENT_RUNTIME_LAUNCHER
   const fallback = (options: SpawnOptions): Promise<JobProcess> => JobProcess.start(options)
-  if (setting === 'off') return { start: fallback, close: () => {} }
+  const none = { start: fallback, takeFolder: () => false, close: () => {} }
+  if (setting === 'off') return none
   const binary = setting ?? LAUNCHER_BINARY
   if (!existsSync(binary)) {
     if (!warned) {
       warned = true
       log.warn({ binary }, 'job launcher is not built: jobs start through Node\'s spawn, which stops the server for several ms per job (run `npm run build:launcher`; see docs/operations.md)')
     }
-    return { start: fallback, close: () => {} }
+    return none
   }
   const launcher = new Launcher(binary, log, fallback)
-  return { start: (options) => launcher.start(options), close: () => launcher.close() }
+  return { start: (options) => launcher.start(options), takeFolder: (dir) => launcher.takeFolder(dir), close: () => launcher.close() }
 }

@@ -1,8 +1,7 @@
 import { constants as fsConstants, openSync, readFileSync, unlinkSync } from 'node:fs'
-import { Socket } from 'node:net'
-import type { Writable } from 'node:stream'
 import { waitUntil } from '../lib/wait.js'
 import type { JobFiles } from './job-files.js'
+import { FifoWriter } from './job-stdin.js'
 
 // How long the pid of a job started by a launcher that then died may take to appear in its launch file.
 const LAUNCH_FILE_WAIT_MS = 1000
@@ -48,14 +47,10 @@ export async function pidLaunchedBefore (files: JobFiles): Promise<number | null
 }
 
 /** Opens the server's end of the job's stdin FIFO, or null when the job has closed its stdin already (or ended). */
-export function openStdinFifo (files: JobFiles): Writable | null {
-  let fd: number
+export function openStdinFifo (files: JobFiles): FifoWriter | null {
   try {
-    fd = openSync(launchPaths(files).stdinFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)
+    return new FifoWriter(openSync(launchPaths(files).stdinFifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK))
   } catch {
     return null
   }
-  const socket = new Socket({ fd, readable: false, writable: true })
-  socket.on('error', () => { /* Why: EPIPE when the job stops reading; the write call reports it. */ })
-  return socket
 }

@@ -1,6 +1,6 @@
-import type { Writable } from 'node:stream'
 import { readExitFile, type JobFiles } from './job-files.js'
 import { JobProcess, recorderEnd } from './job-process.js'
+import type { JobStdin } from './job-stdin.js'
 import type { ProcessEnd } from './process-end.js'
 import { isSameProcess } from './process-group.js'
 
@@ -10,6 +10,8 @@ const ORPHAN_POLL_MS = 50
 interface Watch {
   files: JobFiles
   startTime: string | null
+  /** The server's end of the job's stdin, closed once the job has ended. */
+  stdin: JobStdin | null
   resolve: (info: ProcessEnd | null) => void
   poll?: NodeJS.Timeout
 }
@@ -33,9 +35,9 @@ export class LaunchedJobs {
   }
 
   /** The handle of a job a launcher started; `orphan`: that launcher is gone, so the job is polled. */
-  follow (files: JobFiles, pid: number, startTime: string | null, stdin: Writable | null, orphan: boolean): JobProcess {
+  follow (files: JobFiles, pid: number, startTime: string | null, stdin: JobStdin | null, orphan: boolean): JobProcess {
     const exit = new Promise<ProcessEnd | null>((resolve) => {
-      this.#watches.set(pid, { files, startTime, resolve })
+      this.#watches.set(pid, { files, startTime, stdin, resolve })
     })
     if (orphan) this.#pollOrphan(pid)
     return JobProcess.launched(pid, startTime, stdin, exit, () => {
@@ -52,6 +54,7 @@ export class LaunchedJobs {
     if (!watch) return
     clearInterval(watch.poll)
     this.#watches.delete(pid)
+    watch.stdin?.destroy()
     watch.resolve(recorderEnd(watch.files, code, signal))
   }
 
@@ -75,6 +78,7 @@ export class LaunchedJobs {
       clearInterval(watch.poll)
       this.#watches.delete(pid)
       this.#onForgotten()
+      watch.stdin?.destroy()
       watch.resolve(readExitFile(watch.files.exit) !== null ? recorderEnd(watch.files, null, null) : null)
     }, ORPHAN_POLL_MS)
   }

@@ -15,6 +15,8 @@ export type LauncherAnswer =
   | { kind: 'started', request: number, pid: number, startTime: string | null }
   /** `D req`: the launch file exists already: a launcher started this job before. */
   | { kind: 'started-before', request: number }
+  /** `P req`: the folder of prepare request `req` is ready. */
+  | { kind: 'prepared', request: number }
   /** `E req message` (or anything else): request `req` failed. */
   | { kind: 'failed', request: number, message: string }
 
@@ -27,14 +29,23 @@ function encodeMessage (fields: string[]): Buffer {
   return message
 }
 
-// `name=value` for each variable that is set.
-function envEntries (env: NodeJS.ProcessEnv): string[] {
-  const entries: string[] = []
+// Each set variable as a `name=value` field, or null when one holds a NUL byte. Kept per env object:
+// jobs without variables of their own share the server's (building it showed in profiles).
+const encodedEnvs = new WeakMap<NodeJS.ProcessEnv, Buffer | null>()
+function encodeEnv (env: NodeJS.ProcessEnv): Buffer | null {
+  const known = encodedEnvs.get(env)
+  if (known !== undefined) return known
+  let text = ''
+  let clean = true
   for (const name in env) {
     const value = env[name]
-    if (value !== undefined) entries.push(`${name}=${value}`)
+    if (value === undefined) continue
+    if (name.includes('\0') || value.includes('\0')) clean = false
+    text += `${name}=${value}\0`
   }
-  return entries
+  const encoded = clean ? Buffer.from(text) : null
+  encodedEnvs.set(env, encoded)
+  return encoded
 }
 
 /**
@@ -42,17 +53,27 @@ function envEntries (env: NodeJS.ProcessEnv): string[] {
  * when its command, shell, workdir or environment holds a NUL byte (the field separator).
  */
 export function encodeStartRequest (request: number, options: SpawnOptions): Buffer | null {
-  const env = envEntries(options.env)
-  if ([options.cwd, options.shell, options.command, ...env].some((f) => f.includes('\0'))) return null
+  const env = encodeEnv(options.env)
+  if (env === null || [options.cwd, options.shell, options.command].some((f) => f.includes('\0'))) return null
   const { files } = options
   const paths = launchPaths(files)
-  return encodeMessage(['S', String(request), paths.launch, options.cwd, options.shell, options.command,
-    files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : '', ...env])
+  const head = Buffer.from(['S', String(request), paths.launch, options.cwd, options.shell, options.command,
+    files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : ''].join('\0') + '\0')
+  const message = Buffer.allocUnsafe(4 + head.length + env.length)
+  message.writeUInt32LE(head.length + env.length, 0)
+  head.copy(message, 4)
+  env.copy(message, 4 + head.length)
+  return message
 }
 
 /** The message telling the launcher that the server holds job `pid`'s stdin FIFO now (it drops its own writer). */
 export function encodeStdinTaken (pid: number): Buffer {
   return encodeMessage(['A', String(pid)])
+}
+
+/** The message asking the launcher to make a job folder at `dir` ahead of time (when it has nothing else to do). */
+export function encodePrepareRequest (request: number, dir: string): Buffer | null {
+  return dir.includes('\0') ? null : encodeMessage(['P', String(request), dir])
 }
 
 /** Reads one answer line (without its newline). */
@@ -73,5 +94,6 @@ export function parseAnswer (line: string): LauncherAnswer {
   const request = Number(parts[1])
   if (kind === 'S') return { kind: 'started', request, pid: Number(parts[2]), startTime: parts[3] === '-' ? null : parts[3] ?? null }
   if (kind === 'D') return { kind: 'started-before', request }
+  if (kind === 'P') return { kind: 'prepared', request }
   return { kind: 'failed', request, message: parts.slice(2).join(' ') }
 }

@@ -1,17 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
-import type { Writable } from 'node:stream'
 import type { Logger } from '../logger.js'
 import type { JobFiles } from './job-files.js'
 import type { JobProcess, SpawnOptions } from './job-process.js'
+import type { JobStdin } from './job-stdin.js'
 import { openStdinFifo, pidLaunchedBefore } from './launch-file.js'
 import { LaunchedJobs } from './launched-jobs.js'
-import { encodeStartRequest, encodeStdinTaken, parseAnswer } from './launcher-protocol.js'
+import { LauncherOutbox } from './launcher-outbox.js'
+import { encodePrepareRequest, encodeStartRequest, encodeStdinTaken, parseAnswer } from './launcher-protocol.js'
+import { PreparedFolders } from './prepared-folders.js'
 import { processStartTime } from './process-group.js'
 
 // A launcher that dies this often within the window is given up: jobs then start without it.
 const MAX_DEATHS = 5
 const DEATH_WINDOW_MS = 10_000
+// Job folders kept made ahead of time (a burst of submits beyond it makes its folders itself).
+const PREPARED_FOLDERS = 8
 
 interface Pending {
   message: Buffer
@@ -34,7 +38,9 @@ export class Launcher {
   readonly #pending = new Map<number, Pending>()
   readonly #jobs = new LaunchedJobs(() => this.#holdLoop())
   readonly #deaths: number[] = []
+  readonly #folders = new PreparedFolders(PREPARED_FOLDERS, (dir) => this.#askToPrepare(dir))
   #child: ChildProcess | undefined
+  readonly #outbox = new LauncherOutbox(() => this.#child?.stdin)
   #nextRequest = 1
   #closed = false
   #broken = false
@@ -59,15 +65,21 @@ export class Launcher {
     const request = this.#nextRequest++
     return new Promise((resolve, reject) => {
       this.#pending.set(request, { message, options, resolve, reject })
-      this.#child?.stdin?.write(message)
+      this.#outbox.now(message)
       this.#holdLoop()
     })
+  }
+
+  /** Moves a folder the launcher made ahead of time to `dir`; false when none is ready (the caller makes `dir`). */
+  takeFolder (dir: string): boolean {
+    return !this.#closed && !this.#broken && this.#folders.take(dir)
   }
 
   /** Stops the launcher (it exits when its input closes); running jobs go on and are no longer followed. */
   close (): void {
     if (this.#closed) return
     this.#closed = true
+    this.#folders.close()
     this.#jobs.close()
     this.#child?.stdin?.end()
     this.#child?.unref()
@@ -114,6 +126,8 @@ export class Launcher {
   #onDeath (child: ChildProcess | undefined): void {
     // Jobs it started are now followed by their pid until their recorder is gone.
     this.#jobs.launcherDied()
+    this.#folders.launcherDied()
+    this.#outbox.clear()
     if (this.#closed) return
     const now = Date.now()
     this.#deaths.push(now)
@@ -164,6 +178,13 @@ export class Launcher {
     const answer = parseAnswer(line)
     if (answer.kind === 'recorder-exit') return this.#jobs.recorderExited(answer.pid, answer.code, answer.signal)
     if (answer.kind === 'ready') return
+    if (answer.kind === 'prepared') {
+      this.#folders.answered(answer.request, true)
+      return
+    }
+    if (answer.kind === 'failed' && this.#folders.answered(answer.request, false)) {
+      return this.#log.debug({ message: answer.message }, 'job launcher could not prepare a folder')
+    }
     const pending = this.#pending.get(answer.request)
     if (!pending) return
     this.#pending.delete(answer.request)
@@ -183,10 +204,19 @@ export class Launcher {
     return this.#jobs.follow(options.files, pid, startTime, stdin, false)
   }
 
+  // Why no request while the launcher is gone or given up: a new one starts with an empty stock.
+  #askToPrepare (dir: string): number | null {
+    const child = this.#child
+    const message = encodePrepareRequest(this.#nextRequest, dir)
+    if (this.#closed || this.#broken || child?.stdin == null || message === null) return null
+    this.#outbox.later(message)
+    return this.#nextRequest++
+  }
+
   // Opens the server's end of the job's stdin FIFO, then lets the launcher drop the writer it held meanwhile.
-  #openStdin (files: JobFiles, pid: number): Writable | null {
+  #openStdin (files: JobFiles, pid: number): JobStdin | null {
     const stdin = openStdinFifo(files)
-    this.#child?.stdin?.write(encodeStdinTaken(pid))
+    this.#outbox.later(encodeStdinTaken(pid))
     return stdin
   }
 

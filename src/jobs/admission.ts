@@ -20,6 +20,8 @@ export interface JobAdmissionDeps {
   log: Logger
   /** Where job `id` keeps its output and exit status. */
   files: (id: string) => JobFiles
+  /** Moves a folder its kind made ahead of time to `dir`; false when there is none. */
+  takeFolder: (job: JobRecord, dir: string) => boolean
 }
 
 /** Accepts jobs: idempotency keys, the limit of pending jobs, the new record and its folder, and who hears of each. */
@@ -47,13 +49,16 @@ export class JobAdmission {
       throw new Errors.QUEUE_FULL(config.maxPendingJobs)
     }
     const job = newJobRecord(newJobId(), spec, idempotencyKey ?? null)
-    records.create(job, this.#deps.files(job.id).dir)
+    const dir = this.#deps.files(job.id).dir
+    records.create(job, dir, () => this.#deps.takeFolder(job, dir))
     scheduler.queue.push(job.id)
     log.debug({ jobId: job.id }, 'job accepted')
     for (const listener of this.#listeners) {
       try { listener(job) } catch (err) { log.error({ err, jobId: job.id }, 'a job-accepted listener failed') }
     }
-    scheduler.pumpSoon()
+    // Why at once and not after the answer: with the launcher a start is a pipe write, and the job
+    // runs while the answer travels; a start that blocks (Node's spawn) blocks as long either way.
+    scheduler.pump()
     return { job, created: true }
   }
 

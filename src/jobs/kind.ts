@@ -56,7 +56,8 @@ export interface JobKindHost {
  * - **End.** `host.ended(id, end)` with a `JobEnd` of facts (a `ProcessEnd` and the kill reason,
  *   an ACP result, …); `outcome.ts` alone turns them into status, exit code, signal and error.
  * - **Output files.** A kind writes the job's output where `host.files(id)` says (stdout,
- *   stderr, events, exit) and creates nothing else; the manager created `jobs/<id>/`.
+ *   stderr, events, exit) and creates nothing else; the manager created `jobs/<id>/`, from a
+ *   folder the kind made ahead of time when `takeFolder` gives one.
  * - **Signals.** `signal(id, signal)` with one of `ENDING_SIGNALS` asks the job to end (reason
  *   `cancel`: it ends `cancelled`); any other signal is delivered and leaves the outcome alone.
  *   Signals for ids the kind does not hold are ignored.
@@ -91,6 +92,8 @@ export interface JobKind {
   readonly selective?: boolean
   /** Called at start-up once every running job has been given to `adopt` (kinds that re-adopt them together). */
   adopted?: () => void
+  /** Kinds that make job folders ahead of time: moves one to `dir` (which does not exist) for `job`; false leaves the manager to create it. */
+  takeFolder?: (job: JobRecord, dir: string) => boolean
   /** Kinds with their own nudge semantics (persistent sessions): devpilot's answer for POST /jobs/:id/nudge. */
   nudge?: (id: string) => { nudged: true, processAlive: true } | { nudged: false, reason: string, processAlive: boolean }
 }

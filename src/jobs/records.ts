@@ -51,12 +51,12 @@ export class JobRecords {
   }
 
   /**
-   * Creates the job's folder and record for a request: a full or read-only state dir throws the
-   * request's 507/503 and leaves neither behind.
+   * Creates the job's folder (unless `takeFolder` moved a prepared one there) and record for a
+   * request: a full or read-only state dir throws the request's 507/503 and leaves neither behind.
    */
-  create (job: JobRecord, dir: string): void {
+  create (job: JobRecord, dir: string, takeFolder: () => boolean = () => false): void {
     try {
-      makeJobDir(dir)
+      if (!takeFolder()) makeJobDir(dir)
       this.#store.insert(job)
     } catch (err) {
       try { rmSync(dir, { recursive: true, force: true }) } catch { /* the original error is the one to report */ }

@@ -45,6 +45,11 @@ export class JobRunner implements JobKind {
     return this.#running.has(id)
   }
 
+  /** Moves a job folder the launcher made ahead of time to `dir`; false when there is none. */
+  takeFolder (_job: JobRecord, dir: string): boolean {
+    return this.#starter.takeFolder(dir)
+  }
+
   /** Starts the job's process (throws when it cannot be started) and follows it. */
   async start (job: JobRecord): Promise<StartedProcess> {
     const { spec } = job
@@ -53,7 +58,8 @@ export class JobRunner implements JobKind {
       command: spec.command,
       shell: spec.shell,
       cwd: spec.workdir,
-      env: { ...this.#baseEnv, ...withoutSecrets(spec.env) },
+      // Why the same object when the job sets no variables: the launcher's request keeps its encoding.
+      env: Object.keys(spec.env).length === 0 ? this.#baseEnv : { ...this.#baseEnv, ...withoutSecrets(spec.env) },
       stdin: spec.stdinEof && spec.stdin === null ? 'ignore' : 'pipe',
     })
     if (spec.stdin !== null) process.stdin?.write(spec.stdin)

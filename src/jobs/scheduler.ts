@@ -74,8 +74,7 @@ export class JobScheduler {
     await Promise.all(this.#starting.values())
   }
 
-  /** Pumps on the next turn of the loop, once however many times it is asked. */
-  // Why: forking blocks the event loop for milliseconds; doing it after the 202 is written keeps submits fast.
+  /** Pumps on the next turn of the loop, once however many times it is asked (from code that must not start jobs itself). */
   pumpSoon (): void {
     if (this.#pumpScheduled) return
     this.#pumpScheduled = true

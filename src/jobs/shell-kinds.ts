@@ -30,6 +30,11 @@ export class ShellJobKinds implements JobKind {
     return this.#plain.has(id) || this.#tty.has(id)
   }
 
+  // Why only plain jobs: the prepared folder holds what the launcher's start uses (FIFO, placeholders).
+  takeFolder (job: JobRecord, dir: string): boolean {
+    return job.spec.tty === undefined && this.#plain.takeFolder(job, dir)
+  }
+
   start (job: JobRecord): Promise<StartedProcess> {
     return this.#of(job).start(job)
   }

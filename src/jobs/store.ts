@@ -62,6 +62,16 @@ const fromRow = (row: Row): JobRecord => ({
   acp: row.acp === null ? null : JSON.parse(row.acp) as AcpOutcome,
 })
 
+// A record with the values an update wrote (as `params` bound them), as a read of the row would give it.
+function withUpdate (job: JobRecord, keys: readonly (keyof JobUpdate)[], params: Record<string, unknown>): JobRecord {
+  const next: Record<string, unknown> = { ...job }
+  for (const k of keys) {
+    const value = params[k] ?? null
+    next[k] = k === 'timedOut' ? value === 1 : k === 'acp' && value !== null ? JSON.parse(value as string) : value
+  }
+  return next as unknown as JobRecord
+}
+
 /** The fields that change after a job is created. */
 export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'pid' | 'pidStartTime' | 'exitCode' | 'signal' | 'timedOut' | 'error' | 'idempotencyKey' | 'acp'>>
 
@@ -119,8 +129,11 @@ export class JobStore {
   }
 
   insert (job: JobRecord): void {
-    this.#insert.run({ ...job, spec: JSON.stringify(job.spec) })
+    const spec = JSON.stringify(job.spec)
+    this.#insert.run({ ...job, spec })
     this.#checkpointer.wrote()
+    // Why parsed back: the cached record must be what a read of the row would give.
+    this.#remember({ ...job, spec: JSON.parse(spec) as JobSpec })
   }
 
   /** The job's record (frozen: shared by every reader until the job changes). */
@@ -129,10 +142,7 @@ export class JobStore {
     if (cached) return cached
     const row = this.#get.get(id)
     if (!row) return undefined
-    const record = Object.freeze(fromRow(row))
-    if (this.#cache.size >= RECORD_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string)
-    this.#cache.set(id, record)
-    return record
+    return this.#remember(fromRow(row))
   }
 
   findByIdempotencyKey (key: string): JobRecord | undefined {
@@ -169,9 +179,12 @@ export class JobStore {
     for (const k of keys) {
       params[k] = k === 'timedOut' ? (fields[k] ? 1 : 0) : k === 'acp' ? (fields.acp ? JSON.stringify(fields.acp) : null) : fields[k]
     }
+    const cached = this.#cache.get(id)
     this.#cache.delete(id)
     statement.run(params)
     this.#checkpointer.wrote()
+    // Why kept up to date rather than dropped: the next read (the job's start, its end, a poll) comes at once.
+    if (cached) this.#remember(withUpdate(cached, keys, params))
   }
 
   /** Deletes the oldest finished jobs beyond `keep`, and those finished before `finishedBefore`; returns their ids. */
@@ -191,6 +204,13 @@ export class JobStore {
     })()
     if (ids.length > 0) this.#checkpointer.wrote()
     return ids
+  }
+
+  #remember (job: JobRecord): JobRecord {
+    const record = Object.freeze(job)
+    if (this.#cache.size >= RECORD_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string)
+    this.#cache.set(job.id, record)
+    return record
   }
 
   close (): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
@@ -86,7 +86,8 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     const { job, files } = await run('cat; echo end', { stdin: 'pipe' })
     assert.ok(job.stdin)
     job.stdin.write('one\n')
-    job.stdin.end('two\n')
+    job.stdin.write('two\n')
+    job.stdin.end()
     assert.equal((exitInfoOfProcess(await job.exited)).exitCode, 0)
     assert.equal(readFileSync(files.stdout, 'utf8'), 'one\ntwo\nend\n')
   })
@@ -108,7 +109,8 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     // A job asked for while the launcher is dead is started by the next one.
     const late = run('echo late', {}, launcher)
     await launcherGone(launcherPid)
-    job.stdin?.end('x\n')
+    job.stdin?.write('x\n')
+    job.stdin?.end()
     assert.deepEqual(exitInfoOfProcess(await job.exited), { exitCode: 7, signal: null, error: null })
     assert.equal(readFileSync(files.stdout, 'utf8'), 'got x\n')
     const started = await late
@@ -124,6 +126,65 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     assert.equal(again.pid, first.job.pid)
     assert.equal((exitInfoOfProcess(await again.exited)).exitCode, 0)
     assert.equal(readFileSync(join(stateDir, 'count'), 'utf8'), 'once\n')
+  })
+
+  // A folder the launcher made ahead of time, moved to `jobs/<id>` as the manager would; waits for the stock.
+  const preparedFiles = async (launcher: Launcher): Promise<JobFiles> => {
+    const files = jobFiles(stateDir, `job-${next++}`)
+    mkdirSync(join(stateDir, 'jobs'), { recursive: true })
+    await waitFor(() => launcher.takeFolder(files.dir), 'a prepared folder')
+    return files
+  }
+  // How many descriptors of this process point at `path` (the FIFO is unlinked by then: "path (deleted)").
+  const openHere = (path: string): number =>
+    readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path) } catch { return false } }).length
+
+  test('a prepared folder holds the output files, the placeholders and the stdin FIFO; a job in it leaves only its own files', async () => {
+    const files = await preparedFiles(shared)
+    assert.deepEqual(readdirSync(files.dir).sort(), ['exit.ready', 'launch.ready', 'stderr', 'stdin', 'stdout'])
+    assert.ok(statSync(join(files.dir, 'stdin')).isFIFO())
+    assert.equal(statSync(join(files.dir, 'launch.ready')).mode & 0o777, 0o600)
+    const job = await shared.start(options(files, 'read line; echo "got $line"; exit 4', { stdin: 'pipe' }))
+    job.stdin?.write('it\n')
+    assert.deepEqual(exitInfoOfProcess(await job.exited), { exitCode: 4, signal: null, error: null })
+    assert.equal(readFileSync(files.stdout, 'utf8'), 'got it\n')
+    assert.equal(readFileSync(files.exit, 'utf8'), '4\n')
+    assert.equal(readFileSync(join(files.dir, 'launch'), 'utf8'), `${job.pid}\n`)
+    await waitFor(() => !existsSync(join(files.dir, 'launch.ready')) && !existsSync(join(files.dir, 'stdin')), 'the placeholders to go')
+    assert.deepEqual(readdirSync(files.dir).sort(), ['exit', 'launch', 'stderr', 'stdout'])
+  })
+
+  test('a request sent again for a job started in a prepared folder adopts it instead of starting it twice', async () => {
+    const files = await preparedFiles(shared)
+    const first = await shared.start(options(files, 'sleep 0.3; echo once >> prepared-count'))
+    const again = await shared.start(options(files, 'echo twice >> prepared-count'))
+    assert.equal(again.pid, first.pid)
+    assert.equal((exitInfoOfProcess(await again.exited)).exitCode, 0)
+    assert.equal(readFileSync(join(stateDir, 'prepared-count'), 'utf8'), 'once\n')
+  })
+
+  test("the server's end of a job's stdin is closed once the job has ended (written to or not)", async () => {
+    for (const write of [false, true]) {
+      const files = newFiles()
+      const job = await shared.start(options(files, 'true', { stdin: 'pipe' }))
+      if (write) job.stdin?.write('unread\n')
+      assert.equal(openHere(join(files.dir, 'stdin')), 1, 'held while the job may read it')
+      await job.exited
+      await waitFor(() => openHere(join(files.dir, 'stdin')) === 0, 'the FIFO to be closed')
+    }
+  })
+
+  test('prepared folders an earlier server left are removed; closing the launcher removes its own', async () => {
+    const jobsDir = join(stateDir, 'other-jobs')
+    mkdirSync(join(jobsDir, '.prepared', 'left-over'), { recursive: true })
+    const launcher = newLauncher()
+    assert.equal(launcher.takeFolder(join(jobsDir, 'a')), false, 'none is ready at first')
+    assert.deepEqual(readdirSync(join(jobsDir, '.prepared')).filter((name) => name === 'left-over'), [])
+    await waitFor(() => readdirSync(join(jobsDir, '.prepared')).length === 8, 'the stock to fill')
+    assert.equal(launcher.takeFolder(join(jobsDir, 'b')), true)
+    assert.ok(statSync(join(jobsDir, 'b', 'stdin')).isFIFO())
+    launcher.close()
+    assert.deepEqual(readdirSync(join(jobsDir, '.prepared')).filter((name) => existsSync(join(jobsDir, '.prepared', name, 'stdout'))), [])
   })
 
   test('a launcher binary that cannot run is given up at once: its jobs start through the fallback', async () => {

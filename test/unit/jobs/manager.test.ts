@@ -146,9 +146,14 @@ describe('JobManager with a kind whose starts are held', () => {
   })
 
   test('a start that cannot be recorded (full disk) leaves the job pending and starts it once the disk has room', async () => {
-    make({})
+    make({ maxConcurrentJobs: '1' })
+    const first = manager.submit(spec).job
+    await waitFor(() => kind.starts.has(first.id), 'the first job to take the only slot')
+    kind.starts.get(first.id)?.resolve({ pid: 1234, startTime: '1' })
+    await waitFor(() => kind.running.has(first.id), 'the first job to run')
     const { job } = manager.submit(spec)
     store.full = true
+    kind.end(first.id) // its slot frees up while the disk is full
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(kind.starts.has(job.id), false, 'not started while its start cannot be recorded')
     assert.equal(manager.get(job.id)?.status, 'pending')

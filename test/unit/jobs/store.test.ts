@@ -107,6 +107,22 @@ describe('JobStore', () => {
     assert.equal(store.get(id), undefined)
   })
 
+  test('the record kept in memory after an insert and updates is exactly what a fresh read of the row gives', () => {
+    const record = job({ idempotencyKey: 'kept' })
+    store.insert({ ...record, spec: { ...record.spec, shell: undefined as unknown as string } })
+    store.update(record.id, { status: 'running', startedAt: 2, pid: 42, pidStartTime: '99' })
+    store.update(record.id, { status: 'failed', finishedAt: 3, exitCode: 1, signal: 'SIGTERM', timedOut: true, error: 'x', idempotencyKey: null })
+    store.update(record.id, { acp: { stopReason: 'end_turn' } as never })
+    const kept = store.get(record.id)
+    const fresh = new JobStore(path)
+    try {
+      assert.deepEqual(kept, fresh.get(record.id))
+      assert.equal(Object.hasOwn(kept?.spec ?? {}, 'shell'), false, 'a field JSON drops is dropped here too')
+    } finally {
+      fresh.close()
+    }
+  })
+
   test('timedOut can be set back to false', () => {
     const record = job({ timedOut: true })
     store.insert(record)
