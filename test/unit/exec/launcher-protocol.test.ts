@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { jobFiles } from '../../../src/exec/job-files.js'
 import type { SpawnOptions } from '../../../src/exec/job-process.js'
-import { encodeStartRequest, encodeStdinTaken, parseAnswer } from '../../../src/exec/launcher-protocol.js'
+import { encodePrepareRequest, encodeStartRequest, encodeStdinTaken, parseAnswer } from '../../../src/exec/launcher-protocol.js'
 
 const files = jobFiles('/state', 'abc')
 const options = (extra: Partial<SpawnOptions> = {}): SpawnOptions =>
@@ -33,6 +33,23 @@ describe('launcher protocol', () => {
     assert.equal(encodeStartRequest(1, options({ shell: 'a\0b' })), null)
     assert.equal(encodeStartRequest(1, options({ cwd: 'a\0b' })), null)
     assert.equal(encodeStartRequest(1, options({ env: { A: 'a\0b' } })), null)
+  })
+
+  test('a prepare request names the folder to make; a NUL byte in it makes no request; its answer is read back', () => {
+    assert.deepEqual(fieldsOf(encodePrepareRequest(9, '/state/jobs/.prepared/3') as Buffer), ['P', '9', '/state/jobs/.prepared/3'])
+    assert.equal(encodePrepareRequest(9, '/a\0b'), null)
+    assert.deepEqual(parseAnswer('P 9'), { kind: 'prepared', request: 9 })
+    assert.deepEqual(parseAnswer('E 9 prepare /x: No space left on device'), { kind: 'failed', request: 9, message: 'prepare /x: No space left on device' })
+  })
+
+  test('jobs sharing one env object share its encoding; a NUL byte in a later env is still refused', () => {
+    const env = { A: '1' }
+    const first = fieldsOf(encodeStartRequest(1, options({ env })) as Buffer)
+    const second = fieldsOf(encodeStartRequest(2, options({ env, command: 'echo two' })) as Buffer)
+    assert.deepEqual(first.slice(10), ['A=1'])
+    assert.deepEqual(second.slice(10), ['A=1'])
+    assert.equal(second[5], 'echo two')
+    assert.equal(encodeStartRequest(3, options({ env: { B: 'x\0y' } })), null)
   })
 
   test('the stdin-taken message names the job by pid', () => {
