@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { call, spawnServer, type ServerProcess } from '../helpers/cli-process.js'
 import { killMatching } from '../helpers/processes.js'
 import { makeStateDir, startServer, type TestServer } from '../helpers/server.js'
@@ -50,6 +51,24 @@ describe('job output', () => {
     assert.equal(job.stdout, 'x\uFFFDy')
     const raw = Buffer.from(await (await fetch(`${server.url}/jobs/${id}/stdout`, { headers: { 'x-api-key': server.key } })).arrayBuffer())
     assert.deepEqual([...raw], [0x78, 0xff, 0x79])
+  })
+
+  test("a finished job's answer shows what a background process appends after the end, and the same bytes when nothing changed", async () => {
+    const flag = join(server.stateDir, `late-${Date.now()}`)
+    const id = await server.submit({ command: `echo early; (while [ ! -e '${flag}' ]; do sleep 0.05; done; echo late) &` })
+    const first = await server.finished(id)
+    assert.equal(first.stdout, 'early\n')
+    const same = await server.api('GET', `/jobs/${id}`)
+    assert.deepEqual(same.body, first, 'unchanged output: the same answer')
+    assert.equal(same.headers.get('content-type'), 'application/json; charset=utf-8')
+    writeFileSync(flag, '')
+    const later = await waitFor(async () => {
+      const job = (await server.api('GET', `/jobs/${id}`)).body
+      return job.stdout === 'early\nlate\n' ? job : undefined
+    }, 'the line written after the end')
+    assert.equal(later.stdoutBytes, 11)
+    assert.equal(later.status, 'completed')
+    assert.ok(later.lastOutputAt >= first.lastOutputAt)
   })
 
   test('tailLines returns only the last lines of each stream', async () => {
