@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { measureBigOutput } from './lib/big-output.js'
-import { finishedJob, gets, healthUnderFlood, latency, startHelloWorld, throughput, type Target } from './lib/compare-phases.js'
+import { finishedJob, gets, healthAtRate, healthUnderFlood, latency, startHelloWorld, throughput, type Target } from './lib/compare-phases.js'
 import { measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
 import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
 import { newestMtimeMs, startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
@@ -146,7 +146,16 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
     await sleep(SETTLE_MS)
     log(`/health while ${THROUGHPUT_CLIENTS} clients flood \`true\` jobs, ${DURATION_SEC} s`)
     const h = await healthUnderFlood(ours, THROUGHPUT_CLIENTS, DURATION_SEC)
-    results.compare = { other: url, floor, latency: { ours: lo, other: lx }, throughput: { ours: to, other: tx }, gets: { ours: go, other: gx, helloWorld: gh }, healthUnderFlood: h }
+    await sleep(SETTLE_MS)
+    // Why also at fixed rates: a closed-loop flood saturates any server; these show where /health stays fast.
+    const rates: Array<Awaited<ReturnType<typeof healthAtRate>>> = []
+    for (const share of [0.25, 0.5]) {
+      const rate = Math.max(1, Math.round(share * h.floodJobsPerSec))
+      log(`/health while \`true\` jobs arrive at ${rate}/s (${share * 100} % of the flood's rate), ${DURATION_SEC} s`)
+      rates.push(await healthAtRate(ours, rate, DURATION_SEC))
+      await sleep(SETTLE_MS)
+    }
+    results.compare = { other: url, floor, latency: { ours: lo, other: lx }, throughput: { ours: to, other: tx }, gets: { ours: go, other: gx, helloWorld: gh }, healthUnderFlood: h, healthAtRates: rates }
     const added = floor ? round(lo.p50Ms - floor.p50Ms) : Number.NaN
     return [
       ['Floor: posix_spawn `sh -c true` → reaped, p50 / p90', '—', floor ? `${floor.p50Ms} / ${floor.p90Ms} ms` : 'python3 missing', null],
@@ -155,6 +164,7 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
       [`Completed \`true\` jobs/s, ${THROUGHPUT_CLIENTS} clients (ours / other)`, 'ratio ≥ 2', `${to.jobsPerSec} / ${tx.jobsPerSec} = ${ratio(to.jobsPerSec, tx.jobsPerSec)}× (errors ${to.errors} / ${tx.errors})`, to.jobsPerSec / tx.jobsPerSec >= 2 && to.errors === 0],
       [`GET /jobs/:id req/s, ${GET_CONNECTIONS} conns (ours / other / hello-world)`, 'ours ≥ 60 % of hello-world', `${go.reqPerSec} / ${gx.reqPerSec} / ${gh.reqPerSec} = ${Math.round(100 * go.reqPerSec / gh.reqPerSec)} % of hello-world, ${ratio(go.reqPerSec, gx.reqPerSec)}× other`, go.reqPerSec / gh.reqPerSec >= 0.6],
       [`GET /health round trip while ${THROUGHPUT_CLIENTS} clients flood \`true\` jobs, p50 / p99`, 'p99 ≤ 5 ms', `${h.p50Ms} / ${h.p99Ms} ms (${h.samples} samples; flood ${h.floodJobsPerSec} jobs/s)`, h.p99Ms <= 5],
+      ...rates.map((r): Row => [`… while \`true\` jobs arrive at a fixed ${r.rate}/s, p50 / p99`, '—', `${r.p50Ms} / ${r.p99Ms} ms (${r.samples} samples; ${r.jobs} jobs, errors ${r.errors})`, null]),
     ]
   } finally {
     await hello.stop()

@@ -76,8 +76,9 @@ export class RunQueue {
     return this.#waiting.splice(0)
   }
 
-  /** Stops the timeout of every waiting run. */
+  /** Stops the timeout of every waiting run and of the one being started. */
   clearTimers (): void {
     for (const run of this.#waiting) run.timer?.clear()
+    this.#starting?.timer?.clear()
   }
 }

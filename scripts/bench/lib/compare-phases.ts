@@ -141,6 +141,43 @@ export async function healthUnderFlood (target: Target, clients: number, duratio
   return { samples: times.length, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), floodJobsPerSec: f.jobsPerSec }
 }
 
+/**
+ * GET /health round trips from one client while `true` jobs arrive at a fixed `rate` per second
+ * (each submitted and long-polled to its end, however long that takes): p50/p99 in ms. Unlike the
+ * flood, the load does not grow to fill whatever the server can do.
+ */
+export async function healthAtRate (target: Target, rate: number, durationSec: number) {
+  const load = new BenchClient(target.port, target.key, 256)
+  const client = new BenchClient(target.port, target.key, 1)
+  const jobs: Array<Promise<void>> = []
+  let errors = 0
+  const times: number[] = []
+  const t0 = performance.now()
+  const deadline = t0 + durationSec * 1000
+  let submitted = 0
+  const arrivals = (async () => {
+    while (performance.now() < deadline) {
+      const due = Math.floor((performance.now() - t0) * rate / 1000)
+      for (; submitted < due; submitted++) jobs.push(completeTrue(load, target).catch(() => { errors++ }))
+      await sleep(2)
+    }
+  })()
+  try {
+    await sleep(200) // Why: measure under the load, not before it builds up.
+    while (performance.now() < deadline) {
+      const t = performance.now()
+      await client.send('GET', '/health')
+      times.push(performance.now() - t)
+    }
+    await arrivals
+    await Promise.all(jobs)
+  } finally {
+    client.close()
+    load.close()
+  }
+  return { rate, jobs: submitted, errors, samples: times.length, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)) }
+}
+
 // A Fastify hello-world answering every GET /jobs/:id with a constant job-shaped JSON: the ceiling for GET.
 const HELLO_SCRIPT = `
 const app = require('fastify')({ logger: false })

@@ -166,9 +166,11 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
   test("the server's end of a job's stdin is closed once the job has ended (written to or not)", async () => {
     for (const write of [false, true]) {
       const files = newFiles()
-      const job = await shared.start(options(files, 'true', { stdin: 'pipe' }))
+      const go = join(files.dir, 'go')
+      const job = await shared.start(options(files, `while [ ! -e '${go}' ]; do sleep 0.02; done`, { stdin: 'pipe' }))
       if (write) job.stdin?.write('unread\n')
       assert.equal(openHere(join(files.dir, 'stdin')), 1, 'held while the job may read it')
+      writeFileSync(go, '')
       await job.exited
       await waitFor(() => openHere(join(files.dir, 'stdin')) === 0, 'the FIFO to be closed')
     }

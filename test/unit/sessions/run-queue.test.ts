@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RunQueue, type RunQueueHooks } from '../../../src/sessions/run-queue.js'
-import type { QueuedRun } from '../../../src/sessions/runs.js'
+import { armTimeout, type QueuedRun } from '../../../src/sessions/runs.js'
 import type { SessionRunRequest } from '../../../src/sessions/types.js'
 import { waitFor } from '../../helpers/wait.js'
 import { captureLog } from '../update/log-capture.js'
@@ -89,4 +89,19 @@ test('a start that fails is logged and the next run starts', async () => {
   await waitFor(() => started.length === 2, 'the second start')
   assert.equal(lines.some((line) => line.msg === 'session run failed to start' && line.sessionKey === 'k'), true)
   endStart()
+})
+
+test('clearing the timers stops the timeout of the run being started as well as the waiting ones (a detached session)', async () => {
+  const { queue, started } = heldQueue()
+  const timedOut: string[] = []
+  const [starting, waiting] = [queued('starting'), queued('waiting')]
+  for (const run of [starting, waiting]) {
+    armTimeout(run, 30, (r) => { timedOut.push(r.request.jobId) })
+    queue.add(run)
+  }
+  queue.pump()
+  assert.deepEqual(started, ['starting'])
+  queue.clearTimers()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.deepEqual(timedOut, [])
 })
