@@ -18,8 +18,8 @@ export interface CommandRunnerHooks {
   file: StateFile
   shell: SessionShell
   killGraceMs: number
+  /** The session's logger (it names the session). */
   log: Logger
-  sessionKey: string
   /** The running command ended: the next one may start. */
   finished: () => void
 }
@@ -92,8 +92,8 @@ export class CommandRunner {
 
   /** The kill sequence; a shell that does not finish the command even then is stuck and killed. */
   kill (run: ActiveRun): Promise<void> {
-    const { shell, killGraceMs, log, sessionKey } = this.#hooks
-    run.killing ??= killRun(shell.current, run, killGraceMs, log, sessionKey)
+    const { shell, killGraceMs, log } = this.#hooks
+    run.killing ??= killRun(shell.current, run, killGraceMs, log)
     return run.killing
   }
 

@@ -42,10 +42,10 @@ export async function killCommand (shell: ShellProcess, jobId: string, isDone: (
  * The kill sequence of a session's running command; a shell that does not finish the command even
  * then is stuck: it is ended (`run.stuck` set) and the shell's end finishes the run.
  */
-export async function killRun (shell: ShellProcess | null, run: ActiveRun, graceMs: number, log: Logger, sessionKey: string): Promise<void> {
+export async function killRun (shell: ShellProcess | null, run: ActiveRun, graceMs: number, log: Logger): Promise<void> {
   if (!shell) return
   if (await killCommand(shell, run.request.jobId, () => run.done, graceMs) === 'done') return
-  log.warn({ sessionKey, jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
+  log.warn({ jobId: run.request.jobId }, 'session shell stuck after kill; ending it')
   run.stuck = true
   // Why only the shell: the command's processes got SIGKILL already; the session's other
   // background processes live on (and die with the session when it ends).

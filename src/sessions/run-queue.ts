@@ -10,8 +10,8 @@ export interface RunQueueHooks {
   start: (run: QueuedRun) => Promise<void>
   /** Nothing waits and nothing starts. */
   idle: () => void
+  /** The session's logger (it names the session). */
   log: Logger
-  sessionKey: string
 }
 
 /** A session's waiting commands, in order, and the one taken from them whose start is under way. */
@@ -58,7 +58,7 @@ export class RunQueue {
     }
     this.#starting = next
     this.#hooks.start(next)
-      .catch((err: unknown) => { this.#hooks.log.error({ err, sessionKey: this.#hooks.sessionKey }, 'session run failed to start') })
+      .catch((err: unknown) => { this.#hooks.log.error({ err }, 'session run failed to start') })
       .finally(() => {
         this.#starting = null
         this.pump()

@@ -9,8 +9,8 @@ import type { SessionState } from './state-file.js'
 export interface SessionShellHooks {
   state: SessionState
   paths: ShellPaths
+  /** The session's logger (it names the session). */
   log: Logger
-  sessionKey: string
   /** The saved state changed in more than lastUsedAt. */
   changed: () => void
   /** Saves the state (when it changed). */
@@ -93,7 +93,7 @@ export class SessionShell {
   #attach (shell: ShellProcess): void {
     this.#current = shell
     shell.exited.then(() => { this.#hooks.exited(shell) }).catch((err: unknown) => {
-      this.#hooks.log.error({ err, sessionKey: this.#hooks.sessionKey }, 'session shell exit handling failed')
+      this.#hooks.log.error({ err }, 'session shell exit handling failed')
     })
   }
 }

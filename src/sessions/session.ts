@@ -42,15 +42,14 @@ export class Session {
     const file = this.#file = new StateFile(`${options.dir}/session.json`, state, log)
     const changed = (): void => { file.changed() }
     const save = (): void => { file.save() }
-    const shell = this.#shell = new SessionShell({ state, paths: this.paths, log, sessionKey: this.key, changed, save, exited: (s) => { this.#onShellExit(s) } })
-    const runner = this.#runner = new CommandRunner({ file, shell, killGraceMs: options.killGraceMs, log, sessionKey: this.key, finished: () => { this.#queue.pump() } })
+    const shell = this.#shell = new SessionShell({ state, paths: this.paths, log, changed, save, exited: (s) => { this.#onShellExit(s) } })
+    const runner = this.#runner = new CommandRunner({ file, shell, killGraceMs: options.killGraceMs, log, finished: () => { this.#queue.pump() } })
     const start: CommandStartContext = { file, shell, runner, dir: options.dir, stdinPath: this.paths.stdin, log, ended: () => this.#ended }
     this.#queue = new RunQueue({
       canStart: () => !runner.active && !this.#ended,
       start: (run) => startCommand(run, start),
       idle: () => { options.onIdle(this) },
       log,
-      sessionKey: this.key,
     })
   }
 

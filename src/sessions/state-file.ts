@@ -96,7 +96,7 @@ export class StateFile {
     try {
       writeSessionState(this.#path, this.state)
     } catch (err) {
-      this.#log.error({ err, sessionKey: this.state.sessionKey }, 'could not save session state')
+      this.#log.error({ err }, 'could not save session state')
     }
   }
 

@@ -27,7 +27,6 @@ function heldQueue (overrides: Partial<RunQueueHooks> = {}): { queue: RunQueue, 
     },
     idle: () => { idleCalls++ },
     log: captureLog().log,
-    sessionKey: 'k',
     ...overrides,
   })
   return { queue, started, idle: () => idleCalls, endStart: (error) => { (ends.shift() as (error?: Error) => void)(error) } }
@@ -81,7 +80,7 @@ test('runs start one at a time in order, and the queue says idle once none is le
 
 test('a start that fails is logged and the next run starts', async () => {
   const { log, lines } = captureLog()
-  const { queue, started, endStart } = heldQueue({ log })
+  const { queue, started, endStart } = heldQueue({ log: log.child({ sessionKey: 'k' }) })
   queue.add(queued('a'))
   queue.add(queued('b'))
   queue.pump()

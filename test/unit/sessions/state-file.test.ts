@@ -37,7 +37,8 @@ test("a session's state file is written when the state changed, not for lastUsed
 
 test('a state file that cannot be written is logged, not thrown', () => {
   const { log, lines } = captureLog()
-  const file = new StateFile(join(tmpdir(), 'no-such-dir-' + String(process.pid), 'x', 'session.json'), newSessionState(request), log)
+  // Why a child: the pool gives each session a logger that names it.
+  const file = new StateFile(join(tmpdir(), 'no-such-dir-' + String(process.pid), 'x', 'session.json'), newSessionState(request), log.child({ sessionKey: 'k' }))
   file.save()
   assert.equal(lines.some((line) => line.msg === 'could not save session state' && line.sessionKey === 'k'), true)
 })
