@@ -121,14 +121,12 @@ export async function finishedJob (target: Target): Promise<string> {
   }
 }
 
-/** GET /health round trips from one client while `clients` others flood `true` jobs: p50/p99 in ms. */
-export async function healthUnderFlood (target: Target, clients: number, durationSec: number) {
-  const flood = throughput(target, clients, durationSec)
+// GET /health round trips (ms) from one client of its own until `deadline`, from 200 ms on (once the load has built up).
+async function healthRoundTrips (target: Target, deadline: number): Promise<number[]> {
   const client = new BenchClient(target.port, target.key, 1)
   const times: number[] = []
-  const deadline = performance.now() + durationSec * 1000
   try {
-    await sleep(200) // Why: measure under the flood, not before it builds up.
+    await sleep(200)
     while (performance.now() < deadline) {
       const t0 = performance.now()
       await client.send('GET', '/health')
@@ -137,6 +135,13 @@ export async function healthUnderFlood (target: Target, clients: number, duratio
   } finally {
     client.close()
   }
+  return times
+}
+
+/** GET /health round trips from one client while `clients` others flood `true` jobs: p50/p99 in ms. */
+export async function healthUnderFlood (target: Target, clients: number, durationSec: number) {
+  const flood = throughput(target, clients, durationSec)
+  const times = await healthRoundTrips(target, performance.now() + durationSec * 1000)
   const f = await flood
   return { samples: times.length, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), floodJobsPerSec: f.jobsPerSec }
 }
@@ -148,10 +153,8 @@ export async function healthUnderFlood (target: Target, clients: number, duratio
  */
 export async function healthAtRate (target: Target, rate: number, durationSec: number) {
   const load = new BenchClient(target.port, target.key, 256)
-  const client = new BenchClient(target.port, target.key, 1)
   const jobs: Array<Promise<void>> = []
   let errors = 0
-  const times: number[] = []
   const t0 = performance.now()
   const deadline = t0 + durationSec * 1000
   let submitted = 0
@@ -162,17 +165,12 @@ export async function healthAtRate (target: Target, rate: number, durationSec: n
       await sleep(2)
     }
   })()
+  let times: number[]
   try {
-    await sleep(200) // Why: measure under the load, not before it builds up.
-    while (performance.now() < deadline) {
-      const t = performance.now()
-      await client.send('GET', '/health')
-      times.push(performance.now() - t)
-    }
+    times = await healthRoundTrips(target, deadline)
     await arrivals
     await Promise.all(jobs)
   } finally {
-    client.close()
     load.close()
   }
   return { rate, jobs: submitted, errors, samples: times.length, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)) }
