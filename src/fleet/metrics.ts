@@ -77,9 +77,10 @@ export class ServerMetrics {
   /** A job was accepted: counts it, and counts its outcome, latency, duration and output when it finishes. */
   #jobSubmitted (job: JobRecord): void {
     this.#jobsSubmitted.inc({ mode: job.mode })
-    this.#jobs.onFinished(job.id, () => {
+    // Why on the next turn: the long-polls waiting for this job are answered first (a metric is not worth their time).
+    this.#jobs.onFinished(job.id, () => setImmediate(() => {
       try { this.#jobFinished(job.id) } catch { /* a metric must never break a job */ }
-    })
+    }))
   }
 
   #jobFinished (id: string): void {
