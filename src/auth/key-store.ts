@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { KEY_ENV_VARS } from '../lib/secret-env.js'
@@ -59,7 +59,8 @@ export function resolveKey (stateDir: string, env: NodeJS.ProcessEnv): { key: st
   return { key: writeNewKey(stateDir), source: 'generated' }
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
+// Why the one-shot hash: it is checked on every request; it makes no hash object.
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer')
 
 // Holds the API key, compares candidates in constant time and follows `key rotate`.
 export class KeyStore {
