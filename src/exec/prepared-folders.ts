@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 // Below this much free space a submit makes its folder itself, so that a full disk is refused
@@ -39,7 +39,7 @@ export class PreparedFolders {
     const folder = this.#ready.pop()
     this.#refill(root)
     if (folder === undefined) return false
-    if (lowOnSpace(root)) {
+    if (lowOnSpace(dirname(dir))) {
       this.#ready.push(folder)
       return false
     }
@@ -48,6 +48,8 @@ export class PreparedFolders {
       return true
     } catch {
       removeQuietly(folder)
+      // Why: someone removed the whole stock (a clean-up by hand); the next submit makes it again.
+      if (!existsSync(root)) this.#forgetRoot()
       return false
     }
   }
@@ -71,6 +73,11 @@ export class PreparedFolders {
   close (): void {
     this.launcherDied()
     for (const dir of this.#ready.splice(0)) removeQuietly(dir)
+  }
+
+  #forgetRoot (): void {
+    this.#root = undefined
+    this.#ready.length = 0
   }
 
   #rootFor (dir: string): string | undefined {

@@ -189,6 +189,18 @@ describe('Launcher (the real native launcher, real jobs)', { skip: !built && 'th
     assert.deepEqual(readdirSync(join(jobsDir, '.prepared')).filter((name) => existsSync(join(jobsDir, '.prepared', name, 'stdout'))), [])
   })
 
+  test('a stock removed by hand is made again: submits make their own folders meanwhile', async () => {
+    const jobsDir = join(stateDir, 'removed-jobs')
+    mkdirSync(jobsDir)
+    const launcher = newLauncher()
+    launcher.takeFolder(join(jobsDir, 'first'))
+    await waitFor(() => readdirSync(join(jobsDir, '.prepared')).length === 8, 'the stock to fill')
+    rmSync(join(jobsDir, '.prepared'), { recursive: true })
+    assert.equal(launcher.takeFolder(join(jobsDir, 'a')), false)
+    await waitFor(() => launcher.takeFolder(join(jobsDir, 'b')), 'a prepared folder again')
+    assert.ok(statSync(join(jobsDir, 'b', 'stdin')).isFIFO())
+  })
+
   test('a launcher binary that cannot run is given up at once: its jobs start through the fallback', async () => {
     writeFileSync(join(stateDir, 'not-a-program'), 'plain text, not executable')
     const broken = new Launcher(join(stateDir, 'not-a-program'), createLogger('silent', false), async (o) => {
