@@ -66,14 +66,8 @@ export class JobManager {
     }
     this.#scheduler = new JobScheduler({ config, store, records: this.#records, kinds: this.#kinds, log, ended: (id, end) => this.#ended(id, end) })
     this.#control = new JobControl({ kinds: this.#kinds, scheduler: this.#scheduler, store, require: (id) => this.#require(id), end: (id, end) => this.#end(id, end) })
-    this.#admission = new JobAdmission({
-      config,
-      records: this.#records,
-      scheduler: this.#scheduler,
-      log,
-      files: (id) => this.files(id),
-      takeFolder: (job, dir) => this.#kinds[job.mode].takeFolder?.(job, dir) === true,
-    })
+    const takeFolder = (job: JobRecord, dir: string): boolean => this.#kinds[job.mode].takeFolder?.(job, dir) === true
+    this.#admission = new JobAdmission({ config, records: this.#records, scheduler: this.#scheduler, log, files: (id) => this.files(id), takeFolder })
     this.#retention = new RetentionSweeper({
       store,
       files: (id) => this.files(id),
