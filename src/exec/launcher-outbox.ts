@@ -5,7 +5,8 @@ import type { Writable } from 'node:stream'
  * it; a message no job waits for (stdin taken, a folder to prepare) with the next start request
  * or at the end of this turn of the loop.
  */
-// Why: a write to the launcher's pipe costs the event loop more than the bytes in it; one write per job.
+// Why: a write to the launcher's pipe costs the event loop more than the bytes in it; folder requests
+// then add no write of their own (a job is two: its start request, and the stdin-taken message).
 export class LauncherOutbox {
   readonly #input: () => Writable | null | undefined
   #queued: Buffer[] = []

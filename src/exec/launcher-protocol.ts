@@ -20,12 +20,13 @@ export type LauncherAnswer =
   /** `E req message` (or anything else): request `req` failed. */
   | { kind: 'failed', request: number, message: string }
 
-// A message: its length, then each field followed by a NUL byte.
-function encodeMessage (fields: string[]): Buffer {
+// A message: its length, then each field followed by a NUL byte (`tail`: more such fields, encoded already).
+function encodeMessage (fields: string[], tail: Buffer = Buffer.alloc(0)): Buffer {
   const body = Buffer.from(fields.join('\0') + '\0')
-  const message = Buffer.allocUnsafe(4 + body.length)
-  message.writeUInt32LE(body.length, 0)
+  const message = Buffer.allocUnsafe(4 + body.length + tail.length)
+  message.writeUInt32LE(body.length + tail.length, 0)
   body.copy(message, 4)
+  tail.copy(message, 4 + body.length)
   return message
 }
 
@@ -57,13 +58,8 @@ export function encodeStartRequest (request: number, options: SpawnOptions): Buf
   if (env === null || [options.cwd, options.shell, options.command].some((f) => f.includes('\0'))) return null
   const { files } = options
   const paths = launchPaths(files)
-  const head = Buffer.from(['S', String(request), paths.launch, options.cwd, options.shell, options.command,
-    files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : ''].join('\0') + '\0')
-  const message = Buffer.allocUnsafe(4 + head.length + env.length)
-  message.writeUInt32LE(head.length + env.length, 0)
-  head.copy(message, 4)
-  env.copy(message, 4 + head.length)
-  return message
+  return encodeMessage(['S', String(request), paths.launch, options.cwd, options.shell, options.command,
+    files.exit, files.stdout, files.stderr, options.stdin === 'pipe' ? paths.stdinFifo : ''], env)
 }
 
 /** The message telling the launcher that the server holds job `pid`'s stdin FIFO now (it drops its own writer). */

@@ -5,10 +5,10 @@ import { dirname } from 'node:path'
 // exactly as without prepared folders (the folder's own creation fails with ENOSPC).
 const MIN_FREE_BYTES = 16 * 1024 * 1024
 
-/** Where prepared folders live: beside the job folders (same file system, so a rename moves one). */
-export const PREPARED_DIR_NAME = '.prepared'
+// Where prepared folders live: beside the job folders (same file system, so a rename moves one).
+const PREPARED_DIR_NAME = '.prepared'
 
-/** How prepared folders are asked for: false when no launcher can take the request now. */
+/** Asks the launcher for a folder at `dir`: the request's number, or null when no launcher can take it now. */
 export type PrepareRequest = (dir: string) => number | null
 
 /**
