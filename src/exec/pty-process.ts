@@ -1,5 +1,6 @@
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
 import * as pty from 'node-pty'
+import { guardPty, pendingInput } from '../lib/pty-guard.js'
 import type { JobFiles } from './job-files.js'
 import type { ProcessEnd } from './process-end.js'
 import { groupAlive, isSignalName, processStartTime, sessionMembers, signalGroup, signalName, signalSession, terminateGroup } from './process-group.js'
@@ -15,16 +16,6 @@ export interface PtySpawnOptions {
   rows: number
   /** The terminal type (TERM). */
   term: string
-}
-
-/** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
-interface PtyEvents {
-  on: (event: 'error', listener: (err: Error) => void) => void
-}
-
-/** The queue of input node-pty has not written to the terminal yet (its private write stream, Unix). */
-interface PtyWriteQueue {
-  _writeStream?: { _writeQueue?: Array<{ buffer: Uint8Array, offset: number }> }
 }
 
 /**
@@ -69,8 +60,7 @@ export class PtyJobProcess {
     }
     this.pid = this.#pty.pid
     this.startTime = processStartTime(this.pid)
-    // Why: node-pty rethrows a PTY read error (other than EIO, the normal end) unless someone listens.
-    ;(this.#pty as unknown as PtyEvents).on('error', onError)
+    guardPty(this.#pty, (tail) => this.#out.write(tail), onError)
     this.#pty.onData((data) => {
       // Why pause: a program writing faster than the disk takes it waits, as it would on a real terminal.
       if (!this.#out.write(data as unknown as Buffer)) {
@@ -96,15 +86,9 @@ export class PtyJobProcess {
     this.#pty.write(data)
   }
 
-  /**
-   * Input bytes typed but not yet taken by the terminal (its buffer is full while the program does
-   * not read); 0 when this node-pty does not say.
-   */
-  // Why the private field: node-pty queues writes without limit and offers no public measure of it.
+  /** Input bytes typed but not yet taken by the terminal (its buffer is full while the program does not read). */
   pendingInputBytes (): number {
-    const queue = (this.#pty as unknown as PtyWriteQueue)._writeStream?._writeQueue
-    if (!Array.isArray(queue)) return 0
-    return queue.reduce((sum, task) => sum + task.buffer.length - task.offset, 0)
+    return pendingInput(this.#pty)
   }
 
   /** Changes the window size; the program gets SIGWINCH. */

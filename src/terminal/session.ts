@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws'
 import type { TerminalInfo } from '../contract/terminal.js'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
+import { guardPty } from '../lib/pty-guard.js'
 import { waitUntil } from '../lib/wait.js'
 import type { Logger } from '../logger.js'
 import { FlowControl } from './flow-control.js'
@@ -33,11 +34,6 @@ export interface TerminalTimeouts {
 
 /** What GET /terminals shows about one terminal. */
 export type { TerminalInfo }
-
-/** node-pty's terminals are event emitters too, though its types only declare onData/onExit. */
-interface PtyEvents {
-  on: (event: 'error', listener: (err: Error) => void) => void
-}
 
 interface Client {
   socket: WebSocket
@@ -90,11 +86,8 @@ export class TerminalSession {
     this.#log = log.child({ terminalId: this.id, pid: this.pid })
     this.#screen = new Screen(spec.cols, spec.rows)
     this.#pty.onData((data) => this.#output(data))
-    // Why: node-pty throws a read error of the PTY other than EIO (the normal end) from inside its
-    // socket's 'error' handler unless the terminal has an 'error' listener of its own; the exit
-    // still follows, so logging is enough.
-    const ptyEvents = this.#pty as unknown as PtyEvents
-    ptyEvents.on('error', (err) => this.#log.warn({ err }, 'terminal read failed'))
+    // Why logging is enough for a read error: the exit still follows.
+    guardPty(this.#pty, (tail) => this.#output(tail.toString('utf8')), (err) => this.#log.warn({ err }, 'terminal read failed'))
     this.#flow = new FlowControl(this.#pty, () => [...this.#clients].map((client) => client.socket), (socket) => {
       this.#log.warn('disconnecting a client that stopped reading')
       socket.terminate()
