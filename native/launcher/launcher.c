@@ -4,7 +4,7 @@
 // Protocol on stdin: messages of a 4-byte little-endian length and NUL-terminated fields.
 //   S req launchFile cwd shell command exitFile stdoutFile stderrFile stdinFifo env...  start a job
 //   A pid                                                      the server holds the job's stdin now
-//   P req dir                      prepare a job folder ahead of time (at idle priority, see below)
+//   P req dir                                   prepare a job folder ahead of time (when idle)
 // Replies on stdout, one line each:
 //   S req pid startTime | D req (launch file exists: started before) | E req message
 //   P req (the folder is ready) | E req message (it could not be made; nothing of it is left)
@@ -17,8 +17,8 @@
 // this launcher or on the server: either can die (kill -9) and the status is still written.
 //
 // Prepared folders: creating a file costs 60-200 us on ext4 here, and a job needs six (its folder,
-// output files, launch file, stdin FIFO, exit file). A prepared folder holds them all, made by a
-// short-lived fork of the launcher at idle priority (start_preparer); the server renames one into place as the job's folder, and the start then
+// output files, launch file, stdin FIFO, exit file). A prepared folder holds them all, made while
+// no request waits; the server renames one into place as the job's folder, and the start then
 // links `launch.ready` to `launch` (as exclusive as O_EXCL) and the recorder renames `exit.ready`
 // to `exit` once the status is in it. A folder made without them (no prepared one was left) is
 // served the old way: each file is created on the job's path.
@@ -26,14 +26,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -261,15 +259,10 @@ static void run_recorder (char **field, int launch_fd, int stdin_fd, int hold_fd
   _exit(status & 0xff);
 }
 
-// Requests to prepare folders, queued until the preparer takes them.
+// Requests to prepare folders, served one at a time while no other request waits.
 struct prepare { char *req; char *dir; };
 static struct prepare *prepares;
 static size_t prepare_count, prepare_cap;
-// The preparer: a fork of this launcher that makes the queued folders at idle priority (0: none
-// runs), and the requests it took, answered with an error here if it dies before answering.
-static pid_t preparer;
-static struct prepare *preparing;
-static size_t preparing_count;
 
 static void queue_prepare (const char *req, const char *dir) {
   if (prepare_count == prepare_cap) {
@@ -278,11 +271,6 @@ static void queue_prepare (const char *req, const char *dir) {
     if (!prepares) abort();
   }
   prepares[prepare_count++] = (struct prepare){ strdup(req), strdup(dir) };
-}
-
-static void free_prepares (struct prepare *list, size_t count) {
-  for (size_t i = 0; i < count; i++) { free(list[i].req); free(list[i].dir); }
-  free(list);
 }
 
 static int make_file (const char *dir, const char *name, mode_t mode) {
@@ -303,77 +291,27 @@ static void remove_prepared (const char *dir) {
   rmdir(dir);
 }
 
-// Makes one folder: the job's folder with its output files, the exit and launch placeholders and
-// the stdin FIFO (modes as the start path would create them), and answers its request.
-static void prepare_one (const struct prepare *next) {
+// Makes the oldest queued folder: the job's folder with its output files, the exit and launch
+// placeholders and the stdin FIFO (modes as the start path would create them).
+static void prepare_one (void) {
+  struct prepare next = prepares[0];
+  memmove(prepares, prepares + 1, --prepare_count * sizeof *prepares);
   char fifo[4096];
-  int ok = mkdir(next->dir, 0700) == 0;
-  ok = ok && make_file(next->dir, "stdout", 0666) == 0;
-  ok = ok && make_file(next->dir, "stderr", 0666) == 0;
-  ok = ok && make_file(next->dir, "exit.ready", 0666) == 0;
-  ok = ok && make_file(next->dir, "launch.ready", 0600) == 0;
-  ok = ok && snprintf(fifo, sizeof fifo, "%s/stdin", next->dir) < (int)sizeof fifo && mkfifo(fifo, 0600) == 0;
+  int ok = mkdir(next.dir, 0700) == 0;
+  ok = ok && make_file(next.dir, "stdout", 0666) == 0;
+  ok = ok && make_file(next.dir, "stderr", 0666) == 0;
+  ok = ok && make_file(next.dir, "exit.ready", 0666) == 0;
+  ok = ok && make_file(next.dir, "launch.ready", 0600) == 0;
+  ok = ok && snprintf(fifo, sizeof fifo, "%s/stdin", next.dir) < (int)sizeof fifo && mkfifo(fifo, 0600) == 0;
   if (ok) {
-    reply("P %s\n", next->req);
+    reply("P %s\n", next.req);
   } else {
     int saved = errno;
-    if (saved != EEXIST) remove_prepared(next->dir);
-    reply("E %s prepare %s: %s\n", next->req, next->dir, strerror(saved));
+    if (saved != EEXIST) remove_prepared(next.dir);
+    reply("E %s prepare %s: %s\n", next.req, next.dir, strerror(saved));
   }
-}
-
-// Hands the queued folders to a new preparer process. Why a process at idle priority: making six
-// files costs as much CPU as starting a job; done here it delayed the job just started (its
-// recorder waited for a CPU while the launcher made the next folder), done at idle priority it
-// takes only CPU time nothing else wants. Without a preparer (fork failed), the folders are made here.
-static void start_preparer (void) {
-  pid_t launcher = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    struct sched_param param = { 0 };
-    if (sched_setscheduler(0, SCHED_IDLE, &param) != 0) setpriority(PRIO_PROCESS, 0, 19);
-#else
-    setpriority(PRIO_PROCESS, 0, 19);
-#endif
-    // Why: other jobs' stdin holders would keep their EOF away while this process runs.
-    for (size_t i = 0; i < holder_count; i++) close(holders[i].fd);
-    close(STDIN_FILENO);
-    for (size_t i = 0; i < prepare_count && getppid() == launcher; i++) prepare_one(&prepares[i]);
-    _exit(0);
-  }
-  if (pid < 0) {
-    for (size_t i = 0; i < prepare_count; i++) prepare_one(&prepares[i]);
-    free_prepares(prepares, prepare_count);
-  } else {
-    preparer = pid;
-    preparing = prepares;
-    preparing_count = prepare_count;
-  }
-  prepares = NULL;
-  prepare_count = prepare_cap = 0;
-}
-
-// The preparer ended. Killed, it may have left requests unanswered and a folder half made: each
-// folder of its batch is answered again as it is now (the FIFO is made last: with it, the folder
-// is complete; without, it is removed). The server ignores a second answer to a request.
-static void preparer_ended (int raw) {
-  int failed = !WIFEXITED(raw) || WEXITSTATUS(raw) != 0;
-  for (size_t i = 0; failed && i < preparing_count; i++) {
-    char fifo[4096];
-    struct stat st;
-    if (snprintf(fifo, sizeof fifo, "%s/stdin", preparing[i].dir) < (int)sizeof fifo && lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode)) {
-      reply("P %s\n", preparing[i].req);
-    } else {
-      remove_prepared(preparing[i].dir);
-      reply("E %s prepare %s: the preparer ended early\n", preparing[i].req, preparing[i].dir);
-    }
-  }
-  free_prepares(preparing, preparing_count);
-  preparing = NULL;
-  preparing_count = 0;
-  preparer = 0;
+  free(next.req);
+  free(next.dir);
 }
 
 // The launch file, exclusively: linked from the prepared placeholder, else created. -2 when it exists already.
@@ -478,7 +416,6 @@ static void reap (void) {
   int raw;
   pid_t pid;
   while ((pid = waitpid(-1, &raw, WNOHANG)) > 0) {
-    if (pid == preparer) { preparer_ended(raw); continue; }
     release_holder(pid);
     if (WIFSIGNALED(raw)) reply("X %d - %d\n", (int)pid, WTERMSIG(raw));
     else reply("X %d %d -\n", (int)pid, WEXITSTATUS(raw));
@@ -505,11 +442,15 @@ int main (void) {
   reply("R\n");
   for (;;) {
     struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { wake_pipe[0], POLLIN, 0 } };
-    if (prepare_count > 0 && preparer == 0) start_preparer();
-    int ready = poll(fds, 2, -1);
+    // Why a zero timeout while folders are queued: they are made only when nothing else waits.
+    int ready = poll(fds, 2, prepare_count > 0 ? 0 : -1);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return 1;
+    }
+    if (ready == 0) {
+      prepare_one();
+      continue;
     }
     if (fds[1].revents) {
       char drain[64];
