@@ -36,6 +36,13 @@ export interface EventsOptions {
   maxRetries?: number
 }
 
+export interface RunOptions {
+  idempotencyKey?: string
+  /** How long to wait for the job's end, in seconds (default: as long as it takes); the job is returned as it is then. */
+  timeoutSec?: number
+  signal?: AbortSignal
+}
+
 const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
 
 /** A typed client of agent-server's HTTP API, for Node 20+ (built-in fetch). */
@@ -58,6 +65,19 @@ export class RuntimeClient {
   /** Submits a shell job. Retries are safe: they reuse one Idempotency-Key, so at most one job starts. */
   submit (request: ShellJobRequest, options: { idempotencyKey?: string } = {}): Promise<SubmitResult> {
     return this.#submit(request, options.idempotencyKey)
+  }
+
+  /**
+   * Runs a shell job to its end: submits it and waits in the same request (POST /exec?wait), then
+   * long-polls a job that outlasts that wait. Returns the job when it has ended or `timeoutSec`
+   * passed (still running then). Retried like `submit`, with one Idempotency-Key.
+   */
+  async run (request: ShellJobRequest, options: RunOptions = {}): Promise<Job> {
+    const deadline = Date.now() + (options.timeoutSec ?? Infinity) * 1000
+    const firstWaitSec = Math.min(MAX_WAIT_SEC, options.timeoutSec ?? MAX_WAIT_SEC)
+    const job = await this.#submit<Job>(request, options.idempotencyKey, { wait: firstWaitSec, signal: options.signal })
+    if (FINISHED_STATUSES.has(job.status) || Date.now() >= deadline) return job
+    return await this.wait(job.jobId, { timeoutSec: (deadline - Date.now()) / 1000, signal: options.signal })
   }
 
   /** Submits an ACP job (`mode: "acp"`), with the same retry guarantee as `submit`. */
@@ -130,7 +150,7 @@ export class RuntimeClient {
   }
 
   /** Long-polls until the job has finished (or `timeoutSec` passed) and returns it. */
-  async wait (jobId: string, options: { timeoutSec?: number, signal?: AbortSignal } = {}): Promise<Job> {
+  async wait (jobId: string, options: { timeoutSec?: number, signal?: AbortSignal | undefined } = {}): Promise<Job> {
     const deadline = Date.now() + (options.timeoutSec ?? Infinity) * 1000
     for (;;) {
       const left = Math.max(0, Math.min(MAX_WAIT_SEC, (deadline - Date.now()) / 1000))
@@ -212,10 +232,11 @@ export class RuntimeClient {
     return this.#json('POST', '/update', { body })
   }
 
-  async #submit (body: object, idempotencyKey: string = randomUUID()): Promise<SubmitResult> {
+  async #submit<T = SubmitResult> (body: object, idempotencyKey: string = randomUUID(), waiting: { wait?: number, signal?: AbortSignal | undefined } = {}): Promise<T> {
+    const path = `/exec${queryString({ wait: waiting.wait })}`
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#json<SubmitResult>('POST', '/exec', { body, headers: { 'idempotency-key': idempotencyKey } })
+        return await this.#json<T>('POST', path, { body, headers: { 'idempotency-key': idempotencyKey }, signal: waiting.signal })
       } catch (err) {
         if (!(err instanceof RuntimeError) || !isRetryableStatus(err.status) || attempt >= this.#submitRetries) throw err
         await sleep(this.#backoff(attempt + 1))

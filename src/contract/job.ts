@@ -134,6 +134,16 @@ export const PermissionAnswerSchema = {
   additionalProperties: false,
 } as const
 
+/**
+ * POST /exec: without `wait`, a SubmitResult (202 for a new job, 200 for a repeated
+ * Idempotency-Key); with `wait`, the job as GET /jobs/:id answers it (200 once it has finished,
+ * 202 while it is pending or running).
+ */
+export const SubmitAnswerSchema = {
+  title: 'SubmitAnswer',
+  anyOf: [SubmitResultSchema, JobSchema],
+} as const
+
 /** A job as the server sends it. */
 export type Job = FromSchema<typeof JobSchema>
 /** One event of an ACP job. */

@@ -6,7 +6,7 @@
 import { ErrorSchema } from './error.js'
 import { DirectoryMadeSchema, ExtractedSchema, FileListingSchema, FileMovedSchema, FileStatSchema } from './files.js'
 import { HealthSchema } from './health.js'
-import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, ResizeResultSchema, StdinResultSchema, SubmitResultSchema } from './job.js'
+import { JobListSchema, JobSchema, KillResultSchema, NudgeResultSchema, PermissionAnswerSchema, ResizeResultSchema, StdinResultSchema, SubmitAnswerSchema, SubmitResultSchema } from './job.js'
 import { SessionDeletedSchema, SessionInfoSchema, SessionListSchema } from './session.js'
 import { AcpSessionHistorySchema, AcpSessionListSchema, AcpSessionSchema } from './acp-session.js'
 import { TerminalEndedSchema, TerminalListSchema, TicketSchema } from './terminal.js'
@@ -57,8 +57,8 @@ const noBody = (description: string): Schema => ({ description, type: 'null' })
 /** `response` of every route with a JSON answer or a documented error, by route. */
 export const Responses = {
   exec: {
-    200: { content: { 'application/json': { schema: serializeWith(SubmitResultSchema) }, 'text/event-stream': SSE } },
-    202: serializeWith(SubmitResultSchema),
+    200: { content: { 'application/json': { schema: serializeWith(SubmitAnswerSchema) }, 'text/event-stream': SSE } },
+    202: serializeWith(SubmitAnswerSchema),
     ...ERRORS,
   },
   jobList: { 200: serializeWith(JobListSchema), ...ERRORS },

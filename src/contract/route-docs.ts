@@ -8,7 +8,7 @@ const HTML = { 200: { content: { 'text/html': { schema: { type: 'string' } } } }
 /** Documentation by `METHOD url`, merged into the route's schema in the document. */
 export const ROUTE_DOCS: Readonly<Record<string, Record<string, unknown>>> = {
   'GET /health': { summary: 'Liveness; the full status with a key (never 401)' },
-  'POST /exec': { summary: 'Submit a shell (optionally on a terminal: tty), ACP or persistent-shell job; ?stream=sse or Accept: text/event-stream streams its events', body: ExecBodySchema },
+  'POST /exec': { summary: 'Submit a shell (optionally on a terminal: tty), ACP or persistent-shell job; ?wait=S answers the job once it has finished (or after S seconds, at most 60); ?stream=sse or Accept: text/event-stream streams its events', body: ExecBodySchema },
   'GET /jobs': { summary: 'The newest jobs' },
   'GET /jobs/:id': { summary: 'One job with its output; ?wait= long-polls until it ends' },
   'GET /jobs/:id/stdout': { summary: 'Raw stdout bytes (Range supported)' },

@@ -39,18 +39,34 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     if (!job) throw new Errors.JOB_NOT_FOUND()
     return job
   }
+  // The job once it has finished, `waitSec` (at most a minute) passed, or the client left (`response` closed).
+  const waitUntilFinished = async (id: string, waitSec: number, response: NodeJS.EventEmitter): Promise<JobRecord> => {
+    // Why: a job being started may already have written output; its pid is known a moment later.
+    const starting = jobs.starting(id)
+    if (starting) await starting
+    const job = requireJob(id)
+    if (waitSec <= 0 || isFinished(job)) return job
+    const aborted = new AbortController()
+    response.once('close', () => aborted.abort())
+    await jobs.waitFinished(id, Math.min(waitSec, MAX_WAIT_SEC) * 1000, aborted.signal)
+    return requireJob(id)
+  }
 
   app.post('/exec', { schema: { querystring: ExecQuery, response: Responses.exec } }, async (request, reply) => {
+    const sse = request.query.stream === 'sse' || request.headers.accept?.includes('text/event-stream') === true
+    const { wait } = request.query
+    if (wait !== undefined && sse) throw new Errors.INVALID_REQUEST('wait cannot be combined with an event stream')
     const key = request.headers['idempotency-key']
     if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > IDEMPOTENCY_KEY_MAX_LENGTH)) {
       throw new Errors.INVALID_REQUEST(`Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`)
     }
     const spec = parseExecRequest(request.body, process.cwd())
     const { job, created } = jobs.submit(spec, key)
-    if (request.query.stream === 'sse' || request.headers.accept?.includes('text/event-stream')) {
-      return replyWithSse(events, request, reply, job.id, START, request.query.encoding ?? 'utf8')
-    }
-    return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
+    if (sse) return replyWithSse(events, request, reply, job.id, START, request.query.encoding ?? 'utf8')
+    if (wait === undefined) return reply.code(created ? 202 : 200).send({ jobId: job.id, status: created ? 'pending' : job.status })
+    // Submit and wait in one request: the job as GET /jobs/:id?wait answers it; 200 once it has finished.
+    const finished = await waitUntilFinished(job.id, wait, reply.raw)
+    return reply.code(isFinished(finished) ? 200 : 202).send(view(finished, { maxBytes: config.maxInlineOutputBytes }))
   })
 
   app.get('/jobs', { schema: { querystring: ListQuery, response: Responses.jobList } }, async (request) => {
@@ -59,20 +75,11 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     return jobs.list(limit, status).map((job) => view(job, { maxBytes }))
   })
 
-  app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery, response: Responses.job } }, async (request) => {
+  app.get('/jobs/:id', { schema: { params: JobParams, querystring: JobQuery, response: Responses.job } }, async (request, reply) => {
     const { id } = request.params
     requireJob(id)
-    // Why: a job being started may already have written output; its pid is known a moment later.
-    const starting = jobs.starting(id)
-    if (starting) await starting
-    let job = requireJob(id)
     const { wait, tailLines, stdoutOffset, stderrOffset } = request.query
-    if (wait !== undefined && wait > 0 && !isFinished(job)) {
-      const aborted = new AbortController()
-      request.raw.once('close', () => aborted.abort())
-      await jobs.waitFinished(id, Math.min(wait, MAX_WAIT_SEC) * 1000, aborted.signal)
-      job = requireJob(id)
-    }
+    const job = await waitUntilFinished(id, wait ?? 0, reply.raw)
     return view(job, { maxBytes: config.maxInlineOutputBytes, tailLines, stdoutOffset, stderrOffset })
   })
 

@@ -9,6 +9,7 @@ export const ExecQuery = {
   properties: {
     stream: { enum: ['sse'] },
     encoding: { enum: ['utf8', 'base64'] },
+    wait: { type: 'number', minimum: 0 },
   },
 } as const
 
