@@ -48,6 +48,9 @@ export async function fetchApi (url: string, apiKey: string | undefined, method:
 }
 
 /** The query string (with its `?`) of the defined params; empty when there are none. */
+/** Statuses a request may be sent again after: unreachable (0), 429 and 503. */
+export const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
+
 export function queryString (params: object): string {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null)
   return entries.length === 0 ? '' : '?' + new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { FINISHED_STATUSES } from '../contract/job-status.js'
 import { FilesClient } from './files.js'
-import { fetchApi, queryString, RuntimeError, type RequestOptions } from './http.js'
-import { parseSse } from './sse-parser.js'
+import { fetchApi, isRetryableStatus, queryString, RuntimeError, type RequestOptions } from './http.js'
+import { followJobEvents, type EventsOptions } from './job-events.js'
 import type {
   AcpJobRequest, AcpPromptRequest, AcpSession, AcpSessionHistory, AcpSessionRequest, Health, Job, JobEvent, JobQuery, JobStatus, NudgeResult, ResizeResult, SessionInfo, SessionJobRequest, ShellJobRequest, StdinResult, SubmitResult, TerminalInfo, TerminalList,
 } from './types.js'
@@ -12,6 +12,7 @@ export type * from './types.js'
 export type * from './files.js'
 export { FilesClient } from './files.js'
 export { JOB_KEYS } from './types.js'
+export type { EventsOptions } from './job-events.js'
 export { RuntimeError } from './http.js'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8585'
@@ -27,23 +28,12 @@ export interface ClientOptions {
   retryDelayMs?: number
 }
 
-export interface EventsOptions {
-  /** Resume after this event id. */
-  since?: string
-  encoding?: 'utf8' | 'base64'
-  signal?: AbortSignal
-  /** Reconnections in a row without receiving anything before giving up (default 5). */
-  maxRetries?: number
-}
-
 export interface RunOptions {
   idempotencyKey?: string
   /** How long to wait for the job's end, in seconds (default: as long as it takes); the job is returned as it is then. */
   timeoutSec?: number
   signal?: AbortSignal
 }
-
-const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
 
 /** A typed client of agent-server's HTTP API, for Node 20+ (built-in fetch). */
 export class RuntimeClient {
@@ -167,28 +157,8 @@ export class RuntimeClient {
    * The job's events, live, until its `exit` event. A dropped connection is resumed from the last
    * event received, so no byte is lost or repeated; gives up after `maxRetries` failures in a row.
    */
-  async * events (jobId: string, options: EventsOptions = {}): AsyncGenerator<JobEvent> {
-    let since = options.since
-    let failures = 0
-    const maxRetries = options.maxRetries ?? 5
-    for (;;) {
-      try {
-        const headers: Record<string, string> = since ? { 'last-event-id': since } : {}
-        const response = await this.#fetch('GET', `/jobs/${encodeURIComponent(jobId)}/events${queryString({ encoding: options.encoding })}`, { headers, signal: options.signal })
-        for await (const message of parseSse(response.body as unknown as AsyncIterable<Uint8Array>)) {
-          const event = { id: message.id ?? '', event: message.event, data: JSON.parse(message.data) } as JobEvent
-          since = event.id
-          failures = 0
-          yield event
-          if (event.event === 'exit') return
-        }
-        throw new RuntimeError(0, 'STREAM_ENDED', 'the event stream ended before the job did')
-      } catch (err) {
-        if (options.signal?.aborted || (err instanceof RuntimeError && !isRetryableStatus(err.status))) throw err
-        if (++failures > maxRetries) throw err
-        await sleep(this.#backoff(failures), undefined, { signal: options.signal })
-      }
-    }
+  events (jobId: string, options: EventsOptions = {}): AsyncGenerator<JobEvent> {
+    return followJobEvents((path, request) => this.#fetch('GET', path, request), jobId, options, (failures) => this.#backoff(failures))
   }
 
   /** The job's stdout bytes (all of them, or from `offset`). */
