@@ -113,6 +113,23 @@ export async function gets (target: Pick<Target, 'port' | 'key'>, path: string, 
   }
 }
 
+/**
+ * GET req/s of `a` against `b` in `rounds` alternating rounds of `roundSec` each: each round's
+ * ratio a/b, and their median. Why alternating: the same server's rate drifts by ±25 % within a
+ * minute here, so one ratio of two phases taken apart is good to only ±15 points.
+ */
+export async function getsRatio (a: { target: Pick<Target, 'port' | 'key'>, path: string }, b: { target: Pick<Target, 'port' | 'key'>, path: string }, connections: number, rounds: number, roundSec: number) {
+  const ratios: number[] = []
+  const rates: Array<[number, number]> = []
+  for (let i = 0; i < rounds; i++) {
+    const ra = await gets(a.target, a.path, connections, roundSec)
+    const rb = await gets(b.target, b.path, connections, roundSec)
+    rates.push([ra.reqPerSec, rb.reqPerSec])
+    ratios.push(ra.reqPerSec / Math.max(1, rb.reqPerSec))
+  }
+  return { rates, ratios: ratios.map((r) => round(r, 2)), median: round(percentile(ratios, 50), 2) }
+}
+
 /** A finished `echo hello` job's id on `target`, for the GET phase. */
 export async function finishedJob (target: Target): Promise<string> {
   const client = new BenchClient(target.port, target.key, 1)
