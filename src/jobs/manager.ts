@@ -12,7 +12,7 @@ import type { JobKind, JobKindHost } from './kind.js'
 import { outcomeOf, type JobEnd } from './outcome.js'
 import { RetentionSweeper } from './retention.js'
 import { JobControl, type NudgeResult } from './job-control.js'
-import { JobScheduler } from './scheduler.js'
+import { JobScheduler, type SchedulerStats } from './scheduler.js'
 import type { SessionPool } from '../sessions/pool.js'
 import type { AcpSessionRegistry } from '../acp-sessions/registry.js'
 import { JobRecords } from './records.js'
@@ -22,8 +22,8 @@ import { isFinished, type JobMode, type JobRecord, type JobSpec, type JobStatus 
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
 
-// Runs jobs of every kind: finish, recovery and stop here; admission in admission.ts, the queue and
-// the start in scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
+// Runs jobs of every kind: finish and stop here; admission in admission.ts, the queue, the start
+// and recovery in scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
 // kind does with its process is the kind's business (kind.ts).
 export class JobManager {
   readonly #config: Config
@@ -143,26 +143,11 @@ export class JobManager {
 
   /** The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs. */
   updateBlockers (): UpdateBlocker[] {
-    return Object.values(this.#kinds).flatMap((kind) => {
-      const blocker = kind.updateBlocker?.()
-      if (!blocker) return []
-      return [{
-        ...blocker,
-        setAccepting: (accepting: boolean) => {
-          blocker.setAccepting(accepting)
-          if (accepting) this.#scheduler.pumpSoon()
-        },
-      }]
-    })
+    return this.#scheduler.updateBlockers()
   }
 
-  stats (): { running: number, pending: number, maxConcurrent: number, maxPending: number } {
-    return {
-      running: this.#scheduler.active.size,
-      pending: this.#scheduler.queue.size,
-      maxConcurrent: this.#config.maxConcurrentJobs,
-      maxPending: this.#config.maxPendingJobs,
-    }
+  stats (): SchedulerStats {
+    return this.#scheduler.stats()
   }
 
   /** Calls `listener` once when the job finishes; returns the way to stop listening. */
@@ -198,14 +183,7 @@ export class JobManager {
 
   /** Picks up what an earlier server left: re-adopts live jobs, ends lost ones, queues pending ones. */
   recover (): void {
-    for (const job of this.#store.withStatus('running')) {
-      this.#scheduler.active.add(job.id)
-      const ended = this.#kinds[job.mode].adopt(job)
-      if (ended) this.#end(job.id, ended)
-    }
-    for (const kind of Object.values(this.#kinds)) kind.adopted?.()
-    for (const job of this.#store.withStatus('pending')) this.#scheduler.queue.push(job.id)
-    this.#scheduler.pump()
+    this.#scheduler.recover((id, end) => this.#end(id, end))
     this.#retention.now()
   }
 

@@ -8,6 +8,7 @@ import type { JobRecords } from './records.js'
 import type { JobStore } from './store.js'
 import type { JobMode } from './types.js'
 import { errorMessage } from '../lib/error-message.js'
+import type { UpdateBlocker } from '../update/coordinator.js'
 
 /** What the scheduler needs from the manager that owns it. */
 export interface JobSchedulerDeps {
@@ -19,6 +20,9 @@ export interface JobSchedulerDeps {
   /** Records a job's end (and pumps again). */
   ended: (id: string, end: JobEnd) => void
 }
+
+/** What GET /health and /metrics tell of the queue. */
+export interface SchedulerStats { running: number, pending: number, maxConcurrent: number, maxPending: number }
 
 /** The FIFO queue of pending jobs, the run slots, and the start path that moves a job from one to the other. */
 export class JobScheduler {
@@ -57,6 +61,49 @@ export class JobScheduler {
     if (!this.#starting.has(id)) return false
     this.#signalsWhileStarting.set(id, [...this.#signalsWhileStarting.get(id) ?? [], signal])
     return true
+  }
+
+  /**
+   * The kinds whose jobs cannot survive a restart: each blocks POST /update while it runs jobs.
+   * Queued jobs of a kind start again as soon as it accepts again.
+   */
+  updateBlockers (): UpdateBlocker[] {
+    return Object.values(this.#kinds).flatMap((kind) => {
+      const blocker = kind.updateBlocker?.()
+      if (!blocker) return []
+      return [{
+        ...blocker,
+        setAccepting: (accepting: boolean) => {
+          blocker.setAccepting(accepting)
+          if (accepting) this.pumpSoon()
+        },
+      }]
+    })
+  }
+
+  /** Running and queued jobs, against the limits. */
+  stats (): SchedulerStats {
+    return {
+      running: this.active.size,
+      pending: this.queue.size,
+      maxConcurrent: this.#config.maxConcurrentJobs,
+      maxPending: this.#config.maxPendingJobs,
+    }
+  }
+
+  /**
+   * Picks up what an earlier server left: each running job is handed to its kind to re-adopt (or
+   * `end`ed when it is lost), pending ones are queued again, and the queue starts.
+   */
+  recover (end: (id: string, end: JobEnd) => void): void {
+    for (const job of this.#store.withStatus('running')) {
+      this.active.add(job.id)
+      const ended = this.#kinds[job.mode].adopt(job)
+      if (ended) end(job.id, ended)
+    }
+    for (const kind of Object.values(this.#kinds)) kind.adopted?.()
+    for (const job of this.#store.withStatus('pending')) this.queue.push(job.id)
+    this.pump()
   }
 
   /** Run slots not taken. */
