@@ -48,9 +48,12 @@ export async function registerAuth (app: FastifyInstance, keys: KeyStore, ticket
     const origin = request.headers.origin
     if (!originAllowed(origin, allowed, `${request.protocol}://${request.host}`)) throw new Errors.ORIGIN_NOT_ALLOWED(origin)
     if (request.routeOptions.config.socket === true && keyInQuery(request.query)) throw new Errors.KEY_IN_URL()
-    request.authenticated = keys.verify(presentedKey(request))
+    const presented = presentedKey(request)
+    request.authenticated = keys.verify(presented)
     if (request.authenticated || request.routeOptions.config.public === true) return
-    if (request.routeOptions.config.socket === true && request.headers.upgrade?.toLowerCase() === 'websocket') {
+    // Why only without a key: first-message auth is for browsers, which cannot send one with the
+    // upgrade; a client that sent a wrong key is refused now, not after the first-message wait.
+    if (presented === undefined && request.routeOptions.config.socket === true && request.headers.upgrade?.toLowerCase() === 'websocket') {
       request.authenticated = tickets.consume((request.query as { ticket?: string }).ticket)
       if (request.authenticated) return
       const retryAfterSec = await failures.retryAfter(request.ip)

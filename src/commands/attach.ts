@@ -51,6 +51,8 @@ export function terminalUrl (serverUrl: string, options: AttachOptions, size: { 
   return url.toString()
 }
 
+const unauthorized = (): RuntimeError => new RuntimeError(401, 'UNAUTHORIZED', 'the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
+
 /**
  * Connects this terminal to a shell on the server (a new one, or `--session` to reattach) until
  * the shell ends — the exit code is the shell's — or the user detaches with Ctrl-].
@@ -119,7 +121,9 @@ export async function runAttach (credentials: Credentials, options: AttachOption
       const status = response.statusCode ?? 0
       let answer: { error?: string, code?: string } = {}
       try { answer = JSON.parse(body) } catch { /* not JSON */ }
-      refusal = new RuntimeError(status, answer.code ?? `HTTP_${status}`, answer.error ?? `HTTP ${response.statusCode ?? '?'}`)
+      refusal = status === 401
+        ? unauthorized()
+        : new RuntimeError(status, answer.code ?? `HTTP_${status}`, answer.error ?? `HTTP ${response.statusCode ?? '?'}`)
       socket.terminate()
     })
   })
@@ -150,7 +154,7 @@ export async function runAttach (credentials: Credentials, options: AttachOption
     return 0
   }
   // Why RuntimeError: the errors of the HTTP client's shapes, so describeClientError adds where the URL and key came from.
-  if (code === CLOSE_UNAUTHORIZED) throw new RuntimeError(401, 'UNAUTHORIZED', 'the server refused the API key (pass --key or set AGENT_RUNTIME_API_KEY)')
+  if (code === CLOSE_UNAUTHORIZED) throw unauthorized()
   if (refusal) throw refusal
   if (error && !sessionId) throw new RuntimeError(0, 'UNREACHABLE', `cannot reach ${credentials.url}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })
   throw new Error(`connection lost${sessionId ? `; the shell keeps running: agent-server attach --session ${sessionId}` : ''}`)

@@ -102,6 +102,27 @@ describe('auth failure rate limit', () => {
   })
 })
 
+describe('socket upgrades with a wrong key', () => {
+  let server: TestServer
+  before(async () => { server = await startServer() })
+  after(async () => server.close())
+
+  test('a wrong key sent with the upgrade is refused 401 at once; without a key the socket may authenticate with its first message', async () => {
+    const url = `${server.url.replace(/^http/, 'ws')}/terminal?shell=/bin/sh`
+    for (const headers of [{ 'x-api-key': 'wrong' }, { authorization: 'Bearer wrong' }]) {
+      const client = await TerminalClient.open(url, headers)
+      assert.equal(client.refused?.status, 401, JSON.stringify(headers))
+      assert.equal(client.refused?.body.code, 'UNAUTHORIZED')
+    }
+    const keyless = await TerminalClient.open(url)
+    assert.equal(keyless.refused, undefined, 'upgraded, waiting for the first message')
+    keyless.send({ type: 'auth', key: server.key })
+    await keyless.sessionId()
+    keyless.type('exit\r')
+    await keyless.closed
+  })
+})
+
 describe('failed socket authentication', () => {
   let server: TestServer
   before(async () => { server = await startServer() })
