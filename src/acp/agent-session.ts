@@ -7,13 +7,12 @@ import { VERSION } from '../version.js'
 import { withAuth, type AuthContext } from './agent-auth.js'
 import { AgentConnection } from './agent-connection.js'
 import { AgentProcess } from './agent-process.js'
-import { knownAgentOf, resolveAgent, type AgentLaunch } from './agent-registry.js'
+import { resolveAgent, type AgentLaunch } from './agent-registry.js'
 import { clientCapabilitiesFor } from './capabilities.js'
 import { buildClientApp } from './client-handlers.js'
 import { FsService } from './fs-service.js'
-import { planPermissionMode } from './mode-policy.js'
+import { planForSession } from './mode-policy.js'
 import { Sandbox } from './paths.js'
-import { DEFAULT_PERMISSION_POLICY } from './permissions.js'
 import type { SessionRecorder } from './recorder.js'
 import { SessionOpener, type OpenHow, type SessionState } from './session-opener.js'
 import type { SessionSettings } from './session-settings.js'
@@ -151,18 +150,10 @@ export class AgentSession {
 
   /** Chooses a mode that asks when the policy needs one, and records why; null: leave the mode. */
   #planMode (settings: SessionSettings, init: InitializeResponse, wanted: OpenWanted): string | null {
-    const launch = this.#launch as AgentLaunch
-    const agentName = init.agentInfo?.name ?? launch.known?.name ?? launch.argv[0] ?? 'the agent'
-    const plan = planPermissionMode({
-      policy: wanted.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
-      requested: wanted.mode,
-      session: settings,
-      agent: launch.known ?? knownAgentOf([], init.agentInfo?.name),
-      agentName,
-    })
+    const plan = planForSession(this.#launch as AgentLaunch, init.agentInfo?.name ?? undefined, settings, wanted)
     for (const event of plan.events) {
       this.#recorder.record(event.type, event.data)
-      if (event.data.code === 'policy_not_enforceable') this.#o.log?.warn({ agent: agentName }, 'the permission policy cannot be enforced for this agent')
+      if (event.data.code === 'policy_not_enforceable') this.#o.log?.warn({ agent: plan.agentName }, 'the permission policy cannot be enforced for this agent')
     }
     return plan.mode
   }

@@ -1,5 +1,5 @@
-import type { KnownAgent } from './agent-registry.js'
-import { policyLabel, type PermissionPolicy } from './permissions.js'
+import { knownAgentOf, type AgentLaunch, type KnownAgent } from './agent-registry.js'
+import { DEFAULT_PERMISSION_POLICY, policyLabel, type PermissionPolicy } from './permissions.js'
 import type { SessionSettings } from './session-settings.js'
 
 // Mode ids (lower case, `-`/`_`/space dropped) of modes in which agents act without asking:
@@ -86,4 +86,20 @@ export function planPermissionMode (input: {
   }
   events.push({ type: 'permission_mode', data: { modeId: asking, previousModeId: current, changed: true, reason: `mode ${JSON.stringify(current)} approves by itself; mode ${JSON.stringify(asking)} asks, so the ${policy} policy holds` } })
   return { mode: asking, events }
+}
+
+/**
+ * The plan for a session just opened by the agent `launch` started (named by its `initialize`
+ * answer when it gives one): `planPermissionMode` under the wanted policy, or the default one.
+ */
+export function planForSession (launch: AgentLaunch, agentInfoName: string | undefined, session: SessionSettings, wanted: { permissionPolicy?: PermissionPolicy | undefined, mode?: string | null | undefined }): ModePlan & { agentName: string } {
+  const agentName = agentInfoName ?? launch.known?.name ?? launch.argv[0] ?? 'the agent'
+  const plan = planPermissionMode({
+    policy: wanted.permissionPolicy ?? DEFAULT_PERMISSION_POLICY,
+    requested: wanted.mode,
+    session,
+    agent: launch.known ?? knownAgentOf([], agentInfoName),
+    agentName,
+  })
+  return { ...plan, agentName }
 }
