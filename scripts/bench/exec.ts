@@ -136,11 +136,12 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
     const floor = measureSpawnFloor(LATENCY_ITERATIONS)
     // Why this order: GETs first, while neither server has a backlog of jobs; a pause after each flood.
     log(`GET /jobs/:id: ${GET_CONNECTIONS} connections, ${DURATION_SEC} s each (ours, other, hello-world)`)
-    const go = await gets(ours, `/jobs/${await finishedJob(ours)}`, GET_CONNECTIONS, DURATION_SEC)
+    const ourJob = `/jobs/${await finishedJob(ours)}`
+    const go = await gets(ours, ourJob, GET_CONNECTIONS, DURATION_SEC)
     const gx = await gets(other, `/jobs/${await finishedJob(other)}`, GET_CONNECTIONS, DURATION_SEC)
     const gh = await gets({ port: hello.port, key: '' }, '/jobs/abcdef012345', GET_CONNECTIONS, DURATION_SEC)
     log(`GET /jobs/:id: ours against the hello-world, ${GET_ROUNDS} alternating rounds of ${GET_ROUND_SEC} s`)
-    const gr = await getsRatio({ target: ours, path: `/jobs/${await finishedJob(ours)}` }, { target: { port: hello.port, key: '' }, path: '/jobs/abcdef012345' }, GET_CONNECTIONS, GET_ROUNDS, GET_ROUND_SEC)
+    const gr = await getsRatio({ target: ours, path: ourJob }, { target: { port: hello.port, key: '' }, path: '/jobs/abcdef012345' }, GET_CONNECTIONS, GET_ROUNDS, GET_ROUND_SEC)
     log(`latency: ${LATENCY_ITERATIONS} sequential \`true\` jobs on each server (the other one polled every 1 ms)`)
     const lo = await latency(ours, LATENCY_WARMUP, LATENCY_ITERATIONS)
     const lx = await latency(other, LATENCY_WARMUP, LATENCY_ITERATIONS)

@@ -47,10 +47,10 @@ export async function fetchApi (url: string, apiKey: string | undefined, method:
   throw new RuntimeError(response.status, body.code ?? `HTTP_${response.status}`, body.error ?? (text.slice(0, 200) || response.statusText))
 }
 
-/** The query string (with its `?`) of the defined params; empty when there are none. */
 /** Statuses a request may be sent again after: unreachable (0), 429 and 503. */
 export const isRetryableStatus = (status: number): boolean => status === 0 || status === 429 || status === 503
 
+/** The query string (with its `?`) of the defined params; empty when there are none. */
 export function queryString (params: object): string {
   const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null)
   return entries.length === 0 ? '' : '?' + new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()

@@ -4,12 +4,15 @@
 import { JOB_STATUSES } from '../contract/job-status.js'
 import { COLS, ROWS } from '../terminal/protocol.js'
 
+// `wait=S` of GET /jobs/:id and POST /exec: seconds to wait for the job's end (at most 60 are used).
+const WaitSeconds = { type: 'number', minimum: 0 } as const
+
 export const ExecQuery = {
   type: 'object',
   properties: {
     stream: { enum: ['sse'] },
     encoding: { enum: ['utf8', 'base64'] },
-    wait: { type: 'number', minimum: 0 },
+    wait: WaitSeconds,
   },
 } as const
 
@@ -22,7 +25,7 @@ export const JobParams = {
 export const JobQuery = {
   type: 'object',
   properties: {
-    wait: { type: 'number', minimum: 0 },
+    wait: WaitSeconds,
     tailLines: { type: 'integer', minimum: 0, maximum: 1_000_000 },
     stdoutOffset: { type: 'integer', minimum: 0 },
     stderrOffset: { type: 'integer', minimum: 0 },
