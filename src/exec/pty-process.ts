@@ -1,6 +1,6 @@
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
 import * as pty from 'node-pty'
-import { guardPty, pendingInput } from '../lib/pty-guard.js'
+import { guardPty, type PtyInput } from '../lib/pty-guard.js'
 import type { JobFiles } from './job-files.js'
 import type { ProcessEnd } from './process-end.js'
 import { groupAlive, isSignalName, processStartTime, sessionMembers, signalGroup, signalName, signalSession, terminateGroup } from './process-group.js'
@@ -32,6 +32,7 @@ export class PtyJobProcess {
   /** Settles once the process has ended, its output is in the file and its session is empty. */
   readonly exited: Promise<ProcessEnd>
   readonly #pty: pty.IPty
+  readonly #input: PtyInput
   readonly #out: WriteStream
   #gone = false
   #sentKill = false
@@ -60,7 +61,7 @@ export class PtyJobProcess {
     }
     this.pid = this.#pty.pid
     this.startTime = processStartTime(this.pid)
-    guardPty(this.#pty, (tail) => this.#out.write(tail), onError)
+    this.#input = guardPty(this.#pty, (tail) => this.#out.write(tail), onError)
     this.#pty.onData((data) => {
       // Why pause: a program writing faster than the disk takes it waits, as it would on a real terminal.
       if (!this.#out.write(data as unknown as Buffer)) {
@@ -83,12 +84,12 @@ export class PtyJobProcess {
 
   /** Types bytes into the terminal (what a keyboard would send). */
   write (data: string | Buffer): void {
-    this.#pty.write(data)
+    this.#input.write(data)
   }
 
   /** Input bytes typed but not yet taken by the terminal (its buffer is full while the program does not read). */
   pendingInputBytes (): number {
-    return pendingInput(this.#pty)
+    return this.#input.pending
   }
 
   /** Changes the window size; the program gets SIGWINCH. */

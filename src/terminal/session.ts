@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws'
 import type { TerminalInfo } from '../contract/terminal.js'
 import { sessionMembers, signalName, signalSession } from '../exec/process-group.js'
 import { setLongTimeout, type LongTimer } from '../lib/long-timer.js'
-import { guardPty } from '../lib/pty-guard.js'
+import { guardPty, type PtyInput } from '../lib/pty-guard.js'
 import { waitUntil } from '../lib/wait.js'
 import type { Logger } from '../logger.js'
 import { FlowControl } from './flow-control.js'
@@ -56,6 +56,7 @@ export class TerminalSession {
   #cols: number
   #rows: number
   readonly #pty: pty.IPty
+  readonly #input: PtyInput
   readonly #screen: Screen
   readonly #clients = new Set<Client>()
   readonly #log: Logger
@@ -87,7 +88,7 @@ export class TerminalSession {
     this.#screen = new Screen(spec.cols, spec.rows)
     this.#pty.onData((data) => this.#output(data))
     // Why logging is enough for a read error: the exit still follows.
-    guardPty(this.#pty, (tail) => this.#output(tail.toString('utf8')), (err) => this.#log.warn({ err }, 'terminal read failed'))
+    this.#input = guardPty(this.#pty, (tail) => this.#output(tail.toString('utf8')), (err) => this.#log.warn({ err }, 'terminal read failed'))
     this.#flow = new FlowControl(this.#pty, () => [...this.#clients].map((client) => client.socket), (socket) => {
       this.#log.warn('disconnecting a client that stopped reading')
       socket.terminate()
@@ -105,7 +106,7 @@ export class TerminalSession {
     this.#idleTimer = setLongTimeout(() => this.#idleCheck(), timeouts.idleMs)
     this.#lifetimeTimer = setLongTimeout(() => this.#endInBackground('lifetime reached'), timeouts.lifetimeMs)
     // Why: the command is typed like a user would, never spliced into a shell string of ours.
-    if (spec.command !== undefined && spec.command !== '') this.#pty.write(spec.command + '\r')
+    if (spec.command !== undefined && spec.command !== '') this.#input.write(spec.command + '\r')
     this.#log.info({ shell: spec.shell }, 'terminal started')
   }
 
@@ -157,7 +158,7 @@ export class TerminalSession {
   input (client: Client, data: string): void {
     if (client.readonly || this.ending) return
     if (data !== '') this.#lastInputAt = Date.now()
-    this.#pty.write(data)
+    this.#input.write(data)
   }
 
   resize (client: Client, cols: number, rows: number): void {

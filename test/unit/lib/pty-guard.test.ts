@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import * as pty from 'node-pty'
-import { guardPty, pendingInput, readWhatIsLeft } from '../../../src/lib/pty-guard.js'
+import { guardPty, readWhatIsLeft } from '../../../src/lib/pty-guard.js'
 import { waitFor } from '../../helpers/wait.js'
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
@@ -46,12 +46,12 @@ test("a program's last line before it exits is never lost, even when the end is 
     const term = spawnShell('echo ready; read line; echo "last [$line]"')
     let out = ''
     let typed = false
-    guardPty(term, (tail) => { recovered++; out += tail.toString() }, () => {})
+    const input = guardPty(term, (tail) => { recovered++; out += tail.toString() }, () => {})
     term.onData((data) => {
       out += data.toString()
       if (!typed && out.includes('ready')) {
         typed = true
-        term.write('\n')
+        input.write('\n')
       }
     })
     await new Promise((resolve) => term.onExit(resolve))
@@ -68,12 +68,12 @@ test('input still queued when a terminal ends is dropped, not written to whateve
   const term = spawnShell('stty raw -echo; echo ready; sleep 0.2')
   const fd = masterFd(term)
   const errors: Error[] = []
-  guardPty(term, () => {}, (err) => errors.push(err))
+  const input = guardPty(term, () => {}, (err) => errors.push(err))
   let out = ''
   term.onData((data) => { out += data.toString() })
   await waitFor(() => out.includes('ready'), 'the terminal in raw mode')
-  term.write('x'.repeat(1024 * 1024))
-  await waitFor(() => pendingInput(term) > 0, 'input to queue up')
+  input.write('x'.repeat(1024 * 1024))
+  await waitFor(() => input.pending > 0, 'input to queue up')
   // The moment the terminal closes, its descriptor's number is free: a file of ours takes it, as
   // the next job's output file might.
   const opened: number[] = []
@@ -86,6 +86,6 @@ test('input still queued when a terminal ends is dropped, not written to whateve
   await sleep(200)
   for (const each of opened) closeSync(each)
   assert.equal(readFileSync(victim, 'utf8').length, 0)
-  assert.equal(pendingInput(term), 0)
+  assert.equal(input.pending, 0)
   assert.deepEqual(errors, [], 'the end of a terminal (EIO) is not an error')
 })
