@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { measureBigOutput } from './lib/big-output.js'
-import { finishedJob, gets, getsRatio, healthAtRate, healthUnderFlood, latency, startHelloWorld, throughput, type Target } from './lib/compare-phases.js'
+import { finishedJob, gets, getsRatio, healthAtRate, healthUnderFlood, latency, startBareExec, startHelloWorld, throughput, type Target } from './lib/compare-phases.js'
 import { measureGets, measureLatency, measureStartup, measureThroughput, type CpuShare } from './lib/exec-phases.js'
 import { probeMachine, waitForQuiet } from './lib/machine-probe.js'
 import { newestMtimeMs, startServer, stopAllServers, type ServerProcess } from './lib/server-process.js'
@@ -131,6 +131,7 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
   const server = await launch(LOAD_FLAGS)
   const ours: Target = { name: 'agent-runtime', port: server.port, key: server.key, pid: server.pid, longPoll: true }
   const hello = await startHelloWorld(ROOT)
+  const bare = await startBareExec(ROOT)
   try {
     log('floor: posix_spawn of sh -c true (python3)')
     const floor = measureSpawnFloor(LATENCY_ITERATIONS)
@@ -147,6 +148,8 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
     const lx = await latency(other, LATENCY_WARMUP, LATENCY_ITERATIONS)
     log(`latency: ${LATENCY_ITERATIONS} sequential \`true\` jobs on ours, each submitted and waited for in one request (POST /exec?wait)`)
     const l1 = await latency({ ...ours, oneRequest: true }, LATENCY_WARMUP, LATENCY_ITERATIONS)
+    log(`latency: ${LATENCY_ITERATIONS} sequential \`true\` jobs on the bare exec server (Fastify + a posix_spawn helper, one request)`)
+    const lb = await latency({ name: 'bare', port: bare.port, key: '', pid: bare.pid, longPoll: true, oneRequest: true }, LATENCY_WARMUP, LATENCY_ITERATIONS)
     log(`throughput: ${THROUGHPUT_CLIENTS} clients, ${DURATION_SEC} s each`)
     const to = await throughput(ours, THROUGHPUT_CLIENTS, DURATION_SEC)
     await sleep(SETTLE_MS)
@@ -163,7 +166,7 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
       rates.push(await healthAtRate(ours, rate, DURATION_SEC))
       await sleep(SETTLE_MS)
     }
-    results.compare = { other: url, floor, latency: { ours: lo, other: lx, oursOneRequest: l1 }, throughput: { ours: to, other: tx }, gets: { ours: go, other: gx, helloWorld: gh, alternating: gr }, healthUnderFlood: h, healthAtRates: rates }
+    results.compare = { other: url, floor, latency: { ours: lo, other: lx, oursOneRequest: l1, bareExec: lb }, throughput: { ours: to, other: tx }, gets: { ours: go, other: gx, helloWorld: gh, alternating: gr }, healthUnderFlood: h, healthAtRates: rates }
     const added = floor ? round(lo.p50Ms - floor.p50Ms) : Number.NaN
     const added1 = floor ? round(l1.p50Ms - floor.p50Ms) : Number.NaN
     return [
@@ -171,6 +174,7 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
       ['Submit → observed completion of `true`, p50 (ours / other)', 'ratio ≤ 0.5', `${lo.p50Ms} / ${lx.p50Ms} ms = ${ratio(lo.p50Ms, lx.p50Ms)}× (p99 ${lo.p99Ms} / ${lx.p99Ms} ms; our server CPU ${lo.serverCpuPct ?? '—'} %)`, lo.p50Ms / lx.p50Ms <= 0.5],
       ['… ours in one request (`POST /exec?wait`) / other', 'ratio ≤ 0.5', `${l1.p50Ms} / ${lx.p50Ms} ms = ${ratio(l1.p50Ms, lx.p50Ms)}× (p99 ${l1.p99Ms} ms)`, l1.p50Ms / lx.p50Ms <= 0.5],
       ['Our added latency over the floor (p50 − floor p50; in one request)', '≤ 1 ms', `${added} ms; ${added1} ms`, added <= 1],
+      ['Architecture floor: bare exec server (Fastify, no records or files, posix_spawn helper), one request, p50 / other', '—', `${lb.p50Ms} / ${lx.p50Ms} ms = ${ratio(lb.p50Ms, lx.p50Ms)}× (p99 ${lb.p99Ms} ms); ours in one request ${round(l1.p50Ms - lb.p50Ms)} ms above it`, null],
       [`Completed \`true\` jobs/s, ${THROUGHPUT_CLIENTS} clients (ours / other)`, 'ratio ≥ 2', `${to.jobsPerSec} / ${tx.jobsPerSec} = ${ratio(to.jobsPerSec, tx.jobsPerSec)}× (errors ${to.errors} / ${tx.errors})`, to.jobsPerSec / tx.jobsPerSec >= 2 && to.errors === 0],
       [`GET /jobs/:id req/s, ${GET_CONNECTIONS} conns (ours / other / hello-world)`, '—', `${go.reqPerSec} / ${gx.reqPerSec} / ${gh.reqPerSec} = ${Math.round(100 * go.reqPerSec / gh.reqPerSec)} % of hello-world, ${ratio(go.reqPerSec, gx.reqPerSec)}× other`, null],
       [`… ours / hello-world, median of ${GET_ROUNDS} alternating rounds`, 'ours ≥ 60 % of hello-world', `${Math.round(100 * gr.median)} % (rounds: ${gr.ratios.map((r) => `${Math.round(100 * r)} %`).join(', ')})`, gr.median >= 0.6],
@@ -178,6 +182,7 @@ async function compareRows (results: Record<string, unknown>, url: string, key: 
       ...rates.map((r): Row => [`… while \`true\` jobs arrive at a fixed ${r.rate}/s, p50 / p99`, '—', `${r.p50Ms} / ${r.p99Ms} ms (${r.samples} samples; ${r.jobs} jobs, errors ${r.errors})`, null]),
     ]
   } finally {
+    await bare.stop()
     await hello.stop()
     await server.stop()
   }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { BenchClient } from './http-client.js'
 import { measureCpu } from './proc.js'
 import { percentile, round } from './stats.js'
@@ -208,9 +210,11 @@ app.get('/jobs/:id', async () => job)
 app.listen({ host: '127.0.0.1', port: 0 }).then(() => process.stdout.write(app.server.address().port + '\\n'))
 `
 
-/** Starts the hello-world ceiling server (from this project's node_modules); stop() ends it. */
-export async function startHelloWorld (cwd: string): Promise<{ port: number, pid: number, stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['-e', HELLO_SCRIPT], { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
+/** A reference server run as its own Node process; it prints its port on stdout. */
+export interface ReferenceServer { port: number, pid: number, stop: () => Promise<void> }
+
+async function startReference (args: readonly string[], cwd: string): Promise<ReferenceServer> {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
   const [chunk] = await once(child.stdout as NodeJS.ReadableStream, 'data') as [Buffer]
   return {
     port: Number(chunk.toString().trim()),
@@ -221,4 +225,14 @@ export async function startHelloWorld (cwd: string): Promise<{ port: number, pid
       await once(child, 'exit')
     },
   }
+}
+
+/** Starts the hello-world ceiling server (from this project's node_modules). */
+export function startHelloWorld (cwd: string): Promise<ReferenceServer> {
+  return startReference(['-e', HELLO_SCRIPT], cwd)
+}
+
+/** Starts the bare exec server (lib/bare-exec-server.mjs): the floor of a job submitted and waited for in one request. */
+export function startBareExec (cwd: string): Promise<ReferenceServer> {
+  return startReference([join(dirname(fileURLToPath(import.meta.url)), 'bare-exec-server.mjs')], cwd)
 }
