@@ -11,7 +11,17 @@ export function formatHealth (health: Health, url: string): string {
   const shells = Object.entries(health.persistent_shell_shells ?? {}).filter(([, ok]) => ok).map(([name]) => name)
   lines.push(`terminals: ${health.terminal_sessions ?? 0} open; sessions: ${health.persistent_shell_sessions ?? 0}/${health.persistent_shell_max_sessions ?? '?'}${shells.length > 0 ? ` (${shells.join(', ')})` : ''}`)
   lines.push(`modes: ${(health.execution_modes ?? []).join(', ')}; cwd ${health.cwd ?? '?'}`)
+  const storage = health.storage
+  if (storage) {
+    const free = storage.freeBytes === null ? 'free space unknown' : `${mebibytes(storage.freeBytes)} free`
+    const unsaved = storage.unsavedJobs > 0 ? `; ${storage.unsavedJobs} job end(s) not saved yet` : ''
+    lines.push(`state directory: ${storage.state === 'ok' ? 'ok' : `${storage.state.toUpperCase()}, new jobs are refused`}, ${free}${unsaved}`)
+  }
   return lines.join('\n') + '\n'
+}
+
+function mebibytes (bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }
 
 /**

@@ -36,6 +36,17 @@ export const HealthSchema = {
       additionalProperties: false,
     },
     draining: { type: 'boolean' },
+    storage: {
+      type: 'object',
+      description: "the state directory's storage now: `full` (under 1 MiB or no inode free) or `read-only` refuse new jobs (507/503) or soon will",
+      properties: {
+        state: { enum: ['ok', 'full', 'read-only'] },
+        freeBytes: { type: ['integer', 'null'] },
+        unsavedJobs: { type: 'integer', description: 'jobs whose last change waits in memory for the disk' },
+      },
+      required: ['state', 'freeBytes', 'unsavedJobs'],
+      additionalProperties: false,
+    },
   },
   required: ['status', 'authenticated'],
   additionalProperties: false,

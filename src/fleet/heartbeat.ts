@@ -104,10 +104,13 @@ export async function probeServer (healthUrl: string, apiKey: () => string, tunn
   const terminals = body.terminal_sessions ?? 0
   const version = typeof body.version === 'string' ? { version: body.version } : {}
   if (tunnelDown()) return { status: 'error', runningJobs, terminals, reason: 'tunnel down', ...version }
+  // Why an error: a server that cannot record jobs refuses them; the dashboard should send none.
+  const storage = body.storage?.state
+  if (storage === 'full' || storage === 'read-only') return { status: 'error', runningJobs, terminals, reason: `state directory ${storage}`, ...version }
   return { status: runningJobs > 0 || terminals > 0 ? 'busy' : 'idle', runningJobs, terminals, ...version }
 }
 
-interface HealthBody { authenticated?: unknown, queue?: { running?: number }, terminal_sessions?: number, version?: unknown }
+interface HealthBody { authenticated?: unknown, queue?: { running?: number }, terminal_sessions?: number, version?: unknown, storage?: { state?: unknown } }
 
 async function readHealth (url: string, key: string): Promise<HealthBody | undefined> {
   return await new Promise((resolve) => {

@@ -38,6 +38,7 @@ export function registerHealthRoutes (app: FastifyInstance, jobs: JobManager, up
       pid: process.pid,
       queue: jobs.stats(),
       draining: update.draining,
+      storage: jobs.storage(),
     }
   })
 }

@@ -22,9 +22,8 @@ import { isFinished, type JobMode, type JobRecord, type JobSpec, type JobStatus 
 /** Builds the kinds of job a manager runs (tests pass their own). */
 export type JobKindsFactory = (host: JobKindHost) => Record<JobMode, JobKind>
 
-// Runs jobs of every kind: finish and stop here; admission in admission.ts, the queue, the start
-// and recovery in scheduler.ts, kill/stdin/resize/nudge in job-control.ts. The only writer of job records; what a
-// kind does with its process is the kind's business (kind.ts).
+// Runs jobs of every kind: finish and stop here; admission in admission.ts, queue, start and recovery in scheduler.ts,
+// kill/stdin/resize/nudge in job-control.ts. The only writer of job records; a kind's process is its business (kind.ts).
 export class JobManager {
   readonly #config: Config
   readonly #store: JobStore
@@ -69,11 +68,7 @@ export class JobManager {
     const takeFolder = (job: JobRecord, dir: string): boolean => this.#kinds[job.mode].takeFolder?.(job, dir) === true
     this.#admission = new JobAdmission({ config, records: this.#records, scheduler: this.#scheduler, log, files: (id) => this.files(id), takeFolder })
     this.#retention = new RetentionSweeper({
-      store,
-      files: (id) => this.files(id),
-      keep: config.jobRetention,
-      maxAgeDays: config.jobRetentionDays,
-      log,
+      store, files: (id) => this.files(id), keep: config.jobRetention, maxAgeDays: config.jobRetentionDays, log,
     })
   }
 
@@ -150,6 +145,11 @@ export class JobManager {
     return this.#scheduler.stats()
   }
 
+  /** The state directory's storage now, and the jobs whose changes wait for it (GET /health). */
+  storage (): ReturnType<JobRecords['storage']> {
+    return this.#records.storage(this.#config.stateDir)
+  }
+
   /** Calls `listener` once when the job finishes; returns the way to stop listening. */
   onFinished (id: string, listener: () => void): () => void {
     return this.#notices.onFinished(id, listener)
@@ -187,10 +187,7 @@ export class JobManager {
     this.#retention.now()
   }
 
-  /**
-   * Stops for a restart (self-update): nothing is killed or cancelled. Running jobs keep running and
-   * pending ones stay queued in the store; the next server re-adopts and starts them.
-   */
+  /** Stops for a restart (self-update), killing nothing: the next server re-adopts running jobs and starts pending ones. */
   detach (): Promise<void> {
     return this.#stop('detach')
   }

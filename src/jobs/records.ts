@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Logger } from '../logger.js'
-import { storageProblemOf, toStorageApiError } from './storage-errors.js'
+import { storageProblemOf, toStorageApiError, type StorageProblem } from './storage-errors.js'
+import { probeStorage, type StorageState } from './storage-state.js'
 import type { JobStore, JobUpdate } from './store.js'
 import type { JobRecord, JobStatus } from './types.js'
 
@@ -21,6 +22,8 @@ export class JobRecords {
   #retry: NodeJS.Timeout | undefined
   /** A storage failure was logged and no write has succeeded since. */
   #outage = false
+  /** What the last failed write of a kept change met. */
+  #problem: StorageProblem = 'full'
   #closed = false
 
   /** `onSaved` runs once every kept write is saved after a failure (work held back can go on). */
@@ -33,6 +36,15 @@ export class JobRecords {
   /** True while writes fail for lack of space: starting work would only fail to be recorded. */
   get failing (): boolean {
     return this.#retry !== undefined
+  }
+
+  /**
+   * The storage of `stateDir` now, or what stops the kept changes while some wait (a quota, say,
+   * that the file system's free space does not show); and how many jobs have such a change.
+   */
+  storage (stateDir: string): StorageState & { unsavedJobs: number } {
+    const now = probeStorage(stateDir, [stateDir, join(stateDir, 'jobs')])
+    return { ...now, state: now.state === 'ok' && this.failing ? this.#problem : now.state, unsavedJobs: this.#unsaved.size }
   }
 
   /** The job as it really is: its record, with any change not yet saved shown on it. */
@@ -93,6 +105,7 @@ export class JobRecords {
   noteFailure (err: unknown): boolean {
     const problem = storageProblemOf(err)
     if (!problem) return false
+    this.#problem = problem
     // Why once: while the disk stays full every retry fails again; one line per outage is enough.
     if (!this.#outage) this.#log.error({ err }, problem === 'full' ? 'the disk of the state directory is full; retrying' : 'the state directory is read-only; retrying')
     this.#outage = true

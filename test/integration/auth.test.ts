@@ -59,7 +59,7 @@ describe('API key authentication', () => {
     for (const field of ['status', 'version', 'hostname', 'jobs', 'cwd', 'terminal_supported', 'terminal_sessions', 'acp_supported',
       'execution_modes', 'persistent_shell_supported', 'persistent_shell_shells', 'persistent_shell_default_shell',
       'persistent_shell_sessions', 'persistent_shell_max_sessions', 'persistent_shell_idle_timeout_seconds',
-      'uptimeSeconds', 'pid', 'queue', 'draining']) {
+      'uptimeSeconds', 'pid', 'queue', 'draining', 'storage']) {
       assert.ok(field in body, `health has ${field}`)
     }
     assert.equal(body.authenticated, true)
@@ -68,6 +68,9 @@ describe('API key authentication', () => {
     assert.equal(body.persistent_shell_shells.bash, true)
     assert.equal(body.persistent_shell_default_shell, 'bash')
     assert.equal(body.persistent_shell_max_sessions, 32)
+    assert.equal(body.storage.state, 'ok')
+    assert.ok(Number.isInteger(body.storage.freeBytes) && body.storage.freeBytes > 1024 * 1024, JSON.stringify(body.storage))
+    assert.equal(body.storage.unsavedJobs, 0)
   })
 
   test('a job cannot see the API key in its environment, under either variable name', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
+import { probeServer } from '../../src/fleet/heartbeat.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -100,6 +101,12 @@ describe('a full or read-only state directory', { skip: skip ?? false }, () => {
       assert.equal(refused.body.code, 'DISK_FULL')
       assert.equal(readdirSync(join(server.stateDir, 'jobs')).length, jobDirs, 'a refused submit leaves no jobs/<id>/')
 
+      const full = (await server.api('GET', '/health')).body.storage
+      assert.equal(full.state, 'full')
+      assert.ok(full.freeBytes < 1024 * 1024, JSON.stringify(full))
+      assert.deepEqual(await probeServer(`${server.url}/health`, () => server.key, () => false),
+        { status: 'error', runningJobs: 1, terminals: 0, reason: 'state directory full', version: (await server.api('GET', '/health')).body.version })
+
       await server.api('POST', `/jobs/${id}/stdin`, { data: 'go\n', eof: true })
       const ended = await server.finished(id, 10)
       assert.equal(ended.status, 'failed')
@@ -107,6 +114,7 @@ describe('a full or read-only state directory', { skip: skip ?? false }, () => {
       assert.equal(ended.processAlive, false)
       assert.match(ended.error, /not saved yet/)
       assert.equal(savedRow(server.stateDir, id)?.status, 'running', 'the disk is still full')
+      assert.equal((await server.api('GET', '/health')).body.storage.unsavedJobs, 1)
       const kill = await server.api('POST', `/jobs/${id}/kill`)
       assert.equal(kill.status, 409)
       assert.equal(kill.body.code, 'JOB_NOT_RUNNING')
@@ -117,6 +125,7 @@ describe('a full or read-only state directory', { skip: skip ?? false }, () => {
     assert.equal(savedRow(server.stateDir, id)?.exit_code, 3)
     const job = (await server.api('GET', `/jobs/${id}`)).body
     assert.equal(job.error, undefined, 'no note once it is saved')
+    assert.deepEqual({ ...(await server.api('GET', '/health')).body.storage, freeBytes: 0 }, { state: 'ok', freeBytes: 0, unsavedJobs: 0 })
     const next = await server.submit({ command: 'echo after' })
     assert.equal((await server.finished(next)).stdout, 'after\n')
   })
@@ -130,9 +139,13 @@ describe('a full or read-only state directory', { skip: skip ?? false }, () => {
       const refused = await server.api('POST', '/exec', { command: 'echo never' })
       assert.equal(refused.status, 503)
       assert.equal(refused.body.code, 'STATE_READ_ONLY')
+      assert.equal((await server.api('GET', '/health')).body.storage.state, 'read-only')
+      const probe = await probeServer(`${server.url}/health`, () => server.key, () => false)
+      assert.equal(probe.reason, 'state directory read-only')
     } finally {
       execFileSync('umount', [jobsDir])
     }
+    assert.equal((await server.api('GET', '/health')).body.storage.state, 'ok')
     const next = await server.submit({ command: 'echo writable again' })
     assert.equal((await server.finished(next)).stdout, 'writable again\n')
   })
