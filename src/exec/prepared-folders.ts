@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { freeSpace } from '../lib/free-space.js'
 
 // Below this much free space a submit makes its folder itself, so that a full disk is refused
 // exactly as without prepared folders (the folder's own creation fails with ENOSPC).
@@ -104,12 +105,8 @@ export class PreparedFolders {
 }
 
 function lowOnSpace (path: string): boolean {
-  try {
-    const { bavail, bsize } = statfsSync(path)
-    return bavail * bsize < MIN_FREE_BYTES
-  } catch {
-    return true
-  }
+  const free = freeSpace(path)
+  return free === null || free.noInodes || free.bytes < MIN_FREE_BYTES
 }
 
 function removeQuietly (dir: string): void {

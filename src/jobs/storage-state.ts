@@ -1,4 +1,5 @@
-import { accessSync, constants, statfsSync } from 'node:fs'
+import { accessSync, constants } from 'node:fs'
+import { freeSpace } from '../lib/free-space.js'
 import type { StorageProblem } from './storage-errors.js'
 
 // Why 1 MiB: below it a new job's record and folder are likely to fail; above it they still fit.
@@ -26,15 +27,9 @@ function readOnly (dir: string): boolean {
  * inode is free on the state directory's file system, else `ok`.
  */
 export function probeStorage (stateDir: string, writableDirs: readonly string[]): StorageState {
-  let freeBytes: number | null = null
-  let noInodes = false
-  try {
-    const fs = statfsSync(stateDir)
-    freeBytes = fs.bavail * fs.bsize
-    // Why `files > 0`: file systems without an inode limit (btrfs) report 0 of 0.
-    noInodes = fs.files > 0 && fs.ffree === 0
-  } catch { /* unknown: left null */ }
+  const free = freeSpace(stateDir)
+  const freeBytes = free?.bytes ?? null
   if (writableDirs.some(readOnly)) return { state: 'read-only', freeBytes }
-  const full = noInodes || (freeBytes !== null && freeBytes < FULL_BELOW_BYTES)
+  const full = free !== null && (free.noInodes || free.bytes < FULL_BELOW_BYTES)
   return { state: full ? 'full' : 'ok', freeBytes }
 }
