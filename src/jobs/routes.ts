@@ -52,7 +52,7 @@ export function registerJobRoutes (fastify: FastifyInstance, config: Config, job
     try {
       await jobs.waitFinished(id, Math.min(waitSec, MAX_WAIT_SEC) * 1000, aborted.signal)
     } finally {
-      // Why: an abort once the answer is sent only builds a DOMException (~30 µs of a job's path).
+      // Why: an abort once the answer is sent only builds a DOMException and its stack (~50 µs a job).
       response.off('close', abort)
     }
     return requireJob(id)
