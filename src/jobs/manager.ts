@@ -16,6 +16,7 @@ import { JobScheduler, type SchedulerStats } from './scheduler.js'
 import type { SessionPool } from '../sessions/pool.js'
 import type { AcpSessionRegistry } from '../acp-sessions/registry.js'
 import { JobRecords } from './records.js'
+import type { StorageHealth } from './storage-state.js'
 import type { JobStore } from './store.js'
 import { isFinished, type JobMode, type JobRecord, type JobSpec, type JobStatus } from './types.js'
 
@@ -146,7 +147,7 @@ export class JobManager {
   }
 
   /** The state directory's storage now, and the jobs whose changes wait for it (GET /health). */
-  storage (): ReturnType<JobRecords['storage']> {
+  storage (): StorageHealth {
     return this.#records.storage(this.#config.stateDir)
   }
 

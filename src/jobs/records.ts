@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Logger } from '../logger.js'
 import { storageProblemOf, toStorageApiError, type StorageProblem } from './storage-errors.js'
-import { probeStorage, type StorageState } from './storage-state.js'
+import { probeStorage, type StorageHealth } from './storage-state.js'
 import type { JobStore, JobUpdate } from './store.js'
 import type { JobRecord, JobStatus } from './types.js'
 
@@ -42,7 +42,7 @@ export class JobRecords {
    * The storage of `stateDir` now, or what stops the kept changes while some wait (a quota, say,
    * that the file system's free space does not show); and how many jobs have such a change.
    */
-  storage (stateDir: string): StorageState & { unsavedJobs: number } {
+  storage (stateDir: string): StorageHealth {
     const now = probeStorage(stateDir, [stateDir, join(stateDir, 'jobs')])
     return { ...now, state: now.state === 'ok' && this.failing ? this.#problem : now.state, unsavedJobs: this.#unsaved.size }
   }

@@ -12,6 +12,9 @@ export interface StorageState {
   freeBytes: number | null
 }
 
+/** `StorageState` with the jobs whose last change waits in memory for the disk: `storage` of `GET /health`. */
+export type StorageHealth = StorageState & { unsavedJobs: number }
+
 function readOnly (dir: string): boolean {
   try {
     accessSync(dir, constants.W_OK)

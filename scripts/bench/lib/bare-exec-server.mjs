@@ -22,6 +22,7 @@ const helper = spawn('python3', ['-c', HELPER], { stdio: ['pipe', 'pipe', 'inher
 // Why a FIFO of waiters: the helper runs one command at a time and answers in order.
 const waiting = []
 createInterface({ input: helper.stdout }).on('line', (line) => waiting.shift()?.(Number(line)))
+helper.on('error', (err) => { process.stderr.write(`bare-exec-server: python3: ${err.message}\n`); process.exit(1) })
 helper.on('exit', () => process.exit(1))
 
 const app = Fastify({ logger: false })

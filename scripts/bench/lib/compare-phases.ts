@@ -215,7 +215,10 @@ export interface ReferenceServer { port: number, pid: number, stop: () => Promis
 
 async function startReference (args: readonly string[], cwd: string): Promise<ReferenceServer> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] })
-  const [chunk] = await once(child.stdout as NodeJS.ReadableStream, 'data') as [Buffer]
+  // Why the race: a reference that dies before printing its port (python3 missing, say) must fail the run, not hang it.
+  const exited = once(child, 'exit').then(([code]) => { throw new Error(`reference server ${args.join(' ').slice(0, 60)} exited (${String(code)}) before listening`) })
+  const [chunk] = await Promise.race([once(child.stdout as NodeJS.ReadableStream, 'data'), exited]) as [Buffer]
+  exited.catch(() => {})
   return {
     port: Number(chunk.toString().trim()),
     pid: child.pid as number,
